@@ -1,0 +1,45 @@
+/**
+ * Every app setting the code reads, with its default and meaning. This table is the single source for
+ * `config.ts` (parsing), the README settings table and the infra test that compares it with the
+ * compiled Bicep template.
+ */
+export interface SettingSpec {
+  name: string;
+  /** Text form of the default; `undefined` = no default (optional unless `required`). */
+  default?: string;
+  required?: boolean;
+  /** Secret values (webhook URLs, client secrets) are never logged or returned. */
+  secret?: boolean;
+  /** Read only by `npm start` / tests / local tooling, never set in Azure. */
+  localOnly?: boolean;
+  description: string;
+}
+
+export const appSettings: readonly SettingSpec[] = [
+  { name: 'AzureWebJobsStorage', default: 'UseDevelopmentStorage=true', description: 'Storage connection string for state tables when TABLES_SERVICE_URI is not set (Azurite locally).' },
+  { name: 'TABLES_SERVICE_URI', description: 'Table service endpoint (https://<account>.table.core.windows.net) reached with the managed identity; takes precedence over AzureWebJobsStorage.' },
+  { name: 'AZURE_TENANT_ID', description: 'Entra tenant id: Graph sign-in and the partition key of every state row. Required unless Graph is the local simulator.' },
+  { name: 'AZURE_CLIENT_ID', description: 'Client id of the app registration or user-assigned managed identity. Events made by this identity are ignored.' },
+  { name: 'AZURE_CLIENT_SECRET', secret: true, description: 'Client secret (local development against a real tenant). Prefer managed identity in Azure.' },
+  { name: 'AZURE_CLIENT_CERTIFICATE_PATH', description: 'PEM certificate (with key) for client-certificate sign-in.' },
+  { name: 'GRAPH_BASE_URL', default: 'https://graph.microsoft.com', description: 'Graph origin. Any other origin is treated as a Graph simulator: requests are rewritten to it and no token is fetched.' },
+  { name: 'TIMER_SCHEDULE', default: '0 */1 * * * *', description: 'NCRONTAB (6 fields, UTC) of the poll timer.' },
+  { name: 'LOOKBACK_MINUTES', default: '15', description: 'Each window starts this far before the last checkpoint, because Graph events become visible late.' },
+  { name: 'INITIAL_LOOKBACK_MINUTES', default: '60', description: 'How far back the very first run looks.' },
+  { name: 'GRAPH_PAGE_SIZE', default: '100', description: '$top of each Graph request.' },
+  { name: 'GRAPH_MAX_PAGES_PER_RUN', default: '100', description: 'Page budget per run; a bigger backlog is worked off over several runs.' },
+  { name: 'GRAPH_REQUEST_TIMEOUT_MS', default: '30000', description: 'Timeout of every Graph request attempt.' },
+  { name: 'GRAPH_MAX_RETRIES', default: '3', description: 'Retries of a Graph request on 429 / 503 / 504 (Retry-After honoured).' },
+  { name: 'GRAPH_RETRY_DELAY_SECONDS', default: '3', description: 'Base retry delay when Graph sends no Retry-After.' },
+  { name: 'TEAMS_WEBHOOK_URL', secret: true, description: 'Teams Workflows webhook URL (Key Vault reference in Azure). Channel id `teams`, a default channel.' },
+  { name: 'WEBHOOK_ALLOWED_HOSTS', default: '', description: 'Extra hosts (comma-separated) accepted for webhook URLs besides the Workflows / Logic Apps hosts.' },
+  { name: 'ALLOW_LOOPBACK_WEBHOOKS', default: 'false', description: 'DEVELOPMENT ONLY: accept http://127.0.0.1 / localhost webhook URLs.' },
+  { name: 'DELIVERY_TIMEOUT_MS', default: '15000', description: 'Timeout of one delivery attempt.' },
+  { name: 'DELIVERY_RETRY_BASE_SECONDS', default: '30', description: 'First retry delay of a failed delivery; doubles per attempt with jitter, capped at 15 min, Retry-After honoured.' },
+  { name: 'DELIVERY_MAX_AGE_MINUTES', default: '1440', description: 'A delivery still failing after this long is dead-lettered.' },
+  { name: 'ALERT_SAMPLE_EVENTS', default: '10', description: 'How many of an alert\'s events are kept and shown; the count is always exact.' },
+  { name: 'SEEN_RETENTION_HOURS', default: '72', description: 'How long processed event ids are kept for de-duplication (must exceed the lookback).' },
+  { name: 'DELIVERED_RETENTION_DAYS', default: '30', description: 'How long sent alerts and their delivery records are kept.' },
+  { name: 'INTUNE_PORTAL_URL', default: 'https://intune.microsoft.com', description: 'Base of the admin-center links on cards.' },
+  { name: 'LOCAL_INBOX_URL', localOnly: true, description: 'Set by `npm start` when no channel is configured: cards are posted to the local inbox instead.' },
+];

@@ -1,0 +1,78 @@
+import type { TokenCredential } from '@azure/identity';
+import {
+  Client,
+  type Context,
+  type Middleware,
+  MiddlewareFactory,
+  RetryHandler,
+  RetryHandlerOptions,
+} from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+
+export const graphOrigin = 'https://graph.microsoft.com';
+
+export interface GraphClientOptions {
+  /** Real Graph when undefined; otherwise requests keep Graph URLs and are rewritten to this origin (simulator). */
+  rewriteToOrigin?: string;
+  credential?: TokenCredential;
+  requestTimeoutInMs: number;
+  maxRetries: number;
+  retryDelayInSeconds: number;
+  /** Called once per HTTP attempt (retries included), for request counting. */
+  onRequest?: (url: string) => void;
+}
+
+/** Applies a fresh timeout to every attempt: sits after the RetryHandler, so each retry gets its own. */
+class TimeoutHandler implements Middleware {
+  private next?: Middleware;
+  constructor(
+    private readonly timeoutInMs: number,
+    private readonly onRequest?: (url: string) => void,
+  ) {}
+  async execute(context: Context): Promise<void> {
+    const url = typeof context.request === 'string' ? context.request : context.request.url;
+    this.onRequest?.(url);
+    const timeout = AbortSignal.timeout(this.timeoutInMs);
+    const outer = context.options?.signal;
+    context.options = { ...context.options, signal: outer ? AbortSignal.any([outer, timeout]) : timeout };
+    await this.next!.execute(context);
+  }
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}
+
+/**
+ * Terminal middleware for the simulator: keeps real Graph URLs everywhere (so auth, retry, telemetry and
+ * `@odata.nextLink` behave as in production) and only changes where the bytes go.
+ */
+class OriginRewriteHandler implements Middleware {
+  constructor(private readonly origin: string) {}
+  async execute(context: Context): Promise<void> {
+    const original = typeof context.request === 'string' ? context.request : context.request.url;
+    const target = original.startsWith(graphOrigin) ? this.origin + original.slice(graphOrigin.length) : original;
+    const init: RequestInit = { ...context.options };
+    if (typeof context.request !== 'string') {
+      init.method ??= context.request.method;
+      init.headers = new Headers(context.request.headers);
+      for (const [k, v] of new Headers(context.options?.headers as HeadersInit | undefined)) init.headers.set(k, v);
+    }
+    context.response = await fetch(target, init);
+  }
+}
+
+/**
+ * Builds the Graph SDK client: the SDK's default chain with our retry settings, a per-attempt timeout, and
+ * for a simulator an origin-rewriting terminal handler.
+ */
+export function createGraphClient(options: GraphClientOptions): Client {
+  const authProvider = options.credential
+    ? new TokenCredentialAuthenticationProvider(options.credential, { scopes: [`${graphOrigin}/.default`] })
+    : { getAccessToken: async () => 'simulator-token' };
+  const chain: Middleware[] = MiddlewareFactory.getDefaultMiddlewareChain(authProvider);
+  const retryIndex = chain.findIndex((m) => m instanceof RetryHandler);
+  chain[retryIndex] = new RetryHandler(new RetryHandlerOptions(options.retryDelayInSeconds, options.maxRetries));
+  const terminal = options.rewriteToOrigin ? new OriginRewriteHandler(options.rewriteToOrigin) : chain[chain.length - 1];
+  chain.splice(chain.length - 1, 1, new TimeoutHandler(options.requestTimeoutInMs, options.onRequest), terminal);
+  return Client.initWithMiddleware({ middleware: chain, defaultVersion: 'beta' });
+}

@@ -1,0 +1,44 @@
+import type { Alert } from './alert';
+import type { EventKey, PendingAlert } from './alertAccumulator';
+
+export type DeliveryState = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
+
+/** One (alert, channel) delivery record; `id` is stable across retries. */
+export interface Delivery {
+  id: string;
+  alertId: string;
+  channelId: string;
+  state: DeliveryState;
+  attempts: number;
+  createdAt: string;
+  nextAttemptAt: string;
+  leaseUntil?: string;
+  sentAt?: string;
+  lastError?: string;
+  lastStatus?: number;
+  possibleDuplicate: boolean;
+  etag: string;
+}
+
+export type DeliveryUpdate = Partial<Pick<Delivery, 'state' | 'attempts' | 'nextAttemptAt' | 'leaseUntil' | 'sentAt' | 'lastError' | 'lastStatus' | 'possibleDuplicate'>>;
+
+/**
+ * The durable outbox: alerts, their deliveries and the ids of events already alerted, written before
+ * anything is sent. Alert + deliveries + the first event ids go in one transaction, so an alert never
+ * exists without its deliveries and a re-run recognises events it already alerted on.
+ */
+export interface Outbox {
+  /** The subset of `keys` not yet recorded as alerted. */
+  filterUnseen(tenantId: string, keys: readonly EventKey[]): Promise<EventKey[]>;
+  /** `conflict` when another run already wrote this alert or claimed one of its events (nothing written). */
+  writeAlert(pending: PendingAlert, channelIds: readonly string[]): Promise<'created' | 'conflict'>;
+  listDue(tenantId: string, now: Date): Promise<Delivery[]>;
+  getAlert(tenantId: string, alertId: string): Promise<Alert | undefined>;
+  /** Conditional update: undefined when the record changed since it was read (another run has it). */
+  updateDelivery(tenantId: string, delivery: Delivery, update: DeliveryUpdate): Promise<Delivery | undefined>;
+  listAlerts(tenantId: string, options?: { limit?: number }): Promise<{ alert: Alert; deliveries: Delivery[] }[]>;
+  cleanup(tenantId: string, now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }>;
+}
+
+/** Deterministic delivery id, shown on cards and sent as an idempotency key. */
+export const deliveryIdFor = (alertId: string, channelId: string): string => `${alertId}.${channelId}`;

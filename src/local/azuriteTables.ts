@@ -1,0 +1,35 @@
+import path from 'node:path';
+
+/** Azurite's well-known development account key (public, documented by Microsoft). */
+export const devAccountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuriteTables {
+  url: string;
+  connectionString: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Azurite's Table service in this process, in memory. Azurite is a dev dependency and its
+ * in-process API is internal (deep imports, version pinned), so it is loaded lazily and only here.
+ */
+export async function startAzuriteTables(options: { host?: string; port?: number } = {}): Promise<AzuriteTables> {
+  const root = path.dirname(require.resolve('azurite/package.json'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const TableServer = require(path.join(root, 'dist/src/table/TableServer')).default;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const TableConfiguration = require(path.join(root, 'dist/src/table/TableConfiguration')).default;
+  const config = new TableConfiguration(options.host ?? '127.0.0.1', options.port ?? 0, undefined, 'unused', false, false,
+    undefined, undefined, false, false, '', '', '', undefined, false, true);
+  const server = new TableServer(config);
+  await server.start();
+  const url: string = server.getHttpServerAddress();
+  return {
+    url,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${devAccountKey};TableEndpoint=${url}/devstoreaccount1;`,
+    async close() {
+      await server.close();
+      await server.clean();
+    },
+  };
+}

@@ -1,6 +1,6 @@
-import type { DeliveryUpdate, Outbox } from '../dispatch/outbox';
+import type { Delivery, DeliveryUpdate, Outbox } from '../dispatch/outbox';
 import { nextRetryDelayInMs } from '../dispatch/retryPolicy';
-import type { Notifier } from '../notifiers/notifier';
+import type { DeliveryReceipt, Notifier } from '../notifiers/notifier';
 import { DeliveryError } from '../shared/errors';
 import { errorText, type Logger } from '../shared/logger';
 
@@ -60,26 +60,30 @@ export async function deliverPending(deps: DeliverDeps): Promise<DeliverySummary
       summary.failed++;
       continue;
     }
+    let receipt: DeliveryReceipt;
     try {
-      const receipt = await notifier.send(alert, { deliveryId: claimed.id, possibleDuplicate, attempt: claimed.attempts, abortSignal: undefined });
-      await deps.afterStep?.('delivery-sent');
-      await finish({ state: 'sent', sentAt: deps.clock().toISOString(), lastStatus: receipt.status, lastError: '' });
-      await deps.afterStep?.('delivery-recorded');
-      log.info(`Delivered alert ${alert.id} (${alert.ruleId}, ${alert.eventCount} events) to ${record.channelId}: ${receipt.status} ${receipt.detail}${possibleDuplicate ? ' [possible duplicate]' : ''}`);
-      summary.sent++;
+      receipt = await notifier.send(alert, { deliveryId: claimed.id, possibleDuplicate, attempt: claimed.attempts });
     } catch (err) {
-      const failure = err instanceof DeliveryError ? err : new DeliveryError('network', errorText(err), true);
-      const ageInMs = now.getTime() - Date.parse(record.createdAt);
-      const expired = ageInMs > deps.settings.maxAgeInMinutes * 60_000;
-      const state = !failure.retryable ? 'failed' : expired ? 'dead' : 'pending';
-      const delay = nextRetryDelayInMs(claimed.attempts, deps.settings.retryBaseInSeconds * 1000, failure.retryAfterInMs, deps.random);
-      await finish({ state, lastError: `${failure.reason}: ${failure.message}`.slice(0, 1000), lastStatus: failure.status ?? 0, nextAttemptAt: new Date(now.getTime() + delay).toISOString() });
-      const what = state === 'pending' ? `will retry in ${Math.round(delay / 1000)} s` : state === 'dead' ? 'dead-lettered (too old)' : 'permanent failure';
-      log.error(`Delivery ${claimed.id} to ${record.channelId} failed (${failure.reason}${failure.status ? ` ${failure.status}` : ''}): ${failure.message}; ${what}`);
-      if (state === 'pending') summary.retrying++;
-      else if (state === 'dead') summary.dead++;
-      else summary.failed++;
+      summary[await recordFailure(deps, claimed, err, now)]++;
+      continue;
     }
+    await deps.afterStep?.('delivery-sent');
+    await finish({ state: 'sent', sentAt: deps.clock().toISOString(), lastStatus: receipt.status, lastError: '' });
+    await deps.afterStep?.('delivery-recorded');
+    log.info(`Delivered alert ${alert.id} (${alert.ruleId}, ${alert.eventCount} events) to ${record.channelId}: ${receipt.status} ${receipt.detail}${possibleDuplicate ? ' [possible duplicate]' : ''}`);
+    summary.sent++;
   }
   return summary;
+}
+
+/** Records a failed attempt: retry later (backoff, Retry-After), dead-letter when too old, or fail for good. */
+async function recordFailure(deps: DeliverDeps, claimed: Delivery, err: unknown, now: Date): Promise<'retrying' | 'dead' | 'failed'> {
+  const failure = err instanceof DeliveryError ? err : new DeliveryError('network', errorText(err), true);
+  const expired = now.getTime() - Date.parse(claimed.createdAt) > deps.settings.maxAgeInMinutes * 60_000;
+  const state = !failure.retryable ? 'failed' : expired ? 'dead' : 'pending';
+  const delay = nextRetryDelayInMs(claimed.attempts, deps.settings.retryBaseInSeconds * 1000, failure.retryAfterInMs, deps.random);
+  await deps.outbox.updateDelivery(deps.tenantId, claimed, { state, lastError: `${failure.reason}: ${failure.message}`.slice(0, 1000), lastStatus: failure.status ?? 0, nextAttemptAt: new Date(now.getTime() + delay).toISOString() });
+  const what = state === 'pending' ? `will retry in ${Math.round(delay / 1000)} s` : state === 'dead' ? 'dead-lettered (too old)' : 'permanent failure';
+  deps.log.error(`Delivery ${claimed.id} to ${claimed.channelId} failed (${failure.reason}${failure.status ? ` ${failure.status}` : ''}): ${failure.message}; ${what}`);
+  return state === 'pending' ? 'retrying' : state;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../audit/auditEvent';
-import type { AlertRule } from '../rules/alertRule';
+import { type AlertRule, severityRank } from '../rules/alertRule';
 import type { Alert } from './alert';
 
 /** Identifies one processed event for de-duplication (time first, so keys sort by time). */
@@ -84,7 +84,6 @@ export class AlertAccumulator {
       });
     }
     this.groups.clear();
-    const rank = { critical: 0, high: 1, medium: 2, low: 3 } as const;
-    return out.sort((a, b) => rank[a.alert.severity] - rank[b.alert.severity]);
+    return out.sort((a, b) => severityRank[a.alert.severity] - severityRank[b.alert.severity]);
   }
 }

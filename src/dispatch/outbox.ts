@@ -17,6 +17,8 @@ export interface Delivery {
   lastError?: string;
   lastStatus?: number;
   possibleDuplicate: boolean;
+  /** Severity rank of the alert (0 = critical): due deliveries are sent most severe first. */
+  priority: number;
   etag: string;
 }
 

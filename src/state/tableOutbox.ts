@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { Alert } from '../dispatch/alert';
 import type { EventKey, PendingAlert } from '../dispatch/alertAccumulator';
 import { type Delivery, type DeliveryUpdate, deliveryIdFor, type Outbox } from '../dispatch/outbox';
+import { severityRank } from '../rules/alertRule';
 import { chunk, statusOf, type TableClients, tableNames } from './tableClients';
 
 // Row kinds share one partition per tenant so one transaction can hold an alert, its deliveries and the
@@ -56,6 +57,7 @@ function toDelivery(e: Record<string, unknown> & { etag: string }): Delivery {
     lastError: e.lastError ? String(e.lastError) : undefined,
     lastStatus: typeof e.lastStatus === 'number' ? e.lastStatus : undefined,
     possibleDuplicate: e.possibleDuplicate === true,
+    priority: typeof e.priority === 'number' ? e.priority : severityRank.low,
     etag: e.etag,
   };
 }
@@ -92,7 +94,7 @@ export class TableOutbox implements Outbox {
     const now = alert.createdAt;
     const head: TransactionAction[] = [['create', alertEntity(alert)]];
     for (const channelId of channelIds) {
-      head.push(['create', { partitionKey: pk, rowKey: rk.delivery(alert.id, channelId), alertId: alert.id, channelId, state: 'pending', attempts: 0, createdAt: now, nextAttemptAt: now, possibleDuplicate: false }]);
+      head.push(['create', { partitionKey: pk, rowKey: rk.delivery(alert.id, channelId), alertId: alert.id, channelId, priority: severityRank[alert.severity], state: 'pending', attempts: 0, createdAt: now, nextAttemptAt: now, possibleDuplicate: false }]);
     }
     const markers = pending.eventKeys.map((k) => ({ partitionKey: pk, rowKey: rk.event(k), alertId: alert.id }));
     const inHead = markers.slice(0, 100 - head.length);
@@ -119,7 +121,8 @@ export class TableOutbox implements Outbox {
       const d = toDelivery(e as Record<string, unknown> & { etag: string });
       if (d.state === 'pending' ? d.nextAttemptAt <= nowIso : (d.leaseUntil ?? '') <= nowIso) due.push(d);
     }
-    return due.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    // Most severe first, then oldest: a critical card must not queue behind a burst of medium ones.
+    return due.sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
   }
 
   async getAlert(tenantId: string, alertId: string): Promise<Alert | undefined> {

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../app/config';
+import { replayEvents } from '../app/replayEvents';
+import { createServices } from '../app/services';
+import { defaultRulePack } from '../rules/defaultRulePack';
+import type { AlertRule } from '../rules/alertRule';
+import { parseRule } from '../rules/parseRule';
+import { ValidationError } from '../shared/errors';
+import { consoleLogger, createLogger } from '../shared/logger';
+
+const usage = `pki-alerts: Cloud PKI audit alerts
+
+Usage:
+  pki-alerts poll --once                      run one poll cycle with the configured settings (env)
+  pki-alerts replay --events FILE [--rules FILE] [--own-client-id ID]
+                                              run a Graph-shaped events file ({"value": [...]}) through the
+                                              rules offline (default: the built-in Cloud PKI pack); prints
+                                              one JSON line per alert that would fire, then a summary line.
+                                              No storage, no sending.
+  pki-alerts help
+`;
+
+/** Raised for wrong usage or unreadable input: exit code 2 with the message, no stack. */
+class UsageError extends Error {}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${what} file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function readEventsFile(file: string): unknown[] {
+  const doc = readJson(file, 'events');
+  if (Array.isArray(doc)) return doc;
+  if (doc && typeof doc === 'object' && Array.isArray((doc as { value?: unknown }).value)) return (doc as { value: unknown[] }).value;
+  throw new UsageError(`events file ${file} must be Graph's response shape {"value": [auditEvent, ...]} or an array`);
+}
+
+export function readRulesFile(file: string): AlertRule[] {
+  const doc = readJson(file, 'rules');
+  const list = Array.isArray(doc) ? doc : (doc as { rules?: unknown })?.rules;
+  if (!Array.isArray(list)) throw new UsageError(`rules file ${file} must be an array of rules or {"rules": [...]}`);
+  const problems: string[] = [];
+  const rules: AlertRule[] = [];
+  list.forEach((r, i) => {
+    try {
+      rules.push(parseRule(r, `rules[${i}]`));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      problems.push(err.message);
+    }
+  });
+  if (problems.length) throw new UsageError(`rules file ${file} has invalid rules:\n  ${problems.join('\n  ')}`);
+  return rules;
+}
+
+export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'poll': {
+        const { values } = parseArgs({ args: rest, options: { once: { type: 'boolean' } }, strict: true });
+        if (!values.once) throw new UsageError('poll needs --once (the timer runs continuous polling; see npm start)');
+        const services = createServices(loadConfig());
+        const result = await services.cycle(createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`)));
+        out(JSON.stringify({ poll: result.poll, delivery: result.delivery, pollError: result.pollError, graphRequests: services.counters.graphRequests, tableTransactions: services.counters.tableRequests.count }));
+        return result.pollError ? 1 : 0;
+      }
+      case 'replay': {
+        const { values } = parseArgs({ args: rest, options: { events: { type: 'string' }, rules: { type: 'string' }, 'own-client-id': { type: 'string' } }, strict: true });
+        if (!values.events) throw new UsageError('replay needs --events FILE');
+        const events = readEventsFile(values.events);
+        const rules = values.rules ? readRulesFile(values.rules) : [...defaultRulePack];
+        const { alerts, summary, problems } = replayEvents(events, rules, { ownClientId: values['own-client-id'] });
+        for (const p of problems) process.stderr.write(`WARN malformed ${p}\n`);
+        for (const a of alerts) {
+          out(JSON.stringify({ alertId: a.id, ruleId: a.ruleId, ruleName: a.ruleName, severity: a.severity, eventCount: a.eventCount, firstEventTime: a.firstEventTime, lastEventTime: a.lastEventTime, eventIds: a.events.map((e) => e.id) }));
+        }
+        out(JSON.stringify({ summary: { ...summary, rules: rules.length } }));
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ValidationError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`pki-alerts: ${(err as Error).message}\n`);
+      if (err instanceof UsageError || (err as { code?: string }).code) process.stderr.write(`\n${usage}`);
+      return 2;
+    }
+    consoleLogger.error(`pki-alerts ${command} failed: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,48 @@
+import type { Alert } from '../../dispatch/alert';
+import { DeliveryError } from '../../shared/errors';
+import { classifyResponse, toDeliveryError, type HttpSender } from '../httpSender';
+import type { DeliveryContext, DeliveryReceipt, Notifier } from '../notifier';
+import { checkWebhookUrl, type WebhookUrlCheck } from '../urlPolicy';
+import { buildTeamsMessage } from './teamsCard';
+
+export interface TeamsNotifierOptions {
+  channelId: string;
+  /** Workflows trigger URL. A secret: it never appears in an error message. */
+  url: string;
+  sender: HttpSender;
+  timeoutInMs: number;
+  intunePortalUrl: string;
+  /** URL policy extras; loopback receivers need `allowLoopback` (development and tests only). */
+  urlPolicy?: { extraAllowedHosts?: readonly string[]; allowLoopback?: boolean };
+}
+
+/**
+ * Posts alerts to a Teams channel through a Workflows webhook ("Send webhook alerts to a channel").
+ * A 202 only means the flow was triggered; card errors show up in the flow's run history, not here.
+ */
+export class TeamsNotifier implements Notifier {
+  readonly type = 'teams';
+  readonly channelId: string;
+  private readonly urlCheck: WebhookUrlCheck;
+
+  constructor(private readonly options: TeamsNotifierOptions) {
+    this.channelId = options.channelId;
+    // Checked again here, not only at config time, so no code path can post to an unchecked URL.
+    this.urlCheck = checkWebhookUrl(options.url, { kind: 'teams', ...options.urlPolicy });
+  }
+
+  /** Sends one alert; resolves with a receipt or rejects with a DeliveryError that never contains the URL. */
+  async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
+    const { channelId, url, sender, timeoutInMs, intunePortalUrl } = this.options;
+    try {
+      if (!this.urlCheck.ok) throw new DeliveryError('blocked-url', `channel '${channelId}': ${this.urlCheck.message}`, false);
+      const message = buildTeamsMessage(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl });
+      const result = await sender.postJson(url, message, { timeoutInMs, abortSignal: context.abortSignal, label: channelId });
+      const outcome = classifyResponse(result, channelId);
+      if (outcome instanceof DeliveryError) throw outcome;
+      return outcome;
+    } catch (err) {
+      throw toDeliveryError(err, channelId, url);
+    }
+  }
+}

@@ -111,7 +111,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const channels: ChannelConfig[] = [];
   if (s.TEAMS_WEBHOOK_URL) channels.push({ id: 'teams', type: 'teams', url: s.TEAMS_WEBHOOK_URL, isDefault: true, setting: 'TEAMS_WEBHOOK_URL' });
   else if (s.LOCAL_INBOX_URL) channels.push({ id: 'local-inbox', type: 'teams', url: s.LOCAL_INBOX_URL, isDefault: true, setting: 'LOCAL_INBOX_URL' });
-  else problems.push({ field: 'TEAMS_WEBHOOK_URL', message: 'is required: no alert channel is configured' });
+  else if (!problems.some((p) => p.field === 'TEAMS_WEBHOOK_URL')) problems.push({ field: 'TEAMS_WEBHOOK_URL', message: 'is required: no alert channel is configured' });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const auth: AppConfig['graph']['auth'] = isSimulator

@@ -1,0 +1,76 @@
+import { InvocationContext, type Timer } from '@azure/functions';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resetServices } from '../../src/app/appServices';
+import { appSettings } from '../../src/app/settings';
+import { pollAuditEvents } from '../../src/functions/pollAuditEvents';
+import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
+import { graphEvent } from '../helpers/graphEvents';
+import { acceptedCards, type Pipeline, startPipeline, webhookSecret } from '../helpers/pipeline';
+
+const timer = (isPastDue = false): Timer => ({ isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } });
+
+let p: Pipeline;
+const saved = { ...process.env };
+beforeEach(async () => {
+  // Real time here: the handler builds its services from the environment with the real clock.
+  p = await startPipeline({ now: new Date() });
+  for (const spec of appSettings) delete process.env[spec.name];
+  Object.assign(process.env, p.env);
+  resetServices();
+});
+afterEach(async () => {
+  process.env = { ...saved };
+  resetServices();
+  await p.close();
+});
+
+function context() {
+  const lines: string[] = [];
+  const ctx = new InvocationContext({ invocationId: 'inv-1', functionName: 'pollAuditEvents', logHandler: (level, ...args) => lines.push(`${level} ${args.join(' ')}`) });
+  return { ctx, lines };
+}
+
+describe('pollAuditEvents timer function', () => {
+  it('runs one cycle from app settings: a CA certificate revocation becomes one Teams card', async () => {
+    p.sim.addEvents([graphEvent({ type: T.caCertificateRevoked, at: new Date(Date.now() - 120_000) })]);
+    const { ctx, lines } = context();
+    await pollAuditEvents(timer(), ctx);
+    expect(acceptedCards(p)).toHaveLength(1);
+    expect(acceptedCards(p)[0].text).toContain('CRITICAL');
+    expect(lines.some((l) => l.startsWith('information Delivered alert'))).toBe(true);
+    expect(lines.join('\n')).not.toContain(webhookSecret);
+  });
+
+  it('logs a missed occurrence (isPastDue) and still polls', async () => {
+    const { ctx, lines } = context();
+    await pollAuditEvents(timer(true), ctx);
+    expect(lines.some((l) => l.startsWith('warning Timer is past due'))).toBe(true);
+    expect(p.sim.requests.length).toBe(1);
+  });
+
+  it('fails the invocation when Graph fails, after delivering what was already detected', async () => {
+    process.env.DELIVERY_RETRY_BASE_SECONDS = '0';
+    resetServices();
+    p.sim.addEvents([graphEvent({ type: T.caDeleted, at: new Date(Date.now() - 120_000) })]);
+    p.teams.respondWith({ status: 503 }, 1);
+    await pollAuditEvents(timer(), context().ctx); // detected; delivery failed and is pending
+    expect(acceptedCards(p)).toHaveLength(0);
+    p.sim.injectFault({ kind: 'status', status: 403 }, { times: 1 });
+    const { ctx } = context();
+    await expect(pollAuditEvents(timer(), ctx)).rejects.toThrow(/Poll failed: .*403/);
+    expect(acceptedCards(p)).toHaveLength(1);
+  });
+
+  it('a bad setting fails the invocation naming every bad setting, without leaking secrets', async () => {
+    process.env.LOOKBACK_MINUTES = 'fifteen';
+    process.env.GRAPH_PAGE_SIZE = '5000';
+    process.env.TEAMS_WEBHOOK_URL = 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/0123/owner';
+    resetServices();
+    const err = await pollAuditEvents(timer(), context().ctx).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const message = (err as Error).message;
+    expect(message).toContain('LOOKBACK_MINUTES');
+    expect(message).toContain('GRAPH_PAGE_SIZE');
+    expect(message).not.toContain('IncomingWebhook/0123');
+  });
+});

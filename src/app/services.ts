@@ -31,6 +31,8 @@ export interface CycleResult {
   pollError?: string;
 }
 
+let warnedLoopback = false;
+
 /** The composition root: the only place that wires adapters (Graph, Tables, HTTP) into the use cases. */
 export function createServices(config: AppConfig, overrides: ServiceOverrides = {}) {
   const credential = overrides.credential ?? createCredential(config);
@@ -56,6 +58,10 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     extraAllowedHosts: config.webhookPolicy.extraAllowedHosts,
     allowLoopback: config.webhookPolicy.allowLoopback,
   });
+  if (config.webhookPolicy.allowLoopback && !warnedLoopback) {
+    warnedLoopback = true;
+    console.warn('WARNING: ALLOW_LOOPBACK_WEBHOOKS=true: webhook URLs on 127.0.0.1 / localhost are accepted. For local development and tests only; never set it in Azure.');
+  }
   const clock = overrides.clock ?? (() => new Date());
   const random = overrides.random ?? Math.random;
 

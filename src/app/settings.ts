@@ -42,4 +42,7 @@ export const appSettings: readonly SettingSpec[] = [
   { name: 'DELIVERED_RETENTION_DAYS', default: '30', description: 'How long sent alerts and their delivery records are kept.' },
   { name: 'INTUNE_PORTAL_URL', default: 'https://intune.microsoft.com', description: 'Base of the admin-center links on cards.' },
   { name: 'LOCAL_INBOX_URL', localOnly: true, description: 'Set by `npm start` when no channel is configured: cards are posted to the local inbox instead.' },
+  { name: 'PORT', default: '7071', localOnly: true, description: '`npm start`: port of the local host (HTTP routes under /api/).' },
+  { name: 'SIMULATOR_DRIP_SECONDS', default: '45', localOnly: true, description: '`npm start` with the Graph simulator: a new random Cloud PKI event every N seconds (0 = off).' },
+  { name: 'RUN_ON_START', default: 'false', localOnly: true, description: '`npm start`: run each timer once right after start.' },
 ];

@@ -87,6 +87,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${teamsWebhookSecretName}/)'
         }
         { name: 'INTUNE_PORTAL_URL', value: intunePortalUrl }
+        // With App Service Authentication in front, Entra app roles decide; otherwise function keys do.
+        { name: 'ADMIN_AUTH_MODE', value: enableAppServiceAuth ? 'entra' : 'key' }
       ]
     }
     functionAppConfig: {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type FieldProblem } from '../shared/errors';
+import type { AuthSettings } from './authorization';
 import { appSettings } from './settings';
 
 /** The parsed, validated configuration. Built once from the environment; every bad setting reported at once. */
@@ -27,6 +28,7 @@ export interface AppConfig {
   seenRetentionInHours: number;
   deliveredRetentionInDays: number;
   intunePortalUrl: string;
+  auth: AuthSettings;
 }
 
 /** A delivery channel. `url` is a secret: never logged, never returned. */
@@ -73,6 +75,9 @@ const schema = z.object({
   DELIVERED_RETENTION_DAYS: int(1, 400),
   INTUNE_PORTAL_URL: z.url({ protocol: /^https$/ }),
   LOCAL_INBOX_URL: url.optional(),
+  ADMIN_AUTH_MODE: z.enum(['key', 'entra'], { error: 'must be key or entra' }),
+  ADMIN_APP_ROLE: z.string().min(1),
+  READER_APP_ROLE: z.string().min(1),
 });
 
 /** Reads every setting (defaults from `appSettings`), validates them all, and throws one ConfigError naming each bad one. */
@@ -149,5 +154,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     seenRetentionInHours: s.SEEN_RETENTION_HOURS,
     deliveredRetentionInDays: s.DELIVERED_RETENTION_DAYS,
     intunePortalUrl: s.INTUNE_PORTAL_URL.replace(/\/+$/, ''),
+    auth: { mode: s.ADMIN_AUTH_MODE, adminRole: s.ADMIN_APP_ROLE, readerRole: s.READER_APP_ROLE },
   };
 }

@@ -48,3 +48,38 @@ export class DeliveryError extends Error {
     this.name = 'DeliveryError';
   }
 }
+
+/** The addressed thing does not exist (HTTP 404). */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The request conflicts with the current state, e.g. creating what exists (HTTP 409). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** An If-Match precondition failed: the caller edited a stale version (HTTP 412). */
+export class PreconditionFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** Missing (401) or insufficient (403) authorization. */
+export class AuthError extends Error {
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}

@@ -36,6 +36,8 @@ const optionalInAzure: Record<string, string> = {
   ALERT_SAMPLE_EVENTS: 'code default (10) keeps cards small',
   SEEN_RETENTION_HOURS: 'code default (72 h) exceeds the lookback',
   DELIVERED_RETENTION_DAYS: 'code default (30 days) of delivery history',
+  ADMIN_APP_ROLE: 'code default (PkiAlerts.Admin) matches the app role documented in docs/deploy.md',
+  READER_APP_ROLE: 'code default (PkiAlerts.Reader) matches the app role documented in docs/deploy.md',
 };
 
 /** Settings the template must never set (secrets, local-only values, settings Flex rejects). */

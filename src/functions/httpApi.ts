@@ -1,0 +1,61 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { getServices } from '../app/appServices';
+import { authorize, type Caller, type Role } from '../app/authorization';
+import type { Services } from '../app/services';
+import { AuthError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { createLogger, errorText, type Logger } from '../shared/logger';
+
+/** What an API use case gets: the caller (for history), services, a logger. */
+export interface ApiContext {
+  caller: Caller;
+  services: Services;
+  log: Logger;
+  invocationId: string;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
+  status,
+  jsonBody: body,
+  headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers },
+});
+
+/** A JSON success response, with optional headers (e.g. ETag). */
+export const ok = (body: unknown, status = 200, headers: Record<string, string> = {}) => json(status, body, headers);
+
+/** Reads the body as JSON; a 400 naming the problem otherwise. */
+export async function readJson(request: HttpRequest): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') throw new ValidationError('request body', [{ field: 'body', message: 'is empty; send a JSON document' }]);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new ValidationError('request body', [{ field: 'body', message: `is not valid JSON (${(err as Error).message})` }]);
+  }
+}
+
+/**
+ * Wraps an admin API handler: authorization by role, then the one place where errors become HTTP status
+ * codes (400 / 401 / 403 / 404 / 409 / 412; anything else 500 with the invocation id, details only in the log).
+ */
+export function apiHandler(role: Role, handler: (request: HttpRequest, api: ApiContext) => Promise<HttpResponseInit>): HttpHandler {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const log = createLogger((level, line) => context[level](line));
+    try {
+      const services = getServices();
+      const caller = authorize(request.headers, role, services.config.auth);
+      return await handler(request, { caller, services, log, invocationId: context.invocationId });
+    } catch (err) {
+      return errorResponse(err, log, context.invocationId);
+    }
+  };
+}
+
+export function errorResponse(err: unknown, log: Logger, invocationId: string): HttpResponseInit {
+  if (err instanceof ValidationError) return json(400, { error: { code: 'ValidationFailed', message: err.message, problems: err.problems } });
+  if (err instanceof AuthError) return json(err.status, { error: { code: err.status === 401 ? 'Unauthorized' : 'Forbidden', message: err.message } });
+  if (err instanceof NotFoundError) return json(404, { error: { code: 'NotFound', message: err.message } });
+  if (err instanceof ConflictError) return json(409, { error: { code: 'Conflict', message: err.message } });
+  if (err instanceof PreconditionFailedError) return json(412, { error: { code: 'PreconditionFailed', message: err.message } });
+  log.error(`Request failed (invocation ${invocationId}): ${errorText(err)}`);
+  return json(500, { error: { code: 'InternalError', message: `The request failed; see the log for invocation ${invocationId}` } });
+}

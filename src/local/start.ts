@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { loadConfig } from '../app/config';
+import { appSettings } from '../app/settings';
+import { ConfigError } from '../shared/errors';
+import { startAzuriteTables } from './azuriteTables';
+import { cloudPkiScenario, liveCloudPkiEvent } from './cloudPkiScenario';
+import { describeError, startFunctionsHost, type FunctionsHost } from './functionsHost';
+import { GraphSimulator } from './graphSimulator';
+import { createLocalInbox, INBOX_POST_PATH, INBOX_VIEW_PATH } from './localInbox';
+
+/**
+ * `npm start`: runs the compiled functions on the local host (Core Tools cannot be installed here), with
+ * whatever Azure parts are not configured replaced by local ones: Azurite Tables in process, the Graph
+ * simulator with a Cloud PKI scenario, and the local inbox instead of Teams.
+ */
+
+const AZURITE_TABLE_PORT = 10002; // where `UseDevelopmentStorage=true` points
+type Cleanup = () => Promise<void> | void;
+
+async function main(): Promise<void> {
+  const cleanups: Cleanup[] = [];
+  const root = projectRoot(__dirname);
+  const settings = loadLocalSettings(path.join(root, 'local.settings.json'));
+  const port = await resolvePort(process.env.PORT);
+  const origin = `http://127.0.0.1:${port}`;
+
+  const storage = await setUpStorage(cleanups);
+  const graph = await setUpGraph(cleanups);
+  const useInbox = !process.env.TEAMS_WEBHOOK_URL?.trim();
+  if (useInbox && !process.env.LOCAL_INBOX_URL) process.env.LOCAL_INBOX_URL = `${origin}${INBOX_POST_PATH}`;
+  // The Functions host has no defaults for %SETTING% in bindings; ours live in settings.ts.
+  const scheduleDefault = appSettings.find((s) => s.name === 'TIMER_SCHEDULE')?.default;
+  const scheduleIsDefault = !process.env.TIMER_SCHEDULE && scheduleDefault !== undefined;
+  if (scheduleIsDefault) process.env.TIMER_SCHEDULE = scheduleDefault;
+
+  // Fail fast and readably: every run would otherwise fail the same way, once a minute.
+  loadConfig(process.env);
+
+  // Admin routes need a key locally too, as function keys guard them in Azure.
+  const adminKeyGenerated = !process.env.LOCAL_ADMIN_KEY?.trim();
+  const adminKey = adminKeyGenerated ? randomBytes(18).toString('base64url') : process.env.LOCAL_ADMIN_KEY!.trim();
+
+  const inbox = useInbox ? createLocalInbox({ log: (line) => console.log(line) }) : undefined;
+  const functionsDir = path.join(__dirname, '..', 'functions');
+  const host = await startFunctionsHost({
+    port,
+    functionModules: listFunctionModules(functionsDir),
+    extraRoutes: inbox?.routes,
+    log: (line) => console.log(line),
+    functionKey: adminKey,
+  });
+  cleanups.unshift(() => host.close());
+
+  const channel = useInbox
+    ? `local inbox: cards are POSTed to ${process.env.LOCAL_INBOX_URL}, read them at ${origin}${INBOX_VIEW_PATH}`
+    : 'Microsoft Teams (Workflows webhook from TEAMS_WEBHOOK_URL; the URL is a secret and is not shown)';
+  const auth = `admin routes need the local key: header "x-functions-key: ${adminKey}" (or ?code=)${adminKeyGenerated ? ', generated for this run; set LOCAL_ADMIN_KEY to fix it' : ' from LOCAL_ADMIN_KEY'}`;
+  printBanner({ settings, storage, graph, channel, auth, host, functionsDir, scheduleIsDefault });
+  handleSignals(cleanups);
+
+  if (/^(true|1)$/i.test(process.env.RUN_ON_START ?? '')) {
+    for (const fn of host.functions.filter((f) => f.trigger === 'timer')) host.runTimer(fn.name).catch(() => undefined); // failures are logged by the host
+  }
+}
+
+function loadLocalSettings(file: string): string {
+  if (!fs.existsSync(file)) return 'no local.settings.json: defaults and environment variables only';
+  let parsed: { IsEncrypted?: unknown; Values?: Record<string, unknown> };
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed.IsEncrypted === true) throw new Error(`${file} is encrypted (IsEncrypted: true); the local host reads plain values only`);
+  let applied = 0;
+  const kept: string[] = [];
+  for (const [name, value] of Object.entries(parsed.Values ?? {})) {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      console.warn(`local.settings.json: Values.${name} is not a string; ignored`);
+    } else if (process.env[name] !== undefined) {
+      kept.push(name); // like Core Tools: the environment wins
+    } else {
+      process.env[name] = String(value);
+      applied++;
+    }
+  }
+  return `local.settings.json: ${applied} value(s) applied${kept.length ? `; already set in the environment, kept: ${kept.join(', ')}` : ''}`;
+}
+
+async function setUpStorage(cleanups: Cleanup[]): Promise<string> {
+  if (process.env.TABLES_SERVICE_URI) return `Azure Table Storage ${process.env.TABLES_SERVICE_URI} (identity-based)`;
+  const connection = process.env.AzureWebJobsStorage?.trim();
+  if (connection && !/^UseDevelopmentStorage=true;?$/i.test(connection)) {
+    const account = /AccountName=([^;]+)/i.exec(connection)?.[1];
+    const endpoint = /TableEndpoint=([^;]+)/i.exec(connection)?.[1];
+    return `storage account ${account ?? '(unnamed)'}${endpoint ? ` at ${endpoint}` : ''} from AzureWebJobsStorage`;
+  }
+  process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
+  if (await isListening(AZURITE_TABLE_PORT)) return `existing Azurite (assumed) on 127.0.0.1:${AZURITE_TABLE_PORT} (UseDevelopmentStorage=true)`;
+  const azurite = await startAzuriteTables({ host: '127.0.0.1', port: AZURITE_TABLE_PORT });
+  cleanups.push(() => azurite.close());
+  return `in-process Azurite Tables on ${azurite.url} (in memory: state is lost on exit)`;
+}
+
+async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
+  const env = process.env;
+  const hasCredentials = Boolean(env.AZURE_CLIENT_SECRET || env.AZURE_CLIENT_CERTIFICATE_PATH || env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT);
+  if (env.GRAPH_BASE_URL || hasCredentials) {
+    const baseUrl = env.GRAPH_BASE_URL || 'https://graph.microsoft.com';
+    if (!/^https:\/\/graph\.microsoft\.com\/?$/i.test(baseUrl)) return `${baseUrl} (not Microsoft Graph: used as a simulator, no token)`;
+    const signIn = env.AZURE_CLIENT_SECRET ? 'client secret' : env.AZURE_CLIENT_CERTIFICATE_PATH ? 'client certificate' : 'managed identity';
+    return `Microsoft Graph, tenant ${env.AZURE_TENANT_ID ?? '(AZURE_TENANT_ID not set)'}, sign-in: ${signIn}`;
+  }
+  const now = new Date();
+  const simulator = await GraphSimulator.start({ events: cloudPkiScenario({ now, seed: 1, ...(env.AZURE_CLIENT_ID ? { ownApplicationId: env.AZURE_CLIENT_ID } : {}) }) });
+  cleanups.push(() => simulator.close());
+  env.GRAPH_BASE_URL = simulator.baseUrl;
+  const dripSeconds = parseDrip(env.SIMULATOR_DRIP_SECONDS);
+  if (dripSeconds > 0) {
+    let seed = 1000;
+    const drip = setInterval(() => {
+      const event = liveCloudPkiEvent({ now: new Date(), seed: seed++ });
+      simulator.addEvents([event]);
+      console.log(`[simulator] ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} new audit event: ${describeEvent(event)}`);
+    }, dripSeconds * 1000);
+    cleanups.push(() => clearInterval(drip));
+  }
+  const drip = dripSeconds > 0 ? `, +1 live event every ${dripSeconds} s (SIMULATOR_DRIP_SECONDS)` : ', no live events (SIMULATOR_DRIP_SECONDS=0)';
+  return `SIMULATED Microsoft Graph at ${simulator.baseUrl}: ${simulator.eventCount} made-up Cloud PKI audit events${drip}`;
+}
+
+function printBanner(b: { settings: string; storage: string; graph: string; channel: string; auth: string; host: FunctionsHost; functionsDir: string; scheduleIsDefault: boolean }): void {
+  const lines = [
+    '',
+    `cloud-pki-alerts, local functions host at ${b.host.url} (stand-in for Azure Functions Core Tools)`,
+    `  settings   ${b.settings}`,
+    `  storage    ${b.storage}`,
+    `  graph      ${b.graph}`,
+    `  alerts     ${b.channel}`,
+    `  sign-in    ${b.auth}`,
+    `  functions${b.host.functions.length === 0 ? `  none found in ${b.functionsDir} (did the build run?)` : ''}`,
+  ];
+  const width = Math.max(0, ...b.host.functions.map((f) => f.name.length));
+  for (const fn of b.host.functions) {
+    const detail = fn.trigger === 'timer' ? `${fn.schedule} (UTC)` : `${fn.methods?.join(',')} ${fn.url}`;
+    lines.push(`    ${fn.name.padEnd(width)}  ${fn.trigger.padEnd(5)}  ${detail}`);
+  }
+  if (b.scheduleIsDefault) lines.push(`  (TIMER_SCHEDULE is not set: using its default "${process.env.TIMER_SCHEDULE}")`);
+  lines.push('  Press Ctrl+C to stop.', '');
+  console.log(lines.join('\n'));
+}
+
+function handleSignals(cleanups: Cleanup[]): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.log(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping (timers, HTTP, simulator, Azurite)...`);
+    void runCleanups(cleanups).then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function runCleanups(cleanups: Cleanup[]): Promise<void> {
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(`cleanup failed: ${describeError(error)}`);
+    }
+  }
+}
+
+function listFunctionModules(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort().map((f) => path.join(dir, f));
+}
+
+/** The directory holding package.json, walking up from the compiled file (dist/src/local → repo root). */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
+
+async function resolvePort(text: string | undefined): Promise<number> {
+  const port = text === undefined || text.trim() === '' ? 7071 : Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number (got "${text}")`);
+  if (port !== 0) return port;
+  // The inbox URL must be known before the host starts, so pick the free port now.
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const chosen = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return chosen;
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function parseDrip(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return 45;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  console.warn(`SIMULATOR_DRIP_SECONDS must be a number of seconds (0 = off), got "${text}"; using 45`);
+  return 45;
+}
+
+function describeEvent(event: unknown): string {
+  const e = event as { activityType?: unknown; displayName?: unknown; actor?: { userPrincipalName?: unknown; applicationDisplayName?: unknown } };
+  const who = e.actor?.userPrincipalName ?? e.actor?.applicationDisplayName;
+  return `${String(e.activityType ?? e.displayName ?? 'event')}${who ? ` by ${String(who)}` : ''}`;
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`\nCannot start: the configuration is invalid. Fix these settings (local.settings.json "Values" or environment variables):`);
+    for (const problem of error.problems) console.error(`  - ${problem.field}: ${problem.message}`);
+  } else {
+    console.error(`\nCannot start: ${describeError(error)}`);
+  }
+  process.exit(1);
+});

@@ -3,19 +3,70 @@ export const severities = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof severities)[number];
 export const severityRank: Readonly<Record<Severity, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
 
+/** Version of the rule document format (`schemaVersion` in rule JSON). */
+export const ruleSchemaVersion = 1;
+
 /** `Success` matches `activityResult === "Success"`; `Failure` matches any other non-empty result. */
 export type ResultFilter = 'Success' | 'Failure';
 
-/** An alert rule as stored in the `AlertRules` table (one row per rule). */
+/** Actor conditions; inside one list any entry matches, across lists all given lists must match. */
+export interface ActorCriteria {
+  /** UPNs, case-insensitive; `*` wildcards allowed (e.g. `*@contoso.com`). */
+  userPrincipalNames?: string[];
+  applicationIds?: string[];
+  /** IPv4 / IPv6 addresses or CIDR ranges. */
+  ipAddresses?: string[];
+  /** `auditActorType` values: ItPro, Application, Partner, ... */
+  actorTypes?: string[];
+}
+
+/** A modified property condition, e.g. `{ name: "*Status*", newValue: "paused" }` (case-insensitive, `*` wildcards). */
+export interface ModifiedPropertyCriteria {
+  name: string;
+  oldValue?: string;
+  newValue?: string;
+}
+
+/** Fire only when at least `count` matching events happen within `windowInMinutes`, counted per `groupBy`. */
+export interface ThresholdSpec {
+  count: number;
+  windowInMinutes: number;
+  /** `actor` (UPN, else application id), `resource` (first resource id), or `none` (one counter per rule). */
+  groupBy: 'actor' | 'resource' | 'none';
+}
+
+/**
+ * An alert rule. Every given condition must hold (AND); inside a list any entry may match (OR).
+ * Stored one per row in the `AlertRules` table; validated by `parseRule` on every write and every read.
+ */
 export interface AlertRule {
   id: string;
   name: string;
   enabled: boolean;
   severity: Severity;
-  /** Exact `activityType` values (case-insensitive compare). */
-  activityTypes: string[];
+  /** Exact `activityType` values or patterns with `*` (e.g. `* CloudCertificationAuthority`), case-insensitive. */
+  activityTypes?: string[];
+  categories?: string[];
+  /** `activityOperationType` values: Create, Delete, Patch, Action, ... */
+  operationTypes?: string[];
   result?: ResultFilter;
+  /** The actor must match `include` (when given) and must not match `exclude` (allow-listed accounts). */
+  actor?: { include?: ActorCriteria; exclude?: ActorCriteria };
+  /** Some resource must match: by CA id, or display name pattern (`*` wildcards). */
+  resource?: { ids?: string[]; namePatterns?: string[] };
+  /** Some resource must have a modified property matching any of these. */
+  modifiedProperties?: ModifiedPropertyCriteria[];
+  /** Advanced condition in OData `$filter` syntax over the event's Graph fields (see README). */
+  filter?: string;
+  threshold?: ThresholdSpec;
   /** Channel ids; `default` means every channel configured as a default. */
   channels: string[];
   description?: string;
+  runbookUrl?: string;
+  owner?: string;
+  tags?: string[];
+  /** After an alert of this rule (per group key), further matches within this many minutes are recorded but not sent again. */
+  realertInMinutes?: number;
+  /** Set on rules that come from the built-in pack: `pack@<version>`; an admin edit clears it. */
+  origin?: string;
 }

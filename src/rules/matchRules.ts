@@ -8,7 +8,7 @@ export interface CompiledRule {
 }
 
 export const compileRules = (rules: readonly AlertRule[]): CompiledRule[] =>
-  rules.filter((r) => r.enabled).map((rule) => ({ rule, activityTypes: new Set(rule.activityTypes.map((t) => t.toLowerCase())) }));
+  rules.filter((r) => r.enabled).map((rule) => ({ rule, activityTypes: new Set((rule.activityTypes ?? []).map((t) => t.toLowerCase())) }));
 
 /** True when `event` satisfies every condition of the rule. Pure. */
 export function ruleMatches(compiled: CompiledRule, event: AuditEvent): boolean {

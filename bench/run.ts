@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startAzuriteTables } from '../src/local/azuriteTables';
 import { GraphSimulator } from '../src/local/graphSimulator';
+import { measureColdImport } from './coldImport';
 
 const run = promisify(execFile);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
@@ -99,6 +100,11 @@ async function main() {
     rows.push(row(`${label}: wall time`, pick((r) => r.child.wallMs), 'ms'));
     rows.push(row(`${label}: peak RSS`, pick((r) => r.child.peakRssMb), 'MB', { text: '< 200 MB', ok: (v) => v < 200 }));
   }
+  const cold = measureColdImport(path.join(__dirname, '..', '..'));
+  rows.push(row('Cold import: esbuild bundle', cold.bundled, 'ms'));
+  rows.push(row('Cold import: unbundled tsc output', cold.unbundled, 'ms'));
+  const ratios = cold.unbundled.map((u, i) => u / cold.bundled[i]);
+  rows.push(row('Cold import: unbundled / bundle', ratios, '×', { text: 'bundle faster (> 1×)', ok: (v) => v > 1 }));
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const lines = [
     `| Figure | Median | Min | Max | Target | Met |`,

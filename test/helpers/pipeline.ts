@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
+import { resetServices } from '../../src/app/appServices';
+import { appSettings } from '../../src/app/settings';
 import { loadConfig } from '../../src/app/config';
 import { createServices, type ServiceOverrides, type Services } from '../../src/app/services';
 import { GraphSimulator } from '../../src/local/graphSimulator';
@@ -88,4 +90,26 @@ export function deliveredAlertIds(p: Pipeline): string[] {
     seen.set(c.alertId, (seen.get(c.alertId) ?? 0) + 1);
   }
   return [...seen.keys()].sort();
+}
+
+/**
+ * For tests of entry points that read `process.env` (functions, CLI): before each test, a pipeline on real
+ * time whose settings replace every app setting in the environment; after it, the environment restored and
+ * the cached services dropped. Returns a getter for the current pipeline.
+ */
+export function usePipelineEnvironment(options: { env?: Record<string, string> } = {}): () => Pipeline {
+  let current: Pipeline | undefined;
+  const saved = { ...process.env };
+  beforeEach(async () => {
+    current = await startPipeline({ now: new Date(), env: options.env });
+    for (const spec of appSettings) delete process.env[spec.name];
+    Object.assign(process.env, current.env);
+    resetServices();
+  });
+  afterEach(async () => {
+    process.env = { ...saved };
+    resetServices();
+    await current?.close();
+  });
+  return () => current!;
 }

@@ -1,13 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resetServices } from '../../src/app/appServices';
-import { appSettings } from '../../src/app/settings';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent } from '../helpers/graphEvents';
-import { acceptedCards, type Pipeline, startPipeline } from '../helpers/pipeline';
+import { acceptedCards, type Pipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pki-cli-'));
 const at = (m: number) => new Date(Date.parse('2026-11-18T10:00:00Z') + m * 60_000);
@@ -64,17 +62,10 @@ describe('pki-alerts replay', () => {
 });
 
 describe('pki-alerts poll --once', () => {
+  const pipeline = usePipelineEnvironment();
   let p: Pipeline;
-  const saved = { ...process.env };
-  beforeEach(async () => {
-    p = await startPipeline({ now: new Date() });
-    for (const spec of appSettings) delete process.env[spec.name];
-    Object.assign(process.env, p.env);
-  });
-  afterEach(async () => {
-    process.env = { ...saved };
-    resetServices();
-    await p.close();
+  beforeEach(() => {
+    p = pipeline();
   });
 
   it('runs one cycle with the configured settings and prints its figures', async () => {

@@ -1,27 +1,18 @@
 import { InvocationContext, type Timer } from '@azure/functions';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { resetServices } from '../../src/app/appServices';
-import { appSettings } from '../../src/app/settings';
 import { pollAuditEvents } from '../../src/functions/pollAuditEvents';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent } from '../helpers/graphEvents';
-import { acceptedCards, type Pipeline, startPipeline, webhookSecret } from '../helpers/pipeline';
+import { acceptedCards, type Pipeline, usePipelineEnvironment, webhookSecret } from '../helpers/pipeline';
 
 const timer = (isPastDue = false): Timer => ({ isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } });
 
+// Real time here: the handler builds its services from the environment with the real clock.
+const pipeline = usePipelineEnvironment();
 let p: Pipeline;
-const saved = { ...process.env };
-beforeEach(async () => {
-  // Real time here: the handler builds its services from the environment with the real clock.
-  p = await startPipeline({ now: new Date() });
-  for (const spec of appSettings) delete process.env[spec.name];
-  Object.assign(process.env, p.env);
-  resetServices();
-});
-afterEach(async () => {
-  process.env = { ...saved };
-  resetServices();
-  await p.close();
+beforeEach(() => {
+  p = pipeline();
 });
 
 function context() {

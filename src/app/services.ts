@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { createGraphClient } from '../audit/graphClient';
 import { GraphAuditSource } from '../audit/graphAuditSource';
@@ -21,6 +22,8 @@ export interface ServiceOverrides {
   clock?: () => Date;
   random?: () => number;
   tablePrefix?: string;
+  /** Extra Table pipeline policies, e.g. fault injection in the fault matrix. */
+  tablePolicies?: PipelinePolicy[];
   afterPollStep?: PollDeps['afterStep'];
   afterDeliveryStep?: DeliverDeps['afterStep'];
 }
@@ -38,7 +41,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const credential = overrides.credential ?? createCredential(config);
   const tableRequests = new RequestCounter();
   let graphRequests = 0;
-  const tables = new TableClients({ connectionString: config.storage.connectionString, tableServiceUri: config.storage.tableServiceUri, credential, tablePrefix: overrides.tablePrefix, counter: tableRequests });
+  const tables = new TableClients({ connectionString: config.storage.connectionString, tableServiceUri: config.storage.tableServiceUri, credential, tablePrefix: overrides.tablePrefix, counter: tableRequests, policies: overrides.tablePolicies });
   const graph = createGraphClient({
     rewriteToOrigin: config.graph.isSimulator ? config.graph.baseUrl : undefined,
     credential: config.graph.isSimulator ? undefined : credential,

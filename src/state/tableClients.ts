@@ -28,6 +28,8 @@ export interface TableConnection {
   /** Prefix for table names, so tests and tenants on one account cannot collide. */
   tablePrefix?: string;
   counter?: RequestCounter;
+  /** Extra pipeline policies for every client (fault injection in tests). */
+  policies?: PipelinePolicy[];
 }
 
 /** Creates table clients for the configured account, identity-based when a service URI is given. */
@@ -53,6 +55,7 @@ export class TableClients {
         client = TableClient.fromConnectionString(connectionString ?? 'UseDevelopmentStorage=true', name, { allowInsecureConnection: true });
       }
       if (this.connection.counter) client.pipeline.addPolicy(this.connection.counter.policy(table));
+      for (const policy of this.connection.policies ?? []) client.pipeline.addPolicy(policy);
       this.clients.set(table, client);
     }
     if (!this.created.has(table)) {

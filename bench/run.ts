@@ -9,11 +9,14 @@ import { promisify } from 'node:util';
 import { startAzuriteTables } from '../src/local/azuriteTables';
 import { GraphSimulator } from '../src/local/graphSimulator';
 import { measureColdImport } from './coldImport';
+import { measureDetectionLatency } from './latency';
 
 const run = promisify(execFile);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const only = process.env.BENCH_ONLY?.split(',');
+const wanted = (name: string) => !only || only.includes(name);
 
-interface ChildResult { graphRequests: number; tableTransactions: number; events: number; alerts: number; sent: number; wallMs: number; peakRssMb: number; pollError?: string }
+interface ChildResult { graphRequests: number; tableTransactions: number; runs: number; events: number; alerts: number; sent: number; wallMs: number; peakRssMb: number; retainedHeapMb: number; pollError?: string }
 interface Row { name: string; value: number; unit: string; min: number; max: number; target?: string; met?: boolean }
 
 /** A loopback receiver that accepts every POST (202) and counts them: stands in for Teams. */
@@ -30,28 +33,29 @@ async function startCounter(): Promise<{ url: string; posts: () => number; close
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts: () => posts, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-function event(i: number, at: number, type: string) {
-  return {
+const types = ['RevokeLeafCertAsync CloudCertificationAuthorityLeafCertificate', 'Create DeviceEnrollmentConfiguration', 'Patch DeviceConfiguration', 'Delete CloudCertificationAuthority'];
+
+/** `count` Graph-shaped events spread evenly over `spanInMs` ending a minute ago: a third leaf revocations, 1 % CA deletions, the rest unrelated. */
+function events(count: number, spanInMs: number) {
+  const end = Date.now() - 60_000;
+  return Array.from({ length: count }, (_, i) => ({
     id: `${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`,
-    activityDateTime: new Date(at).toISOString().replace('Z', '1234Z'),
-    activityType: type,
+    activityDateTime: new Date(end - spanInMs + Math.floor((i * spanInMs) / count)).toISOString().replace('Z', '1234Z'),
+    activityType: types[i % 97 === 0 ? 3 : i % 3 === 0 ? 0 : i % 3],
     activityOperationType: 'Action',
     activityResult: 'Success',
     actor: { auditActorType: 'ItPro', userPrincipalName: 'pkiadmin@contoso.com', applicationId: '11111111-2222-3333-4444-555555555555' },
     resources: [{ displayName: `Contoso Issuing CA ${i % 7}`, auditResourceType: 'CloudCertificationAuthority', resourceId: `ca-${i % 7}`, modifiedProperties: [] }],
-  };
+  }));
 }
 
-async function measure(scenario: 'idle' | 'window10k'): Promise<{ child: ChildResult; posts: number }> {
+/** Runs bench/pollChild.js against fresh Azurite + simulator + receiver. */
+async function measure(mode: { seed: unknown[]; env: Record<string, string> }): Promise<{ child: ChildResult; posts: number }> {
   const azurite = await startAzuriteTables();
   const sim = await GraphSimulator.start({ maxPageSize: 1000 });
   const teams = await startCounter();
   try {
-    const now = Date.now();
-    if (scenario === 'window10k') {
-      const types = ['RevokeLeafCertAsync CloudCertificationAuthorityLeafCertificate', 'Create DeviceEnrollmentConfiguration', 'Patch DeviceConfiguration', 'Delete CloudCertificationAuthority'];
-      sim.addEvents(Array.from({ length: 10_000 }, (_, i) => event(i, now - 50 * 60_000 + i * 250, types[i % 97 === 0 ? 3 : i % 3 === 0 ? 0 : i % 3])));
-    }
+    sim.addEvents(mode.seed);
     const env = {
       ...process.env,
       AzureWebJobsStorage: azurite.connectionString,
@@ -60,11 +64,12 @@ async function measure(scenario: 'idle' | 'window10k'): Promise<{ child: ChildRe
       TEAMS_WEBHOOK_URL: `${teams.url}/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?sig=bench`,
       ALLOW_LOOPBACK_WEBHOOKS: 'true',
       GRAPH_PAGE_SIZE: '100',
-      GRAPH_MAX_PAGES_PER_RUN: '200',
-      BENCH_WARMUP_CYCLES: scenario === 'idle' ? '1' : '0',
+      ...mode.env,
     };
-    const { stdout } = await run(process.execPath, [path.join(__dirname, 'pollChild.js')], { env, maxBuffer: 1 << 20 });
-    return { child: JSON.parse(stdout.trim().split('\n').pop()!), posts: teams.posts() };
+    const { stdout } = await run(process.execPath, ['--expose-gc', path.join(__dirname, 'pollChild.js')], { env, maxBuffer: 1 << 20 });
+    const child = JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
+    if (child.pollError) throw new Error(`poll failed: ${child.pollError}`);
+    return { child, posts: teams.posts() };
   } finally {
     await teams.close();
     await sim.close();
@@ -73,45 +78,81 @@ async function measure(scenario: 'idle' | 'window10k'): Promise<{ child: ChildRe
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+const round = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : v);
 
 function row(name: string, xs: number[], unit: string, target?: { text: string; ok: (v: number) => boolean }): Row {
-  const value = median(xs);
-  return { name, value: Math.round(value * 10) / 10, unit, min: Math.round(Math.min(...xs) * 10) / 10, max: Math.round(Math.max(...xs) * 10) / 10, target: target?.text, met: target ? xs.every(target.ok) : undefined };
+  return { name, value: round(median(xs)), unit, min: round(Math.min(...xs)), max: round(Math.max(...xs)), target: target?.text, met: target ? xs.every(target.ok) : undefined };
+}
+
+async function repeat<T>(f: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < repeats; i++) out.push(await f());
+  return out;
 }
 
 async function main() {
   const rows: Row[] = [];
-  for (const scenario of ['idle', 'window10k'] as const) {
-    const results: { child: ChildResult; posts: number }[] = [];
-    for (let i = 0; i < repeats; i++) results.push(await measure(scenario));
-    for (const r of results) if (r.child.pollError) throw new Error(`${scenario}: poll failed: ${r.child.pollError}`);
-    const pick = (f: (r: (typeof results)[number]) => number) => results.map(f);
-    const label = scenario === 'idle' ? 'Idle poll' : '10,000-event window';
-    if (scenario === 'idle') {
-      rows.push(row(`${label}: Graph requests`, pick((r) => r.child.graphRequests), 'requests', { text: '≤ 1', ok: (v) => v <= 1 }));
-      rows.push(row(`${label}: Table transactions`, pick((r) => r.child.tableTransactions), 'transactions', { text: '≤ 3', ok: (v) => v <= 3 }));
-    } else {
-      rows.push(row(`${label}: events read`, pick((r) => r.child.events), 'events', { text: '= 10,000', ok: (v) => v === 10_000 }));
-      rows.push(row(`${label}: Graph requests`, pick((r) => r.child.graphRequests), 'requests', { text: '= ⌈10,000 / 100⌉ = 100', ok: (v) => v === 100 }));
-      rows.push(row(`${label}: Table transactions`, pick((r) => r.child.tableTransactions), 'transactions', { text: 'batched (≤ 100 entities each)', ok: () => true }));
-      rows.push(row(`${label}: alerts`, pick((r) => r.child.alerts), 'alerts', { text: 'one per rule', ok: (v) => v === 2 }));
-    }
-    rows.push(row(`${label}: webhook POSTs`, pick((r) => r.posts), 'posts'));
-    rows.push(row(`${label}: wall time`, pick((r) => r.child.wallMs), 'ms'));
-    rows.push(row(`${label}: peak RSS`, pick((r) => r.child.peakRssMb), 'MB', { text: '< 200 MB', ok: (v) => v < 200 }));
+  if (wanted('idle')) {
+    const idle = await repeat(() => measure({ seed: [], env: { BENCH_WARMUP_CYCLES: '1' } }));
+    rows.push(row('Idle poll: Graph requests', idle.map((r) => r.child.graphRequests), 'requests', { text: '≤ 1', ok: (v) => v <= 1 }));
+    rows.push(row('Idle poll: Table transactions', idle.map((r) => r.child.tableTransactions), 'transactions', { text: '≤ 3', ok: (v) => v <= 3 }));
+    rows.push(row('Idle poll: webhook POSTs', idle.map((r) => r.posts), 'posts'));
+    rows.push(row('Idle poll: wall time', idle.map((r) => r.child.wallMs), 'ms'));
   }
-  const cold = measureColdImport(path.join(__dirname, '..', '..'));
-  rows.push(row('Cold import: esbuild bundle', cold.bundled, 'ms'));
-  rows.push(row('Cold import: unbundled tsc output', cold.unbundled, 'ms'));
-  const ratios = cold.unbundled.map((u, i) => u / cold.bundled[i]);
-  rows.push(row('Cold import: unbundled / bundle', ratios, '×', { text: 'bundle faster (> 1×)', ok: (v) => v > 1 }));
+  let window10kRss: number[] = [];
+  let window10kHeap: number[] = [];
+  if (wanted('window')) {
+    const w = await repeat(() => measure({ seed: events(10_000, 50 * 60_000), env: { GRAPH_MAX_PAGES_PER_RUN: '200' } }));
+    window10kRss = w.map((r) => r.child.peakRssMb);
+    window10kHeap = w.map((r) => r.child.retainedHeapMb);
+    rows.push(row('10,000-event window: events read', w.map((r) => r.child.events), 'events', { text: '= 10,000', ok: (v) => v === 10_000 }));
+    rows.push(row('10,000-event window: Graph requests', w.map((r) => r.child.graphRequests), 'requests', { text: '= ⌈10,000 / 100⌉ = 100', ok: (v) => v === 100 }));
+    rows.push(row('10,000-event window: Table transactions', w.map((r) => r.child.tableTransactions), 'transactions', { text: 'writes batched (≤ 100 entities each)', ok: () => true }));
+    rows.push(row('10,000-event window: alerts', w.map((r) => r.child.alerts), 'alerts', { text: 'one per rule (2)', ok: (v) => v === 2 }));
+    rows.push(row('10,000-event window: webhook POSTs', w.map((r) => r.posts), 'posts', { text: 'one per alert (2)', ok: (v) => v === 2 }));
+    rows.push(row('10,000-event window: wall time', w.map((r) => r.child.wallMs), 'ms'));
+    rows.push(row('10,000-event window: peak RSS', window10kRss, 'MB', { text: '< 200 MB', ok: (v) => v < 200 }));
+  }
+  if (wanted('backlog')) {
+    const b = await repeat(() => measure({ seed: events(140_000, 7 * 24 * 3_600_000), env: { BENCH_MODE: 'backlog', BENCH_OUTAGE_HOURS: '168', GRAPH_MAX_PAGES_PER_RUN: '100' } }));
+    rows.push(row('Backlog (7-day outage): events worked off', b.map((r) => r.child.events), 'events', { text: '≥ 140,000', ok: (v) => v >= 140_000 }));
+    rows.push(row('Backlog (7-day outage): runs needed', b.map((r) => r.child.runs), 'runs', { text: '⌈1,400 pages / 100 per run⌉ ≈ 14', ok: (v) => v <= 16 }));
+    rows.push(row('Backlog (7-day outage): throughput', b.map((r) => (r.child.events / r.child.wallMs) * 1000), 'events/s'));
+    rows.push(row('Backlog (7-day outage): peak RSS', b.map((r) => r.child.peakRssMb), 'MB'));
+    if (window10kRss.length) {
+      const ratio = b.map((r, i) => r.child.peakRssMb / window10kRss[Math.min(i, window10kRss.length - 1)]);
+      rows.push(row('Backlog peak RSS / 10,000-event window peak RSS', ratio, '×', { text: '≤ 1.2×', ok: (v) => v <= 1.2 }));
+      const heapRatio = b.map((r, i) => r.child.retainedHeapMb / window10kHeap[Math.min(i, window10kHeap.length - 1)]);
+      rows.push(row('Backlog heap retained after GC / 10,000-event window', heapRatio, '×', { text: '≤ 1.2× (nothing grows with the backlog)', ok: (v) => v <= 1.2 }));
+    }
+  }
+  if (wanted('latency')) {
+    const intervalInMs = Number(process.env.BENCH_LATENCY_INTERVAL_MS ?? 2000);
+    const runs = await repeat(() => measureDetectionLatency({ intervalInMs, events: 12 }));
+    const budget = intervalInMs + 5000;
+    rows.push(row(`Detection latency p50 (poll every ${intervalInMs / 1000} s)`, runs.map((l) => percentile(l, 50)), 'ms'));
+    rows.push(row(`Detection latency p95 (poll every ${intervalInMs / 1000} s)`, runs.map((l) => percentile(l, 95)), 'ms', { text: `≤ interval + 5 s = ${budget} ms`, ok: (v) => v <= budget }));
+    rows.push(row('Detection latency max', runs.map((l) => Math.max(...l)), 'ms'));
+    rows.push(row('Detection latency p95 / poll interval', runs.map((l) => percentile(l, 95) / intervalInMs), '×'));
+  }
+  if (wanted('cold')) {
+    const cold = measureColdImport(path.join(__dirname, '..', '..'));
+    rows.push(row('Cold import: esbuild bundle', cold.bundled, 'ms'));
+    rows.push(row('Cold import: unbundled tsc output', cold.unbundled, 'ms'));
+    rows.push(row('Cold import: unbundled / bundle', cold.unbundled.map((u, i) => u / cold.bundled[i]), '×', { text: 'bundle faster (> 1×)', ok: (v) => v > 1 }));
+  }
+  report(rows);
+}
+
+function report(rows: Row[]) {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const lines = [
-    `| Figure | Median | Min | Max | Target | Met |`,
-    `|---|---:|---:|---:|---|---|`,
+    '| Figure | Median | Min | Max | Target | Met |',
+    '|---|---:|---:|---:|---|---|',
     ...rows.map((r) => `| ${r.name} | ${r.value} ${r.unit} | ${r.min} | ${r.max} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'NO'} |`),
   ];
-  const md = `# Benchmark results\n\n${new Date().toISOString()} · ${machine} · ${repeats} runs each\n\n${lines.join('\n')}\n`;
+  const md = `# Benchmark results\n\n${new Date().toISOString()} · ${machine} · median of ${repeats} runs (min, max shown)\n\n${lines.join('\n')}\n\nReproduce: \`npm run bench\` (BENCH_REPEATS, BENCH_ONLY=idle,window,backlog,latency,cold).\n`;
   process.stdout.write(`${md}\n`);
   const out = path.join(process.cwd(), 'bench-results');
   mkdirSync(out, { recursive: true });

@@ -32,10 +32,23 @@ class TimeoutHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     this.onRequest?.(url);
-    const timeout = AbortSignal.timeout(this.timeoutInMs);
+    // A controller with a cleared timer, not AbortSignal.timeout(): those stay alive (with the request they
+    // guard) until they fire, so a fast backlog would pile up 30 s worth of them.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`Graph request timed out after ${this.timeoutInMs} ms`, 'TimeoutError')), this.timeoutInMs);
     const outer = context.options?.signal;
-    context.options = { ...context.options, signal: outer ? AbortSignal.any([outer, timeout]) : timeout };
-    await this.next!.execute(context);
+    const onOuterAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    context.options = { ...context.options, signal: controller.signal };
+    try {
+      await this.next!.execute(context);
+      // Read the body under the same timeout: a page whose body stalls must fail too.
+      const response = context.response;
+      if (response) context.response = new Response(await response.arrayBuffer(), { status: response.status, statusText: response.statusText, headers: response.headers });
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    }
   }
   setNext(next: Middleware): void {
     this.next = next;

@@ -25,7 +25,8 @@ export async function measureDetectionLatency(options: { intervalInMs: number; e
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?sig=bench`;
-  const services = createServices(loadConfig({ AzureWebJobsStorage: azurite.connectionString, GRAPH_BASE_URL: sim.baseUrl, AZURE_TENANT_ID: 'latency', TEAMS_WEBHOOK_URL: url, ALLOW_LOOPBACK_WEBHOOKS: 'true' }));
+  // Group window off: this measures detection, and every event here belongs to one alert group.
+  const services = createServices(loadConfig({ AzureWebJobsStorage: azurite.connectionString, GRAPH_BASE_URL: sim.baseUrl, AZURE_TENANT_ID: 'latency', TEAMS_WEBHOOK_URL: url, ALLOW_LOOPBACK_WEBHOOKS: 'true', ALERT_GROUP_WINDOW_MINUTES: '0' }));
   const log = createLogger(() => undefined);
   let random = options.seed ?? 7;
   const next = () => ((random = (random * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

@@ -21,6 +21,9 @@ param environmentName string = ''
 @description('NCRONTAB (6 fields, UTC) of the poll timer.')
 param timerSchedule string = '0 */1 * * * *'
 
+@description('NCRONTAB (6 fields, UTC) of the heartbeat card to every Teams channel (keeps Workflows flows from being turned off for inactivity); empty = off.')
+param heartbeatSchedule string = '0 0 8 * * *'
+
 @description('Minutes each poll window reaches back before the last checkpoint (Graph events arrive late).')
 @minValue(0)
 @maxValue(1440)
@@ -72,7 +75,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
-    tableNames: ['AlertRules', 'PollState', 'AlertOutbox']
+    tableNames: ['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'ThresholdState', 'Channels']
   }
 }
 
@@ -124,6 +127,7 @@ module functionApp 'modules/functionApp.bicep' = {
     keyVaultUri: keyVault.outputs.vaultUri
     teamsWebhookSecretName: teamsWebhookSecretName
     timerSchedule: timerSchedule
+    heartbeatSchedule: heartbeatSchedule
     lookbackMinutes: lookbackMinutes
     intunePortalUrl: intunePortalUrl
     maximumInstanceCount: maximumInstanceCount

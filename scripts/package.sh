@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the deployment package dist/cloud-pki-alerts.zip: host.json, a package.json whose "main" is the
-# esbuild bundle, and the bundle itself (it carries its dependencies; the worker provides
-# @azure/functions-core). Deploy with `az functionapp deployment source config-zip` (docs/deploy.md).
+# esbuild bundle, the bundle itself (it carries its dependencies; the worker provides @azure/functions-core)
+# and the admin page's assets (dist/ui). Deploy with `az functionapp deployment source config-zip` (docs/deploy.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null
@@ -10,6 +10,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist/bundle"
 cp host.json "$stage/"
 cp dist/bundle/index.js dist/bundle/index.js.map dist/bundle/index.js.LEGAL.txt "$stage/dist/bundle/"
+# The admin page (GET /api/ui) reads its assets from dist/ui beside the bundle.
+cp -r dist/ui "$stage/dist/ui"
 node -e '
 const p = require("./package.json");
 const out = { name: p.name, version: p.version, private: true, main: "dist/bundle/index.js", engines: p.engines };

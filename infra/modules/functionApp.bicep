@@ -20,6 +20,7 @@ param keyVaultUri string
 param teamsWebhookSecretName string
 
 param timerSchedule string
+param heartbeatSchedule string
 param lookbackMinutes int
 param intunePortalUrl string
 param maximumInstanceCount int
@@ -81,6 +82,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'AZURE_TENANT_ID', value: tenant().tenantId }
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'TIMER_SCHEDULE', value: timerSchedule }
+        // Empty = no heartbeat function (a timer cannot be registered with an empty schedule).
+        { name: 'HEARTBEAT_SCHEDULE', value: heartbeatSchedule }
         { name: 'LOOKBACK_MINUTES', value: string(lookbackMinutes) }
         {
           name: 'TEAMS_WEBHOOK_URL'
@@ -128,6 +131,8 @@ resource auth 'Microsoft.Web/sites/config@2025-03-01' = if (enableAppServiceAuth
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
+      // Load balancers and uptime checks reach the anonymous health verdict (no detail, nothing secret).
+      excludedPaths: ['/api/health']
     }
     httpSettings: { requireHttps: true }
     login: { tokenStore: { enabled: false } }

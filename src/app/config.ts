@@ -23,12 +23,18 @@ export interface AppConfig {
   initialLookbackInMinutes: number;
   channels: ChannelConfig[];
   webhookPolicy: { extraAllowedHosts: string[]; allowLoopback: boolean };
-  delivery: { timeoutInMs: number; retryBaseInSeconds: number; maxAgeInMinutes: number };
+  delivery: { timeoutInMs: number; retryBaseInSeconds: number; maxAgeInMinutes: number; groupWindowInMinutes: number; failoverChannel?: string };
+  /** Reads an app setting by name: the secrets that table channels reference (never logged). */
+  readSetting: (name: string) => string | undefined;
   alertSampleEvents: number;
   seenRetentionInHours: number;
   deliveredRetentionInDays: number;
   intunePortalUrl: string;
   auth: AuthSettings;
+  /** Graph pages one backtest reads at most. */
+  backtestMaxPages: number;
+  /** The watchdog, health and heartbeat (src/app/watchServices.ts). */
+  watch: { channel?: string; failedPolls: number; channelFailures: number; maxLagInMinutes: number; heartbeatSchedule?: string; ledgerRetentionInDays: number };
 }
 
 /** A delivery channel. `url` is a secret: never logged, never returned. */
@@ -70,6 +76,8 @@ const schema = z.object({
   DELIVERY_TIMEOUT_MS: int(100, 120_000),
   DELIVERY_RETRY_BASE_SECONDS: int(0, 3600),
   DELIVERY_MAX_AGE_MINUTES: int(1, 30 * 24 * 60),
+  ALERT_GROUP_WINDOW_MINUTES: int(0, 24 * 60),
+  FAILOVER_CHANNEL: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a channel id').optional(),
   ALERT_SAMPLE_EVENTS: int(1, 50),
   SEEN_RETENTION_HOURS: int(1, 24 * 400),
   DELIVERED_RETENTION_DAYS: int(1, 400),
@@ -78,6 +86,13 @@ const schema = z.object({
   ADMIN_AUTH_MODE: z.enum(['key', 'entra'], { error: 'must be key or entra' }),
   ADMIN_APP_ROLE: z.string().min(1),
   READER_APP_ROLE: z.string().min(1),
+  BACKTEST_MAX_PAGES: int(1, 100_000),
+  WATCHDOG_CHANNEL: z.string().min(1).optional(),
+  WATCHDOG_FAILED_POLLS: int(1, 1000),
+  WATCHDOG_CHANNEL_FAILURES: int(1, 1000),
+  HEALTH_MAX_LAG_MINUTES: int(1, 7 * 24 * 60),
+  HEARTBEAT_SCHEDULE: z.union([z.literal(''), ncrontab]),
+  LEDGER_RETENTION_DAYS: int(1, 400),
 });
 
 /** Reads every setting (defaults from `appSettings`), validates them all, and throws one ConfigError naming each bad one. */
@@ -111,6 +126,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!isSimulator && !s.AZURE_TENANT_ID) problems.push({ field: 'AZURE_TENANT_ID', message: 'is required to read the real Microsoft Graph' });
   if (s.AZURE_CLIENT_SECRET && !s.AZURE_CLIENT_ID) problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_SECRET' });
   if (s.AZURE_CLIENT_CERTIFICATE_PATH && !s.AZURE_CLIENT_ID) problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_CERTIFICATE_PATH' });
+  if (s.ALERT_GROUP_WINDOW_MINUTES >= s.DELIVERY_MAX_AGE_MINUTES) problems.push({ field: 'ALERT_GROUP_WINDOW_MINUTES', message: 'must be shorter than DELIVERY_MAX_AGE_MINUTES, or held alerts would be dead-lettered' });
   if (s.SEEN_RETENTION_HOURS * 60 <= s.LOOKBACK_MINUTES) problems.push({ field: 'SEEN_RETENTION_HOURS', message: 'must be longer than LOOKBACK_MINUTES, or re-read events would alert again' });
 
   const channels: ChannelConfig[] = [];
@@ -149,11 +165,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       extraAllowedHosts: s.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       allowLoopback: s.ALLOW_LOOPBACK_WEBHOOKS,
     },
-    delivery: { timeoutInMs: s.DELIVERY_TIMEOUT_MS, retryBaseInSeconds: s.DELIVERY_RETRY_BASE_SECONDS, maxAgeInMinutes: s.DELIVERY_MAX_AGE_MINUTES },
+    delivery: { timeoutInMs: s.DELIVERY_TIMEOUT_MS, retryBaseInSeconds: s.DELIVERY_RETRY_BASE_SECONDS, maxAgeInMinutes: s.DELIVERY_MAX_AGE_MINUTES, groupWindowInMinutes: s.ALERT_GROUP_WINDOW_MINUTES, failoverChannel: s.FAILOVER_CHANNEL },
+    readSetting: (name) => env[name],
     alertSampleEvents: s.ALERT_SAMPLE_EVENTS,
     seenRetentionInHours: s.SEEN_RETENTION_HOURS,
     deliveredRetentionInDays: s.DELIVERED_RETENTION_DAYS,
     intunePortalUrl: s.INTUNE_PORTAL_URL.replace(/\/+$/, ''),
     auth: { mode: s.ADMIN_AUTH_MODE, adminRole: s.ADMIN_APP_ROLE, readerRole: s.READER_APP_ROLE },
+    backtestMaxPages: s.BACKTEST_MAX_PAGES,
+    watch: {
+      channel: s.WATCHDOG_CHANNEL,
+      failedPolls: s.WATCHDOG_FAILED_POLLS,
+      channelFailures: s.WATCHDOG_CHANNEL_FAILURES,
+      maxLagInMinutes: s.HEALTH_MAX_LAG_MINUTES,
+      heartbeatSchedule: s.HEARTBEAT_SCHEDULE || undefined,
+      ledgerRetentionInDays: s.LEDGER_RETENTION_DAYS,
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { Alert } from '../dispatch/alert';
 import { AlertAccumulator } from '../dispatch/alertAccumulator';
 import type { AlertRule } from '../rules/alertRule';
 import { compileRules, matchRules } from '../rules/matchRules';
+import { ThresholdTracker } from '../rules/thresholdTracker';
 
 export interface ReplaySummary {
   events: number;
@@ -19,6 +20,8 @@ export interface ReplaySummary {
 export function replayEvents(rawEvents: readonly unknown[], rules: readonly AlertRule[], options: { tenantId?: string; sampleSize?: number; ownClientId?: string; now?: Date } = {}): { alerts: Alert[]; summary: ReplaySummary; problems: string[] } {
   const compiled = compileRules(rules);
   const acc = new AlertAccumulator(options.sampleSize ?? 10);
+  // Threshold rules count over the whole file: their matches are held back until the threshold is reached.
+  const thresholds = new ThresholdTracker();
   const summary: ReplaySummary = { events: 0, malformed: 0, ignoredOwn: 0, matches: 0, alerts: 0 };
   const problems: string[] = [];
   for (const raw of rawEvents) {
@@ -34,8 +37,10 @@ export function replayEvents(rawEvents: readonly unknown[], rules: readonly Aler
       continue;
     }
     for (const rule of matchRules(compiled, r.event)) {
-      acc.add(rule, r.event);
-      summary.matches++;
+      for (const event of thresholds.offer(rule, r.event)) {
+        acc.add(rule, event);
+        summary.matches++;
+      }
     }
   }
   const alerts = acc.drain(options.tenantId ?? 'replay', options.now ?? new Date()).map((p) => p.alert);

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../audit/auditEvent';
 import type { AuditSource } from '../audit/auditSource';
-import { CheckpointConflict, type CheckpointStore } from '../audit/checkpointStore';
+import { CheckpointConflict, type CheckpointExtra, type CheckpointStore } from '../audit/checkpointStore';
 import { type Checkpoint, computeWindow, type PollWindow } from '../audit/pollWindow';
 import { toAuditEvent } from '../audit/toAuditEvent';
 import { AlertAccumulator, alertIdFor, type EventKey, type PendingAlert } from '../dispatch/alertAccumulator';
@@ -10,8 +10,9 @@ import { defaultRulePack } from '../rules/defaultRulePack';
 import { type CompiledRule, compileRules, matchRules } from '../rules/matchRules';
 import type { RuleStore } from '../rules/ruleStore';
 import { errorText, type Logger } from '../shared/logger';
+import { mergeCheckpointExtra, type PollExtras } from './pollExtras';
 
-export type PollStep = 'page-read' | 'outbox-written' | 'checkpoint-advanced';
+export type PollStep = 'page-read' | 'outbox-written' | 'checkpoint-advanced' | 'window-summary-written';
 
 export interface PollDeps {
   tenantId: string;
@@ -35,6 +36,12 @@ export interface PollDeps {
   };
   /** Test seam for crash injection: called after each step; throwing simulates a crash there. */
   afterStep?: (step: PollStep) => void | Promise<void>;
+  /** Rule administration features: default-pack upgrade, change windows, threshold rules (pollExtras.ts). */
+  extras?: PollExtras;
+  /** Receives the summary of the run, also when Graph failed (then before the error is rethrown): the run ledger. */
+  onSummary?: (summary: PollSummary) => void;
+  /** Adds table channels to `knownChannels` / `defaultChannels`; called only when an alert is written. */
+  channelIds?: () => Promise<{ known: readonly string[]; defaults: readonly string[] }>;
 }
 
 /** What one run did: the run ledger entry (also logged). */
@@ -51,6 +58,12 @@ export interface PollSummary {
   checkpoint: Checkpoint | 'unchanged';
   graphError?: string;
   ruleProblems: number;
+  /** Matches recorded inside a change window, not sent. */
+  suppressed?: number;
+  /** Matches counted by threshold rules (alerts only when a threshold is reached). */
+  thresholdCounted?: number;
+  /** Enabled rules the events were matched against (0 when no event arrived and rules were not loaded). */
+  rulesEvaluated: number;
 }
 
 const cleanupEveryInMs = 60 * 60_000;
@@ -69,10 +82,15 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   const summary: PollSummary = {
     window: { from: window.from.toISOString(), to: window.to.toISOString(), basis: window.basis },
     pages: 0, events: 0, malformed: 0, ignoredOwn: 0, matches: 0, duplicates: 0, alerts: 0,
-    budgetExhausted: false, checkpoint: 'unchanged', ruleProblems: 0,
+    budgetExhausted: false, checkpoint: 'unchanged', ruleProblems: 0, rulesEvaluated: 0,
   };
   let compiled: CompiledRule[] | undefined;
   const accumulator = new AlertAccumulator(settings.alertSampleEvents);
+  const extras = deps.extras?.startRun({
+    tenantId, now, log, stored, sampleSize: settings.alertSampleEvents, lookbackInMinutes: settings.lookbackInMinutes,
+    rules: async () => compiled?.map((c) => c.rule) ?? (await deps.rules.list(tenantId)).rules,
+    afterSummaryWritten: () => deps.afterStep?.('window-summary-written'),
+  });
   let lastTimeInMs = -Infinity;
   let ascending = true;
   let graphError: unknown;
@@ -102,8 +120,8 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
       if (pairs.length > 0) {
         const unseen = new Set((await deps.outbox.filterUnseen(tenantId, pairs.map((p) => ({ id: p.event.id, timeInMs: p.event.activityTimeInMs })))).map((k) => k.id));
         for (const { rule, event } of pairs) {
-          if (unseen.has(event.id)) accumulator.add(rule, event);
-          else summary.duplicates++;
+          if (!unseen.has(event.id)) summary.duplicates++;
+          else if (!(await extras?.route(rule, event))) accumulator.add(rule, event);
         }
         summary.matches += pairs.length;
       }
@@ -121,22 +139,33 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   }
 
   for (const pending of accumulator.drain(tenantId, now)) summary.alerts += await writeAlert(deps, pending);
+  const done = await extras?.finish({ write: (p) => writeAlert(deps, p), record: (p) => writeAlert(deps, p, []) });
+  if (done) Object.assign(summary, { suppressed: done.suppressed, thresholdCounted: done.thresholdCounted, alerts: summary.alerts + done.thresholdAlerts + done.windowSummaries });
   await deps.afterStep?.('outbox-written');
 
   const next = nextCheckpoint(window, summary, graphError !== undefined, ascending, lastTimeInMs, log);
   if (next) {
     const cleanupDue = !stored?.lastCleanupAt || now.getTime() - Date.parse(stored.lastCleanupAt) > cleanupEveryInMs;
     if (cleanupDue) await cleanup(deps, now, window);
-    await saveCheckpoint(deps, next, cleanupDue ? now.toISOString() : undefined, stored?.etag);
+    await saveCheckpoint(deps, next, { lastCleanupAt: cleanupDue ? now.toISOString() : undefined, ...done?.checkpointExtra }, stored?.etag);
     summary.checkpoint = next;
     await deps.afterStep?.('checkpoint-advanced');
   }
+  summary.rulesEvaluated = compiled?.length ?? 0;
   log.info(`Poll ${summary.window.from} → ${summary.window.to} (${window.basis}): ${summary.pages} page(s), ${summary.events} event(s), ${summary.matches} match(es), ${summary.alerts} new alert(s)`, { ...summary, window: undefined });
+  deps.onSummary?.(summary);
   if (graphError !== undefined) throw graphError;
   return summary;
 }
 
 async function loadRules(deps: PollDeps, summary: PollSummary): Promise<AlertRule[]> {
+  if (deps.extras) {
+    // Seeds an empty table and applies default-pack upgrades (with history).
+    const loaded = await deps.extras.loadRules(deps.tenantId, deps.clock, deps.log);
+    for (const p of loaded.problems) deps.log.error(`Rule "${p.ruleId}" skipped: ${p.message}`);
+    summary.ruleProblems = loaded.problems.length;
+    return loaded.rules;
+  }
   const { rules, problems } = await deps.rules.list(deps.tenantId);
   for (const p of problems) deps.log.error(`Rule "${p.ruleId}" skipped: ${p.message}`);
   summary.ruleProblems = problems.length;
@@ -148,9 +177,12 @@ async function loadRules(deps: PollDeps, summary: PollSummary): Promise<AlertRul
   return rules;
 }
 
-/** Resolves channels, writes the alert; on a conflict (a concurrent run claimed some events) retries with what is left. */
-async function writeAlert(deps: PollDeps, pending: PendingAlert): Promise<number> {
-  const channels = resolveChannels(deps, pending);
+/**
+ * Resolves channels (or uses `fixedChannels`: `[]` records an alert that is not sent), writes the alert; on a
+ * conflict (a concurrent run claimed some events) retries with what is left.
+ */
+export async function writeAlert(deps: PollDeps, pending: PendingAlert, fixedChannels?: string[]): Promise<number> {
+  const channels = fixedChannels ?? resolveChannels(deps, pending, await deps.channelIds?.());
   let current = pending;
   for (let attempt = 0; attempt < 3; attempt++) {
     if ((await deps.outbox.writeAlert(current, channels)) === 'created') return 1;
@@ -181,8 +213,9 @@ function narrow(p: PendingAlert, keys: EventKey[]): PendingAlert {
   };
 }
 
-function resolveChannels(deps: PollDeps, pending: PendingAlert): string[] {
-  const { defaultChannels, knownChannels } = deps.settings;
+function resolveChannels(deps: PollDeps, pending: PendingAlert, extra?: { known: readonly string[]; defaults: readonly string[] }): string[] {
+  const defaultChannels = [...deps.settings.defaultChannels, ...(extra?.defaults ?? [])];
+  const knownChannels = [...deps.settings.knownChannels, ...(extra?.known ?? [])];
   const out = new Set<string>();
   for (const id of pending.channels) {
     if (id === 'default') defaultChannels.forEach((c) => out.add(c));
@@ -205,15 +238,15 @@ function nextCheckpoint(window: PollWindow, summary: PollSummary, failed: boolea
   return { scannedTo: new Date(lastTimeInMs).toISOString(), complete: false };
 }
 
-async function saveCheckpoint(deps: PollDeps, next: Checkpoint, lastCleanupAt: string | undefined, etag: string | undefined): Promise<void> {
+async function saveCheckpoint(deps: PollDeps, next: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {
   try {
-    await deps.checkpoints.save(deps.tenantId, next, { lastCleanupAt }, etag);
+    await deps.checkpoints.save(deps.tenantId, next, extra, etag);
   } catch (err) {
     if (!(err instanceof CheckpointConflict)) throw err;
     // A concurrent run moved it. Keep the further of the two: both runs' alerts are already in the outbox.
     const latest = await deps.checkpoints.get(deps.tenantId);
     if (latest && latest.checkpoint.scannedTo >= next.scannedTo) return;
-    await deps.checkpoints.save(deps.tenantId, next, { lastCleanupAt }, latest?.etag);
+    await deps.checkpoints.save(deps.tenantId, next, mergeCheckpointExtra(extra, latest), latest?.etag);
   }
 }
 

@@ -1,24 +1,33 @@
 import { readFileSync } from 'node:fs';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { createGraphClient } from '../audit/graphClient';
 import { GraphAuditSource } from '../audit/graphAuditSource';
 import { createFetchSender, type HttpSender } from '../notifiers/httpSender';
 import type { Notifier } from '../notifiers/notifier';
-import { createNotifiers } from '../notifiers/notifierRegistry';
+import { createNotifiers, type RegistryOptions } from '../notifiers/notifierRegistry';
+import { GraphCaDetailsSource } from '../notifiers/graphCaDetailsSource';
+import type { ResolveHost } from '../notifiers/pinnedRequest';
+import { TableChannelStore } from '../state/tableChannelStore';
+import { TableDeliveryState } from '../state/tableDeliveryState';
+import { ChannelDirectory } from './channels';
 import { errorText, type Logger } from '../shared/logger';
 import { TableCheckpointStore } from '../state/tableCheckpointStore';
-import { RequestCounter, TableClients } from '../state/tableClients';
+import { type PipelinePolicy, RequestCounter, TableClients } from '../state/tableClients';
 import { TableOutbox } from '../state/tableOutbox';
 import { TableRuleStore } from '../state/tableRuleStore';
 import type { AppConfig } from './config';
 import { type DeliverDeps, deliverPending, type DeliverySummary } from './deliverPending';
-import { type PollDeps, type PollSummary, runPoll } from './runPoll';
+import { type PollDeps, type PollSummary, runPoll, writeAlert } from './runPoll';
+import { createAdminServices } from './adminServices';
+import type { CycleOptions, WatchResult } from './runWatch';
+import { createWatchServices } from './watchServices';
 
 /** Overrides for tests and local tooling: everything else comes from the config. */
 export interface ServiceOverrides {
   credential?: TokenCredential;
   sender?: HttpSender;
+  /** Replaces DNS for generic webhooks (SSRF tests). */
+  resolveHost?: ResolveHost;
   clock?: () => Date;
   random?: () => number;
   tablePrefix?: string;
@@ -32,6 +41,8 @@ export interface CycleResult {
   poll?: PollSummary;
   delivery: DeliverySummary;
   pollError?: string;
+  /** The run's ledger entry and watchdog transitions (undefined when the ledger could not be written). */
+  watch?: WatchResult;
 }
 
 let warnedLoopback = false;
@@ -54,19 +65,37 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const checkpoints = new TableCheckpointStore(tables);
   const rules = new TableRuleStore(tables);
   const outbox = new TableOutbox(tables);
-  const notifiers: Map<string, Notifier> = createNotifiers(config.channels, {
-    sender: overrides.sender ?? createFetchSender(),
+  // Mail and CA lookups: the same Graph auth, no SDK retries (the outbox retries), a delivery-sized timeout.
+  const deliveryGraph = createGraphClient({
+    rewriteToOrigin: config.graph.isSimulator ? config.graph.baseUrl : undefined,
+    credential: config.graph.isSimulator ? undefined : credential,
+    requestTimeoutInMs: Math.min(config.delivery.timeoutInMs, config.graph.requestTimeoutInMs),
+    maxRetries: 0,
+    retryDelayInSeconds: 0,
+    // Not counted in graphRequests: that figure is the audit-event reads.
+  });
+  const registryOptions: RegistryOptions = {
+    sender: overrides.sender ?? createFetchSender({ resolveHost: overrides.resolveHost }),
+    graph: deliveryGraph,
     timeoutInMs: config.delivery.timeoutInMs,
     intunePortalUrl: config.intunePortalUrl,
     extraAllowedHosts: config.webhookPolicy.extraAllowedHosts,
     allowLoopback: config.webhookPolicy.allowLoopback,
-  });
+    readSetting: config.readSetting,
+  };
+  const notifiers: Map<string, Notifier> = createNotifiers(config.channels, registryOptions);
+  const channelStore = new TableChannelStore(tables);
+  const channels = new ChannelDirectory(config, channelStore, registryOptions);
+  const deliveryState = new TableDeliveryState(tables);
+  const caDetails = new GraphCaDetailsSource(deliveryGraph);
   if (config.webhookPolicy.allowLoopback && !warnedLoopback) {
     warnedLoopback = true;
     console.warn('WARNING: ALLOW_LOOPBACK_WEBHOOKS=true: webhook URLs on 127.0.0.1 / localhost are accepted. For local development and tests only; never set it in Azure.');
   }
   const clock = overrides.clock ?? (() => new Date());
   const random = overrides.random ?? Math.random;
+  // Rule administration, change windows, thresholds, pack upgrade, backtest (src/app/adminServices.ts).
+  const admin = createAdminServices({ config, tables, rules, outbox, checkpoints, source, clock, writeAlert: (pending, log) => writeAlert(pollDeps(log), pending) });
 
   const pollDeps = (log: Logger): PollDeps => ({
     tenantId: config.tenantId,
@@ -77,6 +106,8 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     clock,
     log,
     afterStep: overrides.afterPollStep,
+    extras: admin.extras,
+    channelIds: () => channels.ids(log),
     settings: {
       lookbackInMinutes: config.lookbackInMinutes,
       initialLookbackInMinutes: config.initialLookbackInMinutes,
@@ -89,7 +120,18 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       deliveredRetentionInDays: config.deliveredRetentionInDays,
     },
   });
-  const deliverDeps = (log: Logger): DeliverDeps => ({ tenantId: config.tenantId, outbox, notifiers, clock, random, log, settings: config.delivery, afterStep: overrides.afterDeliveryStep });
+  // Coverage ledger, watchdog, health and heartbeat (src/app/watchServices.ts).
+  const watch = createWatchServices({
+    config, tables, rules, outbox, checkpoints, notifiers, clock,
+    counters: { graphRequests: () => graphRequests, tableRequests: () => tableRequests.count },
+    tableChannels: async (log) => ({ ...(await channels.ids(log)), notifiers: (await channels.load(log)).tableNotifiers }),
+  });
+  const deliverDeps = (log: Logger): DeliverDeps => ({
+    tenantId: config.tenantId, outbox, notifiers, clock, random, log, settings: config.delivery, afterStep: overrides.afterDeliveryStep,
+    loadNotifiers: async () => (await channels.load(log)).tableNotifiers,
+    state: deliveryState,
+    caDetails,
+  });
 
   return {
     config,
@@ -97,7 +139,15 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     rules,
     outbox,
     checkpoints,
+    /** The Graph audit-event source (backtests, the admin page's card preview of a backtested event). */
+    source,
     notifiers,
+    channels,
+    channelStore,
+    deliveryState,
+    registryOptions,
+    watch,
+    admin,
     counters: { tableRequests, get graphRequests() { return graphRequests; } },
     /** Detection only (no sending). */
     poll: (log: Logger) => runPoll(pollDeps(log)),
@@ -106,17 +156,31 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     /**
      * One timer cycle: detect, then deliver whatever is pending, even when detection failed (a Graph
      * outage must not hold back alerts already detected). A detection failure is returned, not thrown.
+     * The run is recorded in the coverage ledger and checked by the watchdog (runWatch.ts).
      */
-    async cycle(log: Logger): Promise<CycleResult> {
+    async cycle(log: Logger, options: CycleOptions = {}): Promise<CycleResult> {
+      const run = watch.start(log, options);
       let poll: PollSummary | undefined;
       let pollError: string | undefined;
       try {
-        poll = await runPoll(pollDeps(log));
+        poll = await runPoll({ ...pollDeps(log), checkpoints: run.checkpoints, onSummary: run.onSummary });
       } catch (err) {
         pollError = errorText(err);
+        run.pollFailed(err);
       }
-      const delivery = await deliverPending(deliverDeps(log));
-      return { poll, delivery, pollError };
+      let delivery: DeliverySummary;
+      try {
+        const deps = deliverDeps(log);
+        const load = deps.loadNotifiers;
+        delivery = await deliverPending({ ...deps, notifiers: run.observe(deps.notifiers), loadNotifiers: load && (async () => run.observe(await load())) });
+      } catch (err) {
+        await run.finish(undefined, err);
+        throw err;
+      }
+      const recorded = await run.finish(delivery);
+      // Watchdog messages go out now, not a timer tick later.
+      if (recorded?.alertsWritten) await deliverPending(deliverDeps(log));
+      return { poll, delivery, pollError, watch: recorded };
     },
   };
 }

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../app/config';
 import { replayEvents } from '../app/replayEvents';
+import { formatStatus } from './status';
+import { rulesCommand, rulesUsage } from './rulesCommand';
+import { deliveryCommand, deliveryUsage } from './deliveryCommands';
 import { createServices } from '../app/services';
 import { defaultRulePack } from '../rules/defaultRulePack';
 import type { AlertRule } from '../rules/alertRule';
@@ -19,6 +22,12 @@ Usage:
                                               rules offline (default: the built-in Cloud PKI pack); prints
                                               one JSON line per alert that would fire, then a summary line.
                                               No storage, no sending.
+  pki-alerts status [--json]                  health of the running app from its state: last successful poll,
+                                              lag, coverage gaps, open watchdog incidents, failing channels,
+                                              pending / dead-lettered deliveries, rules that do not parse.
+                                              Exit code 1 when unhealthy (what GET /api/health answers 503 to).
+${rulesUsage}
+${deliveryUsage}
   pki-alerts help
 `;
 
@@ -72,10 +81,22 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         const { values } = parseArgs({ args: rest, options: { once: { type: 'boolean' } }, strict: true });
         if (!values.once) throw new UsageError('poll needs --once (the timer runs continuous polling; see npm start)');
         const services = createServices(loadConfig());
-        const result = await services.cycle(createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`)));
+        const result = await services.cycle(createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`)), { trigger: 'cli' });
         out(JSON.stringify({ poll: result.poll, delivery: result.delivery, pollError: result.pollError, graphRequests: services.counters.graphRequests, tableTransactions: services.counters.tableRequests.count }));
         return result.pollError ? 1 : 0;
       }
+      case 'status': {
+        const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+        const detail = await createServices(loadConfig()).watch.healthDetail();
+        if (values.json) out(JSON.stringify(detail));
+        else formatStatus(detail).forEach((line) => out(line));
+        return detail.status === 'unhealthy' ? 1 : 0;
+      }
+      case 'rules':
+        return await rulesCommand(rest, out);
+      case 'channels':
+      case 'alerts':
+        return await deliveryCommand(command, rest, out);
       case 'replay': {
         const { values } = parseArgs({ args: rest, options: { events: { type: 'string' }, rules: { type: 'string' }, 'own-client-id': { type: 'string' } }, strict: true });
         if (!values.events) throw new UsageError('replay needs --events FILE');

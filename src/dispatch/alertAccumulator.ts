@@ -78,6 +78,8 @@ export class AlertAccumulator {
           firstEventTime: g.first.activityDateTime,
           lastEventTime: g.last.activityDateTime,
           createdAt: createdAt.toISOString(),
+          ...(g.rule.runbookUrl ? { runbookUrl: g.rule.runbookUrl } : {}),
+          ...(g.rule.realertInMinutes ? { realertInMinutes: g.rule.realertInMinutes } : {}),
         },
         channels: g.rule.channels,
         eventKeys: g.keys,

@@ -1,7 +1,8 @@
 import type { Alert } from './alert';
 import type { EventKey, PendingAlert } from './alertAccumulator';
 
-export type DeliveryState = 'pending' | 'sending' | 'sent' | 'failed' | 'dead';
+/** `suppressed`: recorded but deliberately not sent (realert suppression); final, like sent / failed / dead. */
+export type DeliveryState = 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'suppressed';
 
 /** One (alert, channel) delivery record; `id` is stable across retries. */
 export interface Delivery {
@@ -19,10 +20,14 @@ export interface Delivery {
   possibleDuplicate: boolean;
   /** Severity rank of the alert (0 = critical): due deliveries are sent most severe first. */
   priority: number;
+  /** Set when the alert went out folded into a follow-up digest: the digest's delivery id. */
+  digestId?: string;
+  /** Why the delivery waits or was not sent (group window, realert suppression), for the status API. */
+  note?: string;
   etag: string;
 }
 
-export type DeliveryUpdate = Partial<Pick<Delivery, 'state' | 'attempts' | 'nextAttemptAt' | 'leaseUntil' | 'sentAt' | 'lastError' | 'lastStatus' | 'possibleDuplicate'>>;
+export type DeliveryUpdate = Partial<Pick<Delivery, 'state' | 'attempts' | 'nextAttemptAt' | 'leaseUntil' | 'sentAt' | 'lastError' | 'lastStatus' | 'possibleDuplicate' | 'digestId' | 'note'>>;
 
 /**
  * The durable outbox: alerts, their deliveries and the ids of events already alerted, written before
@@ -39,6 +44,12 @@ export interface Outbox {
   /** Conditional update: undefined when the record changed since it was read (another run has it). */
   updateDelivery(tenantId: string, delivery: Delivery, update: DeliveryUpdate): Promise<Delivery | undefined>;
   listAlerts(tenantId: string, options?: { limit?: number }): Promise<{ alert: Alert; deliveries: Delivery[] }[]>;
+  /** Records events as processed without an alert (e.g. counted by a threshold rule): idempotent. */
+  markSeen(tenantId: string, keys: readonly EventKey[], note: string): Promise<void>;
+  /** The matches a change window suppressed (alerts with `suppressedBy` = windowId). */
+  listSuppressed(tenantId: string, windowId: string): Promise<Alert[]>;
+  /** One alert with its deliveries, or undefined. */
+  getAlertStatus(tenantId: string, alertId: string): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined>;
   cleanup(tenantId: string, now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }>;
 }
 

@@ -1,16 +1,15 @@
 import { app } from '@azure/functions';
+import { getAlertStatus, listAlertStatus } from '../app/alertStatus';
 import { apiHandler, ok } from './httpApi';
 
 /** GET /api/alerts?limit=N: recent alerts, newest first, with per-channel delivery status (never a URL). */
 export const listAlerts = apiHandler('reader', async (request, { services }) => {
   const limit = Math.min(500, Math.max(1, Number(request.query.get('limit') ?? 50) || 50));
-  const entries = await services.outbox.listAlerts(services.config.tenantId, { limit });
-  return ok({
-    value: entries.map(({ alert, deliveries }) => ({
-      ...alert,
-      deliveries: deliveries.map(({ etag: _etag, ...d }) => d),
-    })),
-  });
+  return ok({ value: await listAlertStatus(services, limit) });
 });
 
+/** GET /api/alerts/{id}: one alert (or notice) with each channel's delivery: state, attempts, last status / error, digest, note. */
+export const getAlert = apiHandler('reader', async (request, { services }) => ok(await getAlertStatus(services, request.params.id)));
+
 app.http('listAlerts', { route: 'alerts', methods: ['GET'], authLevel: 'function', handler: listAlerts });
+app.http('getAlert', { route: 'alerts/{id}', methods: ['GET'], authLevel: 'function', handler: getAlert });

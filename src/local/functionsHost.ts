@@ -338,6 +338,10 @@ const CONSTRAINTS: Record<string, string> = {
 /** Compiles an ASP.NET-style route template (`rules/{id}`, `{name?}`, `{id:int}`, `{*rest}`) under /api. */
 function createRoute(fn: HostFunction): HttpFunction {
   const route = String(fn.trigger.route ?? fn.name).replace(/^\/+|\/+$/g, '');
+  // Like the Azure Functions host, which fails such a function with "The specified route conflicts with one
+  // or more built in routes" (its admin and webhook APIs), whatever the route prefix.
+  const reserved = /^(admin|runtime)/i.exec(route)?.[1];
+  if (reserved) throw new Error(`Function '${fn.name}': the route '${route}' starts with '${reserved.toLowerCase()}', which the Azure Functions host reserves for its own APIs (it refuses such a function); choose another route`);
   const methods = ((fn.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase());
   let source = '^/api';
   const rank: number[] = [];

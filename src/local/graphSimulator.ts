@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { CloudPkiResources } from './cloudPkiResources';
 
 /**
  * A loopback stand-in for the part of Graph's `GET /beta/deviceManagement/auditEvents`
@@ -13,8 +14,12 @@ export class GraphSimulator {
   readonly requests: SimulatedRequest[] = [];
   /** e.g. `http://127.0.0.1:41234`; the origin a client must rewrite `nextLinkOrigin` to. */
   readonly baseUrl: string;
+  /** Cloud PKI CA resources and sendMail (delivery side), served on the same origin. */
+  readonly pki = new CloudPkiResources();
 
   private events: StoredEvent[] = [];
+  /** The last filter's result, reused while the events are unchanged (paging a big backlog re-runs one filter). */
+  private filterCache?: { events: StoredEvent[]; length: number; filter: string | undefined; matching: StoredEvent[] };
   private nextSeq = 0;
   private faults: QueuedFault[] = [];
   private readonly sockets = new Set<Socket>();
@@ -40,6 +45,7 @@ export class GraphSimulator {
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       try {
+        if (this.pki.handle(req, res)) return;
         this.handle(req, res);
       } catch (error) {
         // A simulator bug must surface as a 500 in the test that hit it, not crash the test runner.
@@ -243,8 +249,11 @@ export class GraphSimulator {
     const descending = parseOrderBy(query.orderBy);
     const top = parseTop(query.top, this.defaultPageSize, this.maxPageSize);
     const cursor = query.skipToken === undefined ? undefined : decodeSkipToken(query.skipToken, descending);
-    const matching = this.events.filter((e) => predicate(e.fields));
-    if (descending) matching.reverse();
+    const cache = this.filterCache;
+    const reuse = cache !== undefined && cache.events === this.events && cache.length === this.events.length && cache.filter === query.filter;
+    const filtered = reuse ? cache.matching : this.events.filter((e) => predicate(e.fields));
+    if (!reuse) this.filterCache = { events: this.events, length: this.events.length, filter: query.filter, matching: filtered };
+    const matching = descending ? [...filtered].reverse() : filtered;
     const start = cursor === undefined ? 0 : firstAfter(matching, cursor, descending);
     const page = matching.slice(start, start + top);
     const origin = this.nextLinkOrigin;

@@ -141,6 +141,7 @@ function printBanner(b: { settings: string; storage: string; graph: string; chan
     `  graph      ${b.graph}`,
     `  alerts     ${b.channel}`,
     `  sign-in    ${b.auth}`,
+    `  admin page ${b.host.url}/api/ui (open it in a browser and enter the local admin key above)`,
     `  functions${b.host.functions.length === 0 ? `  none found in ${b.functionsDir} (did the build run?)` : ''}`,
   ];
   const width = Math.max(0, ...b.host.functions.map((f) => f.name.length));

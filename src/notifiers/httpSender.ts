@@ -1,6 +1,7 @@
 import { DeliveryError, type DeliveryFailureReason } from '../shared/errors';
 import { describeUrl, redactSecrets } from '../shared/redact';
 import type { DeliveryReceipt } from './notifier';
+import { postPinned, type ResolveHost, systemResolver } from './pinnedRequest';
 
 /** What a receiver answered: status, the first {@link maxResponseBodyBytes} of the body, headers. */
 export interface HttpResult {
@@ -15,6 +16,11 @@ export interface PostJsonOptions {
   abortSignal?: AbortSignal;
   /** Channel id, used in messages instead of the (secret) URL. */
   label: string;
+  /**
+   * Generic webhooks (docs/alert-delivery.md §12): resolve the host, refuse any non-public address
+   * (loopback only when allowed for development) and connect to the checked address.
+   */
+  pinPublicAddress?: { allowLoopback: boolean };
 }
 
 /**
@@ -30,8 +36,13 @@ export interface HttpSender {
 export const maxResponseBodyBytes = 64 * 1024;
 export const maxRetryAfterInMs = 60 * 60 * 1000;
 
-/** An {@link HttpSender} over Node's global fetch: no redirects followed, a hard timeout, capped body reads. */
-export function createFetchSender(): HttpSender {
+/**
+ * An {@link HttpSender} over Node's global fetch (or node:http(s) with a checked lookup for
+ * `pinPublicAddress`): no redirects followed, a hard timeout, capped body reads. `resolveHost` replaces
+ * DNS in tests.
+ */
+export function createFetchSender(options: { resolveHost?: ResolveHost } = {}): HttpSender {
+  const resolveHost = options.resolveHost ?? systemResolver;
   return {
     async postJson(url, body, options) {
       const timeout = AbortSignal.timeout(options.timeoutInMs);
@@ -41,11 +52,16 @@ export function createFetchSender(): HttpSender {
       if (!headers.has('user-agent')) headers.set('user-agent', 'cloud-pki-alerts');
       const payload = typeof body === 'string' ? body : (JSON.stringify(body) ?? 'null');
       try {
+        if (options.pinPublicAddress) {
+          const pinned = Object.fromEntries(headers.entries());
+          return await postPinned(url, payload, { headers: pinned, signal, resolve: resolveHost, allowLoopback: options.pinPublicAddress.allowLoopback, label: options.label });
+        }
         // Redirects are failures (§10): following one could carry the payload to a host nobody checked.
         const response = await fetch(url, { method: 'POST', headers, body: payload, redirect: 'manual', signal });
         return { status: response.status, body: await readCapped(response), headers: response.headers };
       } catch (err) {
         const who = channel(options.label);
+        if (err instanceof DeliveryError) throw toDeliveryError(err, options.label, url);
         if (options.abortSignal?.aborted) throw new DeliveryError('timeout', `${who}: request aborted by the caller`, true);
         if (timeout.aborted) throw new DeliveryError('timeout', `${who}: no complete response within ${options.timeoutInMs} ms`, true);
         throw toDeliveryError(err, options.label, url);
@@ -96,7 +112,7 @@ const statusHints: Record<number, string> = {
 export function classifyResponse(
   result: HttpResult,
   label: string,
-  options: { acceptAnyBody?: boolean; now?: number } = {},
+  options: { acceptAnyBody?: boolean; now?: number; hints?: Record<number, string> } = {},
 ): DeliveryReceipt | DeliveryError {
   const { status } = result;
   const who = channel(label);
@@ -119,7 +135,8 @@ export function classifyResponse(
     return new DeliveryError('redirect', `${who}: HTTP ${status} redirect${target}; redirects are never followed, update the destination URL`, false, status);
   }
   const code = errorCode(result.body);
-  const text = `${who}: HTTP ${status}${statusHints[status] ? ` (${statusHints[status]})` : ''}${code ? ` [${code}]` : ''}`;
+  const hint = options.hints?.[status] ?? statusHints[status];
+  const text = `${who}: HTTP ${status}${hint ? ` (${hint})` : ''}${code ? ` [${code}]` : ''}`;
   // 501 and 505 say the receiver will never support the request; every other 5xx may pass.
   if (retryableStatuses.has(status) || (status >= 500 && status < 600 && status !== 501 && status !== 505)) {
     const retryAfterInMs = parseRetryAfter(result.headers.get('retry-after'), options.now ?? Date.now());

@@ -1,4 +1,5 @@
 import type { Alert } from '../dispatch/alert';
+import type { AlertEnrichment } from './enrichment';
 
 /** What a notifier needs to know about one send attempt besides the alert itself. */
 export interface DeliveryContext {
@@ -8,6 +9,8 @@ export interface DeliveryContext {
   possibleDuplicate: boolean;
   attempt: number;
   abortSignal?: AbortSignal;
+  /** CA details looked up once per alert before sending. */
+  enrichment?: AlertEnrichment;
 }
 
 /** Outcome of a successful send. */
@@ -17,9 +20,11 @@ export interface DeliveryReceipt {
   detail: string;
 }
 
-/** A channel: builds its payload and sends it through the shared HTTP sender. */
+/** A channel: builds its payload and sends it through the shared HTTP sender (or the Graph client, for mail). */
 export interface Notifier {
   readonly channelId: string;
   readonly type: string;
+  /** Pacing: at most this many sends per second to this channel. */
+  readonly maxPerSecond: number;
   send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt>;
 }

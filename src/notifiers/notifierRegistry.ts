@@ -1,21 +1,36 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
 import type { ChannelConfig } from '../app/config';
-import { ConfigError, type FieldProblem } from '../shared/errors';
+import type { Alert } from '../dispatch/alert';
+import { ConfigError, DeliveryError, type FieldProblem } from '../shared/errors';
+import { type ChannelDefinition, type ResolvedSecrets, resolveSecrets } from './channel';
+import { EmailWebhookNotifier } from './email/emailWebhookNotifier';
+import { GraphMailNotifier } from './email/graphMailNotifier';
 import type { HttpSender } from './httpSender';
-import type { Notifier } from './notifier';
+import type { DeliveryReceipt, Notifier } from './notifier';
 import { TeamsNotifier } from './teams/teamsNotifier';
 import { checkWebhookUrl } from './urlPolicy';
+import { WebhookNotifier } from './webhook/webhookNotifier';
 
 export interface RegistryOptions {
   sender: HttpSender;
+  /** The app's Graph client for `email-graph` channels (no retries: the outbox retries). */
+  graph?: Client;
   timeoutInMs: number;
   intunePortalUrl: string;
   extraAllowedHosts: string[];
   allowLoopback: boolean;
+  /** Reads an app setting by name (channel secrets). */
+  readSetting?: (name: string) => string | undefined;
+}
+
+/** The channels built from app settings (TEAMS_WEBHOOK_URL, LOCAL_INBOX_URL), as definitions. */
+export function definitionsFromConfig(channels: readonly ChannelConfig[]): ChannelDefinition[] {
+  return channels.map((c) => ({ id: c.id, type: c.type, isDefault: c.isDefault, source: 'app-settings', settings: { urlSetting: c.setting } }));
 }
 
 /**
- * Builds one notifier per configured channel: the only switch on channel type. Every URL is checked
- * against the allow-list up front, so a bad or unresolved URL fails start-up naming its setting.
+ * Builds one notifier per app-settings channel. Every URL is checked against the allow-list up front, so
+ * a bad or unresolved URL fails start-up naming its setting.
  */
 export function createNotifiers(channels: readonly ChannelConfig[], options: RegistryOptions): Map<string, Notifier> {
   const problems: FieldProblem[] = [];
@@ -28,12 +43,56 @@ export function createNotifiers(channels: readonly ChannelConfig[], options: Reg
       problems.push({ field: channel.setting, message: check.message });
       continue;
     }
-    switch (channel.type) {
-      case 'teams':
-        out.set(channel.id, new TeamsNotifier({ channelId: channel.id, url: channel.url, sender: options.sender, timeoutInMs: options.timeoutInMs, intunePortalUrl: options.intunePortalUrl, urlPolicy: { extraAllowedHosts: options.extraAllowedHosts, allowLoopback } }));
-        break;
-    }
+    const [def] = definitionsFromConfig([channel]);
+    out.set(channel.id, createNotifier(def, { url: channel.url }, { ...options, allowLoopback }));
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
+}
+
+/**
+ * A notifier for a table channel. A channel whose app settings do not resolve (missing, unresolved Key
+ * Vault reference, URL off the allow-list) still gets a notifier: one that fails every send as
+ * `misconfigured` naming the setting, so its deliveries wait (and retry) instead of being lost, and the
+ * other channels keep working.
+ */
+export function createTableNotifier(def: ChannelDefinition, options: RegistryOptions): Notifier {
+  const resolved = resolveSecrets(def, { readSetting: options.readSetting ?? (() => undefined), extraAllowedHosts: options.extraAllowedHosts, allowLoopback: options.allowLoopback });
+  if (!resolved.ok) return new MisconfiguredNotifier(def, resolved.problems);
+  return createNotifier(def, resolved.secrets, options);
+}
+
+/** The only switch on channel type. */
+export function createNotifier(def: ChannelDefinition, secrets: ResolvedSecrets, options: RegistryOptions): Notifier {
+  const common = { channelId: def.id, timeoutInMs: options.timeoutInMs, intunePortalUrl: options.intunePortalUrl, maxPerSecond: def.settings.maxPerSecond };
+  const urlPolicy = { extraAllowedHosts: options.extraAllowedHosts, allowLoopback: options.allowLoopback };
+  switch (def.type) {
+    case 'teams':
+      return new TeamsNotifier({ ...common, url: secrets.url ?? '', sender: options.sender, urlPolicy });
+    case 'email-webhook':
+      return new EmailWebhookNotifier({ ...common, url: secrets.url ?? '', to: def.settings.to ?? [], sender: options.sender, urlPolicy });
+    case 'webhook':
+      return new WebhookNotifier({ ...common, url: secrets.url ?? '', keys: secrets.keys ?? [], sender: options.sender, urlPolicy });
+    case 'email-graph':
+      if (!options.graph) return new MisconfiguredNotifier(def, [{ field: 'type', message: 'no Graph client is configured for email-graph channels' }]);
+      return new GraphMailNotifier({ ...common, mailbox: def.settings.mailbox ?? '', to: def.settings.to ?? [], graph: options.graph });
+  }
+}
+
+/** Stands in for a channel whose settings do not resolve: every send fails naming the setting (never its value). */
+export class MisconfiguredNotifier implements Notifier {
+  readonly channelId: string;
+  readonly type: string;
+  readonly maxPerSecond = 1;
+  constructor(
+    def: ChannelDefinition,
+    readonly problems: FieldProblem[],
+  ) {
+    this.channelId = def.id;
+    this.type = def.type;
+  }
+  async send(_alert: Alert): Promise<DeliveryReceipt> {
+    const text = this.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+    throw new DeliveryError('misconfigured', `channel '${this.channelId}' is misconfigured: ${text}`, true);
+  }
 }

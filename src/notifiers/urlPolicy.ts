@@ -1,10 +1,18 @@
 import { isIP } from 'node:net';
 import { describeUrl } from '../shared/redact';
 
-/** Which destination rules apply (docs/alert-delivery.md §2 for Teams, §12 for generic webhooks). */
+/**
+ * Which destination rules apply (docs/alert-delivery.md §2 for Teams, §12 for generic webhooks): Teams and
+ * email webhooks (Logic Apps / Power Automate HTTP triggers) must be Workflows / Logic Apps trigger URLs;
+ * generic webhooks must be on a host of WEBHOOK_ALLOWED_HOSTS.
+ */
 export interface WebhookUrlPolicy {
-  kind: 'teams' | 'webhook';
-  /** Exact host names accepted besides the Workflows / Logic Apps hosts (API Management, sovereign clouds). */
+  kind: 'teams' | 'email-webhook' | 'webhook';
+  /**
+   * WEBHOOK_ALLOWED_HOSTS: for Teams / email webhooks, hosts accepted besides the Workflows / Logic Apps
+   * hosts (API Management, sovereign clouds); for generic webhooks, the only hosts accepted. An entry
+   * `*.example.com` matches any subdomain of example.com.
+   */
   extraAllowedHosts?: readonly string[];
   /** DEVELOPMENT ONLY: accept http(s) URLs on 127.0.0.0/8, ::1 or localhost (local inbox, test receivers). */
   allowLoopback?: boolean;
@@ -24,7 +32,7 @@ const migrationHint =
  * Messages name the destination as `scheme://host` only, never its path or query.
  */
 export function checkWebhookUrl(url: string, policy: WebhookUrlPolicy): WebhookUrlCheck {
-  const what = policy.kind === 'teams' ? 'Teams destination' : 'Webhook destination';
+  const what = policy.kind === 'teams' ? 'Teams destination' : policy.kind === 'email-webhook' ? 'Email webhook destination' : 'Webhook destination';
   const trimmed = url.trim();
   if (trimmed.startsWith('@Microsoft.KeyVault(')) {
     return fail(`${what} is an unresolved Key Vault reference: check the app's identity and the secret name`);
@@ -55,12 +63,15 @@ export function checkWebhookUrl(url: string, policy: WebhookUrlPolicy): WebhookU
   if (parsed.protocol !== 'https:') return fail(`${where} must use https`);
   if (parsed.port !== '' && parsed.port !== '443') return fail(`${where} must use port 443`);
 
-  if (policy.kind === 'webhook') return { ok: true, url: parsed };
+  const extra = (policy.extraAllowedHosts ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const listed = extra.some((h) => (h.startsWith('*.') ? host.endsWith(h.slice(1)) : h === host));
+  if (policy.kind === 'webhook') {
+    return listed ? { ok: true, url: parsed } : fail(`${where} is not on WEBHOOK_ALLOWED_HOSTS; an administrator must add the host before generic webhooks may call it`);
+  }
 
-  const extra = (policy.extraAllowedHosts ?? []).map((h) => h.trim().toLowerCase());
-  if (!teamsHostSuffixes.some((suffix) => host.endsWith(suffix)) && !extra.includes(host)) {
+  if (!teamsHostSuffixes.some((suffix) => host.endsWith(suffix)) && !listed) {
     return fail(
-      `${where} is not a Teams Workflows host (*${teamsHostSuffixes.join(' or *')}); ` +
+      `${where} is not a ${policy.kind === 'teams' ? 'Teams Workflows' : 'Logic Apps / Power Platform'} host (*${teamsHostSuffixes.join(' or *')}); ` +
         'add it to WEBHOOK_ALLOWED_HOSTS if it is a front door you operate',
     );
   }

@@ -9,7 +9,10 @@ export const ruleSchemaVersion = 1;
 /** `Success` matches `activityResult === "Success"`; `Failure` matches any other non-empty result. */
 export type ResultFilter = 'Success' | 'Failure';
 
-/** Actor conditions; inside one list any entry matches, across lists all given lists must match. */
+/**
+ * Actor conditions; inside one list any entry matches, across lists all given lists must match (also in
+ * `exclude`: `{ userPrincipalNames: [a], ipAddresses: [r] }` excludes `a` only when acting from `r`).
+ */
 export interface ActorCriteria {
   /** UPNs, case-insensitive; `*` wildcards allowed (e.g. `*@contoso.com`). */
   userPrincipalNames?: string[];
@@ -27,7 +30,10 @@ export interface ModifiedPropertyCriteria {
   newValue?: string;
 }
 
-/** Fire only when at least `count` matching events happen within `windowInMinutes`, counted per `groupBy`. */
+/**
+ * Fire only when at least `count` matching events happen within `windowInMinutes`, counted per `groupBy`
+ * (in whole minutes: see evaluateThreshold in threshold.ts). `groupBy` defaults to `actor` on input.
+ */
 export interface ThresholdSpec {
   count: number;
   windowInMinutes: number;
@@ -52,7 +58,7 @@ export interface AlertRule {
   result?: ResultFilter;
   /** The actor must match `include` (when given) and must not match `exclude` (allow-listed accounts). */
   actor?: { include?: ActorCriteria; exclude?: ActorCriteria };
-  /** Some resource must match: by CA id, or display name pattern (`*` wildcards). */
+  /** Some resource must match: its `resourceId` in `ids` (exact, case-insensitive) and its display name matching `namePatterns` (`*` wildcards), each when given. */
   resource?: { ids?: string[]; namePatterns?: string[] };
   /** Some resource must have a modified property matching any of these. */
   modifiedProperties?: ModifiedPropertyCriteria[];

@@ -17,6 +17,9 @@ const replacements: ReadonlyArray<readonly [RegExp, string]> = [
   // Legacy Office 365 connector URLs carry their token in the path.
   [/(\/IncomingWebhook\/)[^\s?#"'<>]+/gi, '$1REDACTED'],
   [/(webhookb2\/)[^\s/?#"'<>]+/gi, '$1REDACTED'],
+  // Standard Webhooks signing secrets (whsec_<base64>) and signatures (v1,<base64>).
+  [/\b(whsec_)[A-Za-z0-9+/=]+/g, '$1REDACTED'],
+  [/\b(v1,)[A-Za-z0-9+/]{20,}={0,2}/g, '$1REDACTED'],
   // Not a credential on its own, but it identifies the flow; keep logs free of it.
   [/(\/workflows\/)[0-9a-f]{32}/gi, '$1…'],
 ];

@@ -1,16 +1,19 @@
-import type { CheckpointStore, VersionedCheckpoint } from '../audit/checkpointStore';
+import type { CheckpointExtra, CheckpointStore, VersionedCheckpoint } from '../audit/checkpointStore';
 import { CheckpointConflict } from '../audit/checkpointStore';
 import type { Checkpoint } from '../audit/pollWindow';
 import { statusOf, type TableClients, tableNames } from './tableClients';
 
-interface CheckpointEntity {
-  scannedTo: string;
-  complete: boolean;
-  lastCleanupAt?: string;
-  updatedAt: string;
-}
-
 const rowKey = 'checkpoint';
+
+/** The checkpoint row as the poll reads it; shared by every reader of the row (tableWatchStore.ts too). */
+export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: string }): VersionedCheckpoint {
+  return {
+    checkpoint: { scannedTo: String(e.scannedTo), complete: e.complete === true },
+    lastCleanupAt: e.lastCleanupAt ? String(e.lastCleanupAt) : undefined,
+    ...(e.windowSummaryDueAt ? { windowSummaryDueAt: String(e.windowSummaryDueAt) } : {}),
+    etag: e.etag,
+  };
+}
 
 /** Checkpoint in the `PollState` table: one row per tenant, ETag-guarded. */
 export class TableCheckpointStore implements CheckpointStore {
@@ -19,17 +22,17 @@ export class TableCheckpointStore implements CheckpointStore {
   async get(tenantId: string): Promise<VersionedCheckpoint | undefined> {
     const client = await this.tables.get(tableNames.pollState);
     try {
-      const e = await client.getEntity<CheckpointEntity>(tenantId, rowKey);
-      return { checkpoint: { scannedTo: e.scannedTo, complete: e.complete }, lastCleanupAt: e.lastCleanupAt, etag: e.etag };
+      return toVersionedCheckpoint(await client.getEntity<Record<string, unknown>>(tenantId, rowKey));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
 
-  async save(tenantId: string, checkpoint: Checkpoint, extra: { lastCleanupAt?: string }, etag: string | undefined): Promise<void> {
+  async save(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {
     const client = await this.tables.get(tableNames.pollState);
-    const entity = { partitionKey: tenantId, rowKey, ...checkpoint, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), updatedAt: new Date().toISOString() };
+    const hint = extra.windowSummaryDueAt !== undefined ? { windowSummaryDueAt: extra.windowSummaryDueAt } : {};
+    const entity = { partitionKey: tenantId, rowKey, ...checkpoint, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), ...hint, updatedAt: new Date().toISOString() };
     try {
       if (etag) await client.updateEntity(entity, 'Merge', { etag });
       else await client.createEntity(entity);
@@ -38,5 +41,25 @@ export class TableCheckpointStore implements CheckpointStore {
       if (status === 412 || status === 409) throw new CheckpointConflict();
       throw err;
     }
+  }
+
+  /**
+   * Moves the change-window hint earlier (admin writes: a window was opened, changed or ended), so the run
+   * after `dueAt` checks windows. ETag-guarded read-modify-write; nothing to do before the first run, which
+   * checks windows anyway.
+   */
+  async lower(tenantId: string, dueAt: string): Promise<void> {
+    const client = await this.tables.get(tableNames.pollState);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get(tenantId);
+      if (!current || (current.windowSummaryDueAt && current.windowSummaryDueAt <= dueAt)) return;
+      try {
+        await client.updateEntity({ partitionKey: tenantId, rowKey, windowSummaryDueAt: dueAt }, 'Merge', { etag: current.etag });
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 412) throw err;
+      }
+    }
+    throw new Error('PollState kept changing while recording when a change window ends; try again');
   }
 }

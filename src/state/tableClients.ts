@@ -1,8 +1,10 @@
 import { TableClient, type TableEntity } from '@azure/data-tables';
-import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/identity';
 
-export const tableNames = { rules: 'AlertRules', pollState: 'PollState', outbox: 'AlertOutbox' } as const;
+/** A Table SDK pipeline policy (the type lives in a transitive package; derived here to avoid importing it). */
+export type PipelinePolicy = Parameters<TableClient['pipeline']['addPolicy']>[0];
+
+export const tableNames = { rules: 'AlertRules', pollState: 'PollState', outbox: 'AlertOutbox', channels: 'Channels', ruleHistory: 'RuleHistory', changeWindows: 'ChangeWindows', thresholdState: 'ThresholdState' } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 
 /** Counts every HTTP request (a batch is one) the Table clients send: the "Table transactions" figure. */

@@ -23,8 +23,8 @@ function alertEntity(alert: Alert) {
     sample.pop();
     eventsJson = JSON.stringify(sample);
   }
-  const { events: _events, tenantId, ...rest } = alert;
-  return { partitionKey: tenantId, rowKey: rk.alert(alert.id), ...rest, ruleDescription: alert.ruleDescription ?? '', eventsJson: eventsJson.slice(0, maxJsonChars) };
+  const { events: _events, tenantId, notice, digest: _digest, ...rest } = alert;
+  return { partitionKey: tenantId, rowKey: rk.alert(alert.id), ...rest, ruleDescription: alert.ruleDescription ?? '', eventsJson: eventsJson.slice(0, maxJsonChars), ...(notice ? { noticeJson: JSON.stringify(notice) } : {}) };
 }
 
 function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
@@ -40,6 +40,12 @@ function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
     firstEventTime: String(e.firstEventTime),
     lastEventTime: String(e.lastEventTime),
     createdAt: String(e.createdAt),
+    ...(e.kind === 'notice' || e.kind === 'test' || e.kind === 'watchdog' ? { kind: e.kind } : {}),
+    ...(typeof e.groupKey === 'string' && e.groupKey ? { groupKey: e.groupKey } : {}),
+    ...(typeof e.runbookUrl === 'string' && e.runbookUrl ? { runbookUrl: e.runbookUrl } : {}),
+    ...(typeof e.realertInMinutes === 'number' ? { realertInMinutes: e.realertInMinutes } : {}),
+    ...(typeof e.noticeJson === 'string' ? { notice: JSON.parse(e.noticeJson) } : {}),
+    ...(typeof e.suppressedBy === 'string' && e.suppressedBy ? { suppressedBy: e.suppressedBy } : {}),
   };
 }
 
@@ -58,6 +64,8 @@ function toDelivery(e: Record<string, unknown> & { etag: string }): Delivery {
     lastStatus: typeof e.lastStatus === 'number' ? e.lastStatus : undefined,
     possibleDuplicate: e.possibleDuplicate === true,
     priority: typeof e.priority === 'number' ? e.priority : severityRank.low,
+    ...(e.digestId ? { digestId: String(e.digestId) } : {}),
+    ...(e.note ? { note: String(e.note) } : {}),
     etag: e.etag,
   };
 }
@@ -162,6 +170,32 @@ export class TableOutbox implements Outbox {
       }
     }
     return [...alerts.values()].sort((a, b) => b.alert.createdAt.localeCompare(a.alert.createdAt)).slice(0, options.limit ?? 100);
+  }
+
+  async markSeen(tenantId: string, keys: readonly EventKey[], note: string): Promise<void> {
+    if (keys.length === 0) return;
+    const client = await this.client();
+    const markers = keys.map((k) => ({ partitionKey: tenantId, rowKey: rk.event(k), alertId: note }));
+    for (const part of chunk(markers)) await client.submitTransaction(part.map((m): TransactionAction => ['upsert', m, 'Replace']));
+  }
+
+  async listSuppressed(tenantId: string, windowId: string): Promise<Alert[]> {
+    const client = await this.client();
+    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge 'a|' and RowKey lt 'a}' and suppressedBy eq ${windowId}`;
+    const out: Alert[] = [];
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(toAlert(tenantId, e));
+    return out;
+  }
+
+  async getAlertStatus(tenantId: string, alertId: string): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined> {
+    const alert = await this.getAlert(tenantId, alertId);
+    if (!alert) return undefined;
+    const client = await this.client();
+    const from = rk.delivery(alertId, '');
+    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${from} and RowKey lt ${`${from}~`}`;
+    const deliveries: Delivery[] = [];
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) deliveries.push(toDelivery(e as Record<string, unknown> & { etag: string }));
+    return { alert, deliveries };
   }
 
   async cleanup(tenantId: string, _now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }> {

@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { RestError } from '@azure/core-rest-pipeline';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { RestError } from '@azure/data-tables';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServiceOverrides } from '../../src/app/services';
 import type { GraphFault } from '../../src/local/graphSimulator';
-import { tableNames } from '../../src/state/tableClients';
+import { type PipelinePolicy, tableNames } from '../../src/state/tableClients';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent, minutesBefore } from '../helpers/graphEvents';
 import type { ReceiverResponse } from '../helpers/httpReceiver';

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/app/config';
 import { createServices, type ServiceOverrides, type Services } from '../../src/app/services';
 import { GraphSimulator } from '../../src/local/graphSimulator';
 import { createLogger, type Logger } from '../../src/shared/logger';
+import { expectValidAdaptiveCards } from './adaptiveCards';
 import { type Receiver, startReceiver } from './httpReceiver';
 
 export const webhookSecret = 'sig-SECRET-0123456789abcdef';
@@ -16,6 +17,8 @@ export interface ReceivedCard {
   /** Answered 2xx with nothing that reads as an error: the card counts as delivered. */
   accepted: boolean;
   possibleDuplicate: boolean;
+  /** A watchdog or heartbeat message (rule id `watchdog:…`), not a rule alert. */
+  watchdog: boolean;
   text: string;
 }
 
@@ -39,6 +42,8 @@ export async function startPipeline(options: { env?: Record<string, string>; now
     GRAPH_REQUEST_TIMEOUT_MS: '1500',
     DELIVERY_TIMEOUT_MS: '1000',
     DELIVERY_RETRY_BASE_SECONDS: '30',
+    // Off unless a test is about group windows: most tests count one card per alert.
+    ALERT_GROUP_WINDOW_MINUTES: '0',
     ...options.env,
   };
   const clock = { now: options.now ?? new Date('2026-11-25T10:00:00.000Z') };
@@ -63,11 +68,13 @@ export async function startPipeline(options: { env?: Record<string, string>; now
     /** Every card the Teams receiver got, in order. */
     cards(): ReceivedCard[] {
       return teams.requests.map((r) => {
+        // Every card a test produces must parse with the official Adaptive Cards SDK.
+        expectValidAdaptiveCards(r.body);
         const text = JSON.stringify(r.body);
         const alertId = /Alert ([0-9a-f]{32})/.exec(text)?.[1] ?? '';
         const answer = r.answeredWith;
         const accepted = answer !== undefined && answer.status >= 200 && answer.status < 300 && (answer.body === undefined || answer.body === '' || answer.body === '1');
-        return { alertId, accepted, possibleDuplicate: text.includes('Possible duplicate'), text };
+        return { alertId, accepted, possibleDuplicate: text.includes('Possible duplicate'), watchdog: text.includes('rule watchdog:'), text };
       });
     },
     async close() {
@@ -79,8 +86,11 @@ export async function startPipeline(options: { env?: Record<string, string>; now
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 
-/** Cards that were accepted by the receiver. */
-export const acceptedCards = (p: Pipeline): ReceivedCard[] => p.cards().filter((c) => c.accepted);
+/** Rule-alert cards that were accepted by the receiver (watchdog / heartbeat messages: {@link watchdogCards}). */
+export const acceptedCards = (p: Pipeline): ReceivedCard[] => p.cards().filter((c) => c.accepted && !c.watchdog);
+
+/** Watchdog and heartbeat cards that were accepted by the receiver. */
+export const watchdogCards = (p: Pipeline): ReceivedCard[] => p.cards().filter((c) => c.accepted && c.watchdog);
 
 /** Alert ids of accepted cards, failing the test on an unlabelled duplicate. */
 export function deliveredAlertIds(p: Pipeline): string[] {

@@ -37,7 +37,15 @@ const optionalInAzure: Record<string, string> = {
   SEEN_RETENTION_HOURS: 'code default (72 h) exceeds the lookback',
   DELIVERED_RETENTION_DAYS: 'code default (30 days) of delivery history',
   ADMIN_APP_ROLE: 'code default (PkiAlerts.Admin) matches the app role documented in docs/deploy.md',
+  ALERT_GROUP_WINDOW_MINUTES: 'code default (10 min) is the tuned digest window; set by hand to change it',
+  FAILOVER_CHANNEL: 'names a channel an admin creates after deployment (Channels table); unset until then',
   READER_APP_ROLE: 'code default (PkiAlerts.Reader) matches the app role documented in docs/deploy.md',
+  WATCHDOG_CHANNEL: 'unset by default: watchdog messages go to FAILOVER_CHANNEL, else the default channels',
+  WATCHDOG_FAILED_POLLS: 'code default (3 failed polls in a row) before a watchdog incident',
+  WATCHDOG_CHANNEL_FAILURES: 'code default (3 failed attempts in a row) before a channel counts as failing',
+  HEALTH_MAX_LAG_MINUTES: 'code default (10 min) is the tuned lag threshold for a 1-minute timer',
+  LEDGER_RETENTION_DAYS: 'code default (30 days) of coverage-ledger history',
+  BACKTEST_MAX_PAGES: 'code default (500 pages) keeps one backtest well inside the HTTP function timeout',
 };
 
 /** Settings the template must never set (secrets, local-only values, settings Flex rejects). */
@@ -337,6 +345,7 @@ describe('infra/main.bicep', () => {
     const p = resource.properties!;
     expect(p.globalValidation.requireAuthentication).toBe(true);
     expect(p.globalValidation.unauthenticatedClientAction).toBe('Return401');
+    expect(p.globalValidation.excludedPaths, 'only the anonymous health verdict bypasses sign-in').toEqual(['/api/health']);
     expect(p.identityProviders.azureActiveDirectory.enabled).toBe(true);
     expect(text(p.identityProviders.azureActiveDirectory.registration.openIdIssuer)).toContain('environment().authentication.loginEndpoint');
   });
@@ -357,7 +366,7 @@ describe('infra/main.bicep', () => {
       if (loopParam) return resolveParam(scope, loopParam) as string[];
       return [resolveValue(scope, resource.name)];
     });
-    expect(new Set(names)).toEqual(new Set(['AlertRules', 'PollState', 'AlertOutbox']));
+    expect(new Set(names)).toEqual(new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'ThresholdState', 'Channels']));
     expect(new Set(names), 'the tables the code uses (src/state/tableClients.ts)').toEqual(new Set(Object.values(tableNames)));
   });
 

@@ -22,7 +22,8 @@ describe('deployment bundle (npm run build)', () => {
   it('registers every function declared in src/functions, with @azure/functions-core left to the worker', () => {
     execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
     const bundle = path.join(root, 'dist/bundle/index.js');
-    const out = execFileSync(process.execPath, ['-e', probe, bundle], { cwd: '/', encoding: 'utf8' });
+    // The heartbeat timer registers only when HEARTBEAT_SCHEDULE is set (an empty schedule cannot be registered).
+    const out = execFileSync(process.execPath, ['-e', probe, bundle], { cwd: '/', encoding: 'utf8', env: { ...process.env, HEARTBEAT_SCHEDULE: '0 0 8 * * *' } });
     const registered = (JSON.parse(out) as { name: string; types: string[] }[]).map((r) => r.name).sort();
     const declared = readdirSync(path.join(root, 'src/functions'))
       .filter((f) => f.endsWith('.ts'))

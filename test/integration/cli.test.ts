@@ -28,11 +28,20 @@ describe('pki-alerts replay', () => {
   it('prints one JSON line per alert that would fire, then a summary, with the default pack', async () => {
     const r = await run(['replay', '--events', events]);
     expect(r.code).toBe(0);
+    // 30 leaf revocations by one admin within 3 minutes also reach the pack's mass-revocation threshold (20 in 10 min).
     expect(r.json.slice(0, -1).map((a) => [a.ruleId, a.eventCount])).toEqual([
       ['cloudpki-ca-deleted', 1],
+      ['cloudpki-leaf-mass-revocation', 30],
       ['cloudpki-leaf-revoked', 30],
     ]);
-    expect(r.json.at(-1)).toEqual({ summary: { events: 32, malformed: 1, ignoredOwn: 0, matches: 31, alerts: 2, rules: 8 } });
+    expect(r.json.at(-1)).toEqual({ summary: { events: 32, malformed: 1, ignoredOwn: 0, matches: 61, alerts: 3, rules: 11 } });
+  });
+
+  it('counts threshold rules over the file: 19 revocations in 10 minutes stay below the mass-revocation threshold', async () => {
+    const few = path.join(dir, 'few.json');
+    writeFileSync(few, JSON.stringify({ value: Array.from({ length: 19 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(i / 2) })) }));
+    const r = await run(['replay', '--events', few]);
+    expect(r.json.slice(0, -1).map((a) => [a.ruleId, a.eventCount])).toEqual([['cloudpki-leaf-revoked', 19]]);
   });
 
   it('uses a rules file, validated by the same parser as every write path', async () => {

@@ -31,6 +31,7 @@ describe('npm start (the compiled local host) on embedded defaults', () => {
   it('serves the functions, polls the simulated tenant and delivers cards to the local inbox', async () => {
     const [, url] = await waitFor(/local functions host at (http:\/\/127\.0\.0\.1:\d+)/);
     expect(output).toContain('SIMULATED Microsoft Graph');
+    expect(output).toContain(`admin page ${url}/api/ui (open it in a browser and enter the local admin key above)`);
     await waitFor(/\[inbox\] .* CRITICAL · Cloud PKI CA certificate revoked|\[inbox\] .* HIGH · /);
     const inbox = (await (await fetch(`${url}/api/local/inbox`)).json()) as { value: { cards: { version: string }[] }[] };
     expect(inbox.value.length).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resetServices } from '../../src/app/appServices';
+import { getServices, resetServices } from '../../src/app/appServices';
 import { pollAuditEvents } from '../../src/functions/pollAuditEvents';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent } from '../helpers/graphEvents';
@@ -32,11 +32,14 @@ describe('pollAuditEvents timer function', () => {
     expect(lines.join('\n')).not.toContain(webhookSecret);
   });
 
-  it('logs a missed occurrence (isPastDue) and still polls', async () => {
+  it('logs a missed occurrence (isPastDue), counts it in the run ledger and still polls', async () => {
     const { ctx, lines } = context();
     await pollAuditEvents(timer(true), ctx);
     expect(lines.some((l) => l.startsWith('warning Timer is past due'))).toBe(true);
     expect(p.sim.requests.length).toBe(1);
+    const [run] = await getServices().watch.store.list(p.tenantId, new Date(0)); // the function's own services (no table prefix)
+    expect(run).toMatchObject({ pastDue: true, trigger: 'timer', pollFailed: false });
+    expect(lines.some((l) => l.includes('metric pki.run') && l.includes('"pastDue":true'))).toBe(true);
   });
 
   it('fails the invocation when Graph fails, after delivering what was already detected', async () => {

@@ -14,6 +14,8 @@ export interface TeamsNotifierOptions {
   intunePortalUrl: string;
   /** URL policy extras; loopback receivers need `allowLoopback` (development and tests only). */
   urlPolicy?: { extraAllowedHosts?: readonly string[]; allowLoopback?: boolean };
+  /** Default 4: Teams throttles bursts (docs/alert-delivery.md §5). */
+  maxPerSecond?: number;
 }
 
 /**
@@ -23,10 +25,12 @@ export interface TeamsNotifierOptions {
 export class TeamsNotifier implements Notifier {
   readonly type = 'teams';
   readonly channelId: string;
+  readonly maxPerSecond: number;
   private readonly urlCheck: WebhookUrlCheck;
 
   constructor(private readonly options: TeamsNotifierOptions) {
     this.channelId = options.channelId;
+    this.maxPerSecond = options.maxPerSecond ?? 4;
     // Checked again here, not only at config time, so no code path can post to an unchecked URL.
     this.urlCheck = checkWebhookUrl(options.url, { kind: 'teams', ...options.urlPolicy });
   }
@@ -36,7 +40,7 @@ export class TeamsNotifier implements Notifier {
     const { channelId, url, sender, timeoutInMs, intunePortalUrl } = this.options;
     try {
       if (!this.urlCheck.ok) throw new DeliveryError('blocked-url', `channel '${channelId}': ${this.urlCheck.message}`, false);
-      const message = buildTeamsMessage(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl });
+      const message = buildTeamsMessage(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl, enrichment: context.enrichment });
       const result = await sender.postJson(url, message, { timeoutInMs, abortSignal: context.abortSignal, label: channelId });
       const outcome = classifyResponse(result, channelId);
       if (outcome instanceof DeliveryError) throw outcome;

@@ -442,7 +442,7 @@ describe('GraphSimulator store, routes and recording', () => {
 
   it('answers 404 for other paths and 405 for other methods', async () => {
     const sim = await start();
-    const missing = await get(sim, '/beta/deviceManagement/cloudCertificationAuthority');
+    const missing = await get(sim, '/beta/deviceManagement/managedDevices');
     expect([missing.status, missing.body.error?.code]).toEqual([404, 'ResourceNotFound']);
     expect((await get(sim, LIST, { method: 'POST', body: '{}' })).status).toBe(405);
   });

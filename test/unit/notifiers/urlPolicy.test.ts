@@ -20,7 +20,9 @@ describe('checkWebhookUrl: accepted', () => {
     ['other 127/8 address with allowLoopback', 'http://127.0.0.2:8080/', dev],
     ['IPv6 loopback with allowLoopback', 'http://[::1]:8080/x', dev],
     ['localhost with allowLoopback', 'http://localhost:3000/teams', dev],
-    ['generic webhook, https host name', 'https://hooks.example.com/pki?token=x', { kind: 'webhook' }],
+    ['generic webhook, host on the allow-list', 'https://hooks.example.com/pki?token=x', { kind: 'webhook', extraAllowedHosts: ['hooks.example.com'] }],
+    ['generic webhook, subdomain of a wildcard entry', 'https://eu.siem.example.net/in', { kind: 'webhook', extraAllowedHosts: ['*.siem.example.net'] }],
+    ['email webhook, Logic Apps trigger', `https://prod-12.westeurope.logic.azure.com:443/workflows/${'a'.repeat(32)}/triggers/manual/paths/invoke?api-version=2016-06-01&${sig}`, { kind: 'email-webhook' }],
   ] as const)('%s', (_name, url, policy) => {
     const result = checkWebhookUrl(url, policy);
     expect(result).toMatchObject({ ok: true });
@@ -31,6 +33,9 @@ describe('checkWebhookUrl: accepted', () => {
 describe('checkWebhookUrl: rejected', () => {
   it.each([
     ['legacy connector', 'https://contoso.webhook.office.com/webhookb2/g@t/IncomingWebhook/abc/owner/V2tok', teams, /legacy Office 365 connector.*Send webhook alerts to a channel/],
+    ['generic webhook, host not on the allow-list', 'https://hooks.example.com/pki', { kind: 'webhook', extraAllowedHosts: ['other.example.com'] }, /not on WEBHOOK_ALLOWED_HOSTS/],
+    ['generic webhook, wildcard does not match the bare domain', 'https://siem.example.net/in', { kind: 'webhook', extraAllowedHosts: ['*.siem.example.net'] }, /not on WEBHOOK_ALLOWED_HOSTS/],
+    ['email webhook, host not a Logic Apps / Power Platform host', 'https://mail.example.com/triggers/manual/paths/invoke', { kind: 'email-webhook' }, /^Email webhook destination .* is not a Logic Apps \/ Power Platform host/],
     ['legacy connector for generic webhooks too', 'https://contoso.webhook.office.com/webhookb2/g@t/IncomingWebhook/abc/owner', { kind: 'webhook' }, /legacy Office 365 connector/],
     ['pre-2021 outlook.office.com', 'https://outlook.office.com/webhook/abc@t/IncomingWebhook/def/ghi', teams, /legacy Office 365 connector/],
     ['pre-2021 outlook.office365.com', 'https://outlook.office365.com/webhook/abc@t/IncomingWebhook/def/ghi', teams, /legacy Office 365 connector/],

@@ -54,3 +54,12 @@ describe('describeUrl', () => {
     expect(describeUrl(input)).toBe(expected);
   });
 });
+
+describe('redactSecrets: Standard Webhooks secrets and signatures', () => {
+  it.each([
+    ['signing secret', 'secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+/= in text', 'secret whsec_REDACTED in text'],
+    ['signature header value', 'webhook-signature: v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= end', 'webhook-signature: v1,REDACTED end'],
+  ])('%s', (_name, input, expected) => {
+    expect(redactSecrets(input)).toBe(expected);
+  });
+});

@@ -1,0 +1,70 @@
+import type { AuditSource } from '../audit/auditSource';
+import type { PendingAlert } from '../dispatch/alertAccumulator';
+import type { Outbox } from '../dispatch/outbox';
+import type { Logger } from '../shared/logger';
+import type { TableCheckpointStore } from '../state/tableCheckpointStore';
+import { TableChangeWindowStore } from '../state/tableChangeWindowStore';
+import type { TableClients } from '../state/tableClients';
+import { TableRuleHistory } from '../state/tableRuleHistory';
+import type { TableRuleStore } from '../state/tableRuleStore';
+import { TableThresholdStore } from '../state/tableThresholdStore';
+import { type BacktestProgress, backtest } from './backtest';
+import type { AppConfig } from './config';
+import { PollExtras } from './pollExtras';
+import type { RuleAdminDeps } from './ruleAdmin';
+import type { WindowAdminDeps } from './windowAdmin';
+
+export interface AdminServiceInputs {
+  config: AppConfig;
+  tables: TableClients;
+  rules: TableRuleStore;
+  outbox: Outbox;
+  /** The PollState checkpoint store: also keeps the change-window hint. */
+  checkpoints: TableCheckpointStore;
+  source: AuditSource;
+  clock: () => Date;
+  /** runPoll's writeAlert with the poll's channel resolution. */
+  writeAlert: (pending: PendingAlert, log: Logger) => Promise<number>;
+}
+
+/**
+ * Wiring of rule administration (rules, history, change windows, tamper alerts, backtest) and of the
+ * stateful poll features (pack upgrade, windows, thresholds). Called only by services.ts.
+ */
+export function createAdminServices(i: AdminServiceInputs) {
+  const history = new TableRuleHistory(i.tables);
+  const windows = new TableChangeWindowStore(i.tables);
+  const thresholds = new TableThresholdStore(i.tables);
+  const extras = new PollExtras({ rules: i.rules, history, windows, thresholds, outbox: i.outbox });
+  const deps = (log: Logger): RuleAdminDeps & WindowAdminDeps => ({
+    tenantId: i.config.tenantId,
+    rules: i.rules,
+    history,
+    windows,
+    hint: i.checkpoints,
+    clock: i.clock,
+    log,
+    writeAlert: (pending) => i.writeAlert(pending, log),
+  });
+  return {
+    history,
+    windows,
+    thresholds,
+    extras,
+    /** What the rule and window use cases (ruleAdmin.ts, windowAdmin.ts) take. */
+    deps,
+    backtest: (body: unknown, options: { onProgress?: (p: BacktestProgress) => void } = {}) =>
+      backtest({
+        tenantId: i.config.tenantId,
+        rules: i.rules,
+        source: i.source,
+        clock: i.clock,
+        sampleSize: i.config.alertSampleEvents,
+        ownClientId: i.config.ownClientId,
+        maxPages: i.config.backtestMaxPages,
+        onProgress: options.onProgress,
+      }, body),
+  };
+}
+
+export type AdminServices = ReturnType<typeof createAdminServices>;

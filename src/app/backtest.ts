@@ -1,0 +1,186 @@
+import type { AuditEvent } from '../audit/auditEvent';
+import type { AuditSource } from '../audit/auditSource';
+import { toAuditEvent } from '../audit/toAuditEvent';
+import type { Alert } from '../dispatch/alert';
+import { AlertAccumulator } from '../dispatch/alertAccumulator';
+import { actorOf, caOf } from '../dispatch/windowSummary';
+import type { AlertRule } from '../rules/alertRule';
+import { compileRules, matchRules } from '../rules/matchRules';
+import { parseRule } from '../rules/parseRule';
+import { thresholdGroupKey } from '../rules/threshold';
+import { ThresholdTracker } from '../rules/thresholdTracker';
+import { type FieldProblem, NotFoundError, ValidationError } from '../shared/errors';
+import type { RuleRepository } from './ruleRepository';
+
+export interface BacktestDeps {
+  tenantId: string;
+  rules: RuleRepository;
+  source: AuditSource;
+  clock: () => Date;
+  sampleSize: number;
+  ownClientId?: string;
+  /** Graph pages read at most; the response says when the range was cut short. */
+  maxPages: number;
+  onProgress?: (progress: BacktestProgress) => void;
+}
+
+export interface BacktestProgress {
+  pages: number;
+  events: number;
+  matches: number;
+}
+
+/** Audit events are kept for a year (docs/graph-audit-events.md §8). */
+export const maxBacktestDays = 365;
+export const maxInlineEvents = 10_000;
+/** The response lists at most this many fired events and alerts; counts are always exact. */
+export const backtestListCap = { events: 100, alerts: 50 } as const;
+
+const notes = [
+  'Change windows are ignored: every match counts as if no window were open.',
+  'Alerts are grouped as poll runs would group them: per rule (and threshold group key) per minute of event time; threshold rules are counted over the whole range.',
+  'Delivery-time decisions (realert suppression, group windows, digests) are not applied.',
+];
+
+type Input = { rule?: unknown; ruleId?: unknown; from?: unknown; to?: unknown; events?: unknown };
+
+/** Resolves and checks a backtest request; a ValidationError lists every problem. */
+async function prepare(deps: BacktestDeps, body: unknown): Promise<{ rule: AlertRule; from?: Date; to?: Date; events?: unknown[] }> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('backtest', [{ field: 'body', message: 'must be an object: { rule | ruleId, from, to } or { rule | ruleId, events }' }]);
+  const input = body as Input;
+  const problems: FieldProblem[] = [];
+  const extra = Object.keys(input).filter((k) => !['rule', 'ruleId', 'from', 'to', 'events'].includes(k));
+  if (extra.length) problems.push({ field: extra.join(', '), message: 'is not a backtest field' });
+  if ((input.rule === undefined) === (input.ruleId === undefined)) problems.push({ field: 'rule', message: 'give exactly one of rule (a draft) or ruleId (a saved rule)' });
+  let rule: AlertRule | undefined;
+  if (input.rule !== undefined) {
+    try {
+      rule = parseRule(input.rule);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      problems.push(...err.problems.map((p) => ({ field: `rule.${p.field}`, message: p.message })));
+    }
+  }
+  let events: unknown[] | undefined;
+  let from: Date | undefined;
+  let to: Date | undefined;
+  if (input.events !== undefined) {
+    if (!Array.isArray(input.events)) problems.push({ field: 'events', message: 'must be an array of Graph audit events' });
+    else if (input.events.length > maxInlineEvents) problems.push({ field: 'events', message: `must hold at most ${maxInlineEvents} events` });
+    else events = input.events;
+    if (input.from !== undefined || input.to !== undefined) problems.push({ field: 'from', message: 'give either events or from / to, not both' });
+  } else {
+    const now = deps.clock().getTime();
+    from = typeof input.from === 'string' ? new Date(input.from) : undefined;
+    to = typeof input.to === 'string' ? new Date(input.to) : undefined;
+    if (!from || Number.isNaN(from.getTime())) problems.push({ field: 'from', message: 'must be an ISO 8601 date-time' });
+    if (!to || Number.isNaN(to.getTime())) problems.push({ field: 'to', message: 'must be an ISO 8601 date-time' });
+    if (from && to && !Number.isNaN(from.getTime()) && !Number.isNaN(to.getTime())) {
+      if (from >= to) problems.push({ field: 'to', message: 'must be after from' });
+      if (to.getTime() - from.getTime() > maxBacktestDays * 86_400_000) problems.push({ field: 'to', message: `must be at most ${maxBacktestDays} days after from` });
+      if (from.getTime() < now - maxBacktestDays * 86_400_000) problems.push({ field: 'from', message: `must be within the audit retention (the last ${maxBacktestDays} days)` });
+      if (to.getTime() > now + 5 * 60_000) problems.push({ field: 'to', message: 'must not be in the future' });
+    }
+  }
+  if (problems.length) throw new ValidationError('backtest', problems);
+  if (!rule) {
+    const stored = await deps.rules.get(deps.tenantId, String(input.ruleId));
+    if (!stored) throw new NotFoundError(`rule "${String(input.ruleId)}" does not exist`);
+    if (!stored.rule) throw new ValidationError(`stored rule "${stored.id}"`, stored.problems ?? []);
+    rule = stored.rule;
+  }
+  return { rule, from, to, events };
+}
+
+const briefEvent = (e: AuditEvent) => ({ id: e.id, activityDateTime: e.activityDateTime, activityType: e.activityType, activityResult: e.activityResult, actor: actorOf(e), ca: caOf(e) });
+const briefAlert = (a: Alert) => ({ id: a.id, ruleId: a.ruleId, severity: a.severity, eventCount: a.eventCount, firstEventTime: a.firstEventTime, lastEventTime: a.lastEventTime, ...(a.groupKey ? { groupKey: a.groupKey } : {}), sampleEventIds: a.events.map((e) => e.id) });
+
+/**
+ * What a rule would have done over a past range (read from Graph page by page, through the app's Graph
+ * client) or over given events: the events that would have fired and the alerts that would have been
+ * written, grouped as runs group them, thresholds counted over the range. Nothing is stored or sent.
+ */
+export async function backtest(deps: BacktestDeps, body: unknown) {
+  const { rule: parsed, from, to, events } = await prepare(deps, body);
+  const rule: AlertRule = { ...parsed, enabled: true }; // a disabled rule can still be tried
+  const compiled = compileRules([rule]);
+  const tracker = new ThresholdTracker();
+  const scanned = { pages: 0, events: 0, malformed: 0, ignoredOwn: 0 };
+  let matches = 0;
+  let fired = 0;
+  const firedEvents: ReturnType<typeof briefEvent>[] = [];
+  const alerts: ReturnType<typeof briefAlert>[] = [];
+  let alertCount = 0;
+  let run: { minute: number; groups: Map<string, AlertAccumulator> } = { minute: -1, groups: new Map() };
+  const flush = () => {
+    for (const [key, acc] of run.groups) {
+      for (const p of acc.drain(deps.tenantId, new Date((run.minute + 1) * 60_000))) {
+        alertCount++;
+        if (alerts.length < backtestListCap.alerts) alerts.push(briefAlert({ ...p.alert, ...(rule.threshold ? { groupKey: key } : {}) }));
+      }
+    }
+    run.groups.clear();
+  };
+  const consider = (event: AuditEvent) => {
+    scanned.events++;
+    if (deps.ownClientId && event.actor.applicationId?.toLowerCase() === deps.ownClientId.toLowerCase()) return void scanned.ignoredOwn++;
+    if (matchRules(compiled, event).length === 0) return;
+    matches++;
+    const minute = Math.floor(event.activityTimeInMs / 60_000);
+    if (minute !== run.minute) {
+      flush();
+      run = { minute, groups: new Map() };
+    }
+    for (const e of tracker.offer(rule, event)) {
+      fired++;
+      if (firedEvents.length < backtestListCap.events) firedEvents.push(briefEvent(e));
+      const key = rule.threshold ? thresholdGroupKey(rule, e) : '*';
+      if (!run.groups.has(key)) run.groups.set(key, new AlertAccumulator(deps.sampleSize));
+      run.groups.get(key)!.add(rule, e);
+    }
+  };
+  const convert = (raw: unknown): AuditEvent | undefined => {
+    const r = toAuditEvent(raw);
+    if (r.ok) return r.event;
+    scanned.malformed++;
+    return undefined;
+  };
+  let truncated = false;
+  let scannedTo = to?.toISOString();
+  if (events) {
+    const converted = events.map(convert).filter((e): e is AuditEvent => e !== undefined);
+    converted.sort((a, b) => a.activityTimeInMs - b.activityTimeInMs || (a.id < b.id ? -1 : 1)).forEach(consider);
+  } else {
+    let last = -Infinity;
+    for await (const page of deps.source.listPages({ from: from!, to: to!, basis: 'first-run' })) {
+      scanned.pages++;
+      for (const raw of page.events) {
+        const e = convert(raw);
+        if (!e) continue;
+        last = Math.max(last, e.activityTimeInMs);
+        consider(e);
+      }
+      deps.onProgress?.({ pages: scanned.pages, events: scanned.events, matches });
+      if (page.hasMore && scanned.pages >= deps.maxPages) {
+        truncated = true;
+        scannedTo = new Date(last).toISOString();
+        break;
+      }
+    }
+  }
+  flush();
+  return {
+    rule: parsed,
+    source: events ? 'inline' : 'graph',
+    ...(from ? { range: { from: from.toISOString(), to: to!.toISOString(), scannedTo } } : {}),
+    windowsIgnored: true,
+    notes: truncated ? [...notes, `The page budget (${deps.maxPages} pages) ran out: only events up to ${scannedTo} were read; backtest the rest with from = that time.`] : notes,
+    truncated,
+    scanned,
+    matches,
+    firedEvents: { count: fired, items: firedEvents, truncated: fired > firedEvents.length },
+    alerts: { count: alertCount, items: alerts, truncated: alertCount > alerts.length },
+  };
+}
+
+export type BacktestResult = Awaited<ReturnType<typeof backtest>>;

@@ -1,0 +1,50 @@
+import type { Outbox } from '../dispatch/outbox';
+import type { RuleStore } from '../rules/ruleStore';
+import { type LedgerSummary, summarizeLedger } from '../watch/coverage';
+import { evaluateHealth, type HealthReport } from '../watch/health';
+import type { WatchStore } from '../watch/runLedger';
+
+export interface HealthDeps {
+  tenantId: string;
+  store: WatchStore;
+  rules: RuleStore;
+  outbox: Outbox;
+  clock: () => Date;
+  settings: { maxLagInMinutes: number; failedPolls: number };
+}
+
+/** The health detail: the report plus the last 24 h of the ledger and the state of the outbox deliveries. */
+export interface HealthDetail extends HealthReport {
+  last24h: LedgerSummary;
+  deliveries: {
+    /** Count per delivery state (pending, sending, sent, failed, dead, ...) among the recent alerts. */
+    byState: Record<string, number>;
+    oldestPendingSince?: string;
+    /** Channels with failed or dead deliveries, and how many. */
+    failedByChannel: Record<string, number>;
+  };
+}
+
+const recentAlerts = 1000;
+
+/** The health verdict (two requests: checkpoint + watchdog state, rules). What the anonymous endpoint serves. */
+export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
+  const [{ checkpoint, watch }, rules] = await Promise.all([deps.store.read(deps.tenantId), deps.rules.list(deps.tenantId)]);
+  return evaluateHealth({ now: deps.clock(), checkpoint: checkpoint?.checkpoint, watch: watch?.state, ruleProblems: rules.problems, settings: deps.settings });
+}
+
+/** The report with the ledger's last 24 h and the delivery states: for the reader endpoint and `pki-alerts status`. */
+export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
+  const report = await checkHealth(deps);
+  const since = new Date(Date.parse(report.checkedAt) - 86_400_000);
+  const [entries, alerts] = await Promise.all([deps.store.list(deps.tenantId, since), deps.outbox.listAlerts(deps.tenantId, { limit: recentAlerts })]);
+  const byState: Record<string, number> = {};
+  const failedByChannel: Record<string, number> = {};
+  let oldestPendingSince: string | undefined;
+  for (const d of alerts.flatMap((a) => a.deliveries)) {
+    byState[d.state] = (byState[d.state] ?? 0) + 1;
+    if (d.state === 'failed' || d.state === 'dead') failedByChannel[d.channelId] = (failedByChannel[d.channelId] ?? 0) + 1;
+    if ((d.state === 'pending' || d.state === 'sending') && (!oldestPendingSince || d.createdAt < oldestPendingSince)) oldestPendingSince = d.createdAt;
+  }
+  return { ...report, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel } };
+}

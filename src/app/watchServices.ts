@@ -1,0 +1,89 @@
+import type { CheckpointStore } from '../audit/checkpointStore';
+import type { Outbox } from '../dispatch/outbox';
+import type { Notifier } from '../notifiers/notifier';
+import type { RuleStore } from '../rules/ruleStore';
+import type { Logger } from '../shared/logger';
+import type { TableClients } from '../state/tableClients';
+import { TableWatchStore } from '../state/tableWatchStore';
+import { summarizeLedger } from '../watch/coverage';
+import { heartbeatAlert } from '../watch/heartbeat';
+import type { AppConfig } from './config';
+import { checkHealth, type HealthDeps, healthDetail } from './healthReport';
+import { type CycleOptions, startRunWatch } from './runWatch';
+
+export interface WatchWiring {
+  config: AppConfig;
+  tables: TableClients;
+  rules: RuleStore;
+  outbox: Outbox;
+  checkpoints: CheckpointStore;
+  notifiers: ReadonlyMap<string, Notifier>;
+  clock: () => Date;
+  counters: { graphRequests: () => number; tableRequests: () => number };
+  /** Channels of the Channels table (read only when needed): ids, and their notifiers. */
+  tableChannels?: (log: Logger) => Promise<{ known: readonly string[]; defaults: readonly string[]; notifiers: ReadonlyMap<string, Notifier> }>;
+}
+
+/**
+ * Which channels watchdog messages go to: WATCHDOG_CHANNEL (comma-separated ids), else the failover
+ * channel, else the default channels. Unknown ids are reported and skipped; none left = the defaults. Pure.
+ */
+export function resolveWatchdogChannels(input: { watchdogChannel?: string; failoverChannel?: string; defaultChannels: readonly string[]; knownChannels: readonly string[] }): { channels: string[]; problems: string[] } {
+  const wanted = (input.watchdogChannel ?? input.failoverChannel ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const problems = wanted.filter((c) => !input.knownChannels.includes(c)).map((c) => `watchdog channel "${c}" is not a configured channel; using the default channels`);
+  const channels = wanted.filter((c) => input.knownChannels.includes(c));
+  return { channels: channels.length ? channels : [...input.defaultChannels], problems };
+}
+
+/** Composition of the watch side (ledger, watchdog, health, heartbeat) over the services' own adapters. */
+export function createWatchServices(w: WatchWiring) {
+  const { config } = w;
+  const store = new TableWatchStore(w.tables);
+  const defaults = config.channels.filter((c) => c.isDefault).map((c) => c.id);
+  const empty = { known: [], defaults: [], notifiers: new Map<string, Notifier>() };
+  const allChannels = async (log: Logger) => {
+    const table = w.tableChannels ? await w.tableChannels(log).catch(() => empty) : empty;
+    return { known: [...w.notifiers.keys(), ...table.known], defaults: [...defaults, ...table.defaults], notifiers: [...w.notifiers.values(), ...table.notifiers.values()] };
+  };
+  const healthDeps: HealthDeps = { tenantId: config.tenantId, store, rules: w.rules, outbox: w.outbox, clock: w.clock, settings: { maxLagInMinutes: config.watch.maxLagInMinutes, failedPolls: config.watch.failedPolls } };
+  let reported = false;
+
+  return {
+    store,
+    /** Starts watching one cycle (see startRunWatch). */
+    start(log: Logger, options: CycleOptions = {}) {
+      const channels = async () => {
+        const all = await allChannels(log);
+        const resolved = resolveWatchdogChannels({ watchdogChannel: config.watch.channel, failoverChannel: config.delivery.failoverChannel, defaultChannels: all.defaults, knownChannels: all.known });
+        if (!reported) resolved.problems.forEach((p) => log.error(p));
+        reported = true;
+        return { watchdog: resolved.channels, all: all.known };
+      };
+      return startRunWatch({
+        tenantId: config.tenantId,
+        store,
+        checkpoints: w.checkpoints,
+        outbox: w.outbox,
+        clock: w.clock,
+        log,
+        counters: w.counters,
+        settings: config.watch,
+        channels,
+      }, options);
+    },
+    health: () => checkHealth(healthDeps),
+    healthDetail: () => healthDetail(healthDeps),
+    /** Writes the heartbeat of one scheduled occurrence to every Teams channel's outbox (send with `deliver`). */
+    async heartbeat(occurrence: Date, log: Logger): Promise<{ alertId: string; written: boolean }> {
+      const now = w.clock();
+      const [entries, { watch }] = await Promise.all([store.list(config.tenantId, new Date(now.getTime() - 86_400_000)), store.read(config.tenantId)]);
+      const alert = heartbeatAlert(config.tenantId, occurrence, now, summarizeLedger(entries), watch?.state);
+      const channels = (await allChannels(log)).notifiers.filter((n) => n.type === 'teams').map((n) => n.channelId);
+      const written = (await w.outbox.writeAlert({ alert, channels: [], eventKeys: [] }, channels)) === 'created';
+      log.info(`Heartbeat ${written ? 'queued' : 'already queued'} for ${channels.join(', ') || 'no channel'}: ${alert.ruleDescription?.split('\n')[0]}`);
+      return { alertId: alert.id, written };
+    },
+  };
+}
+
+export type WatchServices = ReturnType<typeof createWatchServices>;

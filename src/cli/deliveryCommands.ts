@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { getAlertStatus, listAlertStatus } from '../app/alertStatus';
+import { getChannel, listChannels, testChannel } from '../app/channelAdmin';
+import { loadConfig } from '../app/config';
+import { createServices, type Services } from '../app/services';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { errorText } from '../shared/logger';
+
+export const deliveryUsage = `  pki-alerts channels list [--json]           every channel: id, type, source, host, configuration, last outcome
+  pki-alerts channels get ID                  one channel as JSON (setting names and host, never a URL or secret)
+  pki-alerts channels test ID                 sends a sample alert to the channel now; prints status and detail
+                                              (exit code 1 when the channel failed)
+  pki-alerts alerts list [--limit N] [--json] recent alerts with each channel's delivery state
+  pki-alerts alerts get ID                    one alert with each channel's delivery as JSON`;
+
+type Out = (line: string) => void;
+
+class Usage extends Error {}
+
+/** `pki-alerts channels …` and `pki-alerts alerts …`; `services` is injectable for tests. */
+export async function deliveryCommand(command: 'channels' | 'alerts', argv: string[], out: Out, services?: Services): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, limit: { type: 'string' } }, strict: true, allowPositionals: true });
+    const s = () => services ?? createServices(loadConfig());
+    const one = () => {
+      if (positionals.length !== 1) throw new Usage(`${command} ${sub} needs one id`);
+      return positionals[0];
+    };
+    switch (`${command} ${sub}`) {
+      case 'channels list': {
+        const channels = await listChannels(s());
+        if (values.json) out(JSON.stringify({ value: channels }));
+        else for (const c of channels) {
+          const last = c.status?.lastOutcomes[0];
+          out([c.id.padEnd(20), c.type.padEnd(14), c.source.padEnd(13), (c.host ?? '-').padEnd(40), c.configuration, last ? `${last.ok ? 'ok' : 'FAILED'} ${last.status} ${last.at}` : 'never used', c.status?.incidentSince ? `INCIDENT since ${c.status.incidentSince}` : ''].join('  ').trimEnd());
+        }
+        return 0;
+      }
+      case 'channels get':
+        out(JSON.stringify(await getChannel(s(), one()), null, 2));
+        return 0;
+      case 'channels test': {
+        const result = await testChannel(s(), one());
+        out(JSON.stringify(result));
+        return result.ok ? 0 : 1;
+      }
+      case 'alerts list': {
+        const limit = Math.min(500, Math.max(1, Number(values.limit ?? 50) || 50));
+        const alerts = await listAlertStatus(s(), limit);
+        if (values.json) out(JSON.stringify({ value: alerts }));
+        else for (const a of alerts) {
+          const deliveries = a.deliveries.map((d) => `${d.channelId}:${d.state}${d.lastStatus ? `(${d.lastStatus})` : ''}`).join(' ');
+          out(`${a.id}  ${a.createdAt}  ${(a.kind ?? 'alert').padEnd(6)}  ${a.severity.padEnd(8)}  ${String(a.eventCount).padStart(6)} ev  ${a.ruleId}  ${deliveries}`);
+        }
+        return 0;
+      }
+      case 'alerts get':
+        out(JSON.stringify(await getAlertStatus(s(), one()), null, 2));
+        return 0;
+      default:
+        throw new Usage(sub ? `unknown ${command} command "${sub}"` : `${command} needs a command`);
+    }
+  } catch (err) {
+    if (err instanceof Usage || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`pki-alerts: ${(err as Error).message}\n\nUsage:\n${deliveryUsage}\n`);
+      return 2;
+    }
+    if (err instanceof ValidationError || err instanceof NotFoundError) {
+      process.stderr.write(`pki-alerts: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`pki-alerts ${command} ${sub ?? ''} failed: ${errorText(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,210 @@
+import { type Attrs, field, h, setFieldError, uid } from '../dom';
+import { lines } from '../format';
+import type { Rule } from './shared';
+
+/*
+ * The rule editor's form: the common parts as fields, the advanced filter as a textarea, everything else
+ * of the rule kept as it is. Maps the validator's field problems back onto the fields.
+ */
+
+type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+type Field = { row: HTMLElement; error: HTMLElement; control: Control };
+
+export const formFields = ['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'actorExclude', 'channels', 'runbookUrl', 'description', 'filter'] as const;
+export type FormField = (typeof formFields)[number];
+
+/** Which form field a problem path (`activityTypes[2]`, `actor.exclude.userPrincipalNames[0]`, `rule.filter`) belongs to. */
+export function fieldOf(path: string): FormField | undefined {
+  const p = path.replace(/^rule\./, '');
+  if (/^actor\.exclude(\.userPrincipalNames)?(\[|$)/.test(p)) return 'actorExclude';
+  const head = /^[A-Za-z]+/.exec(p)?.[0];
+  return formFields.find((f) => f === head && f !== 'actorExclude');
+}
+
+/** `at 23: expected ')' …` → position 23 and the detail. */
+export function filterPosition(message: string): { position: number; detail: string } | undefined {
+  const m = /^at (\d+): ([\s\S]*)$/.exec(message);
+  return m ? { position: Number(m[1]), detail: m[2]! } : undefined;
+}
+
+const select = (options: [string, string][], value: string, attrs: Attrs = {}) =>
+  h('select', attrs, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+
+export class RuleForm {
+  readonly element: HTMLFormElement;
+  private readonly fields = new Map<FormField, Field>();
+  private readonly channelBoxes: HTMLInputElement[] = [];
+  private readonly summary: HTMLElement;
+  private readonly filterError: HTMLElement;
+
+  constructor(private readonly original: Partial<Rule>, readonly isNew: boolean, channelIds: string[]) {
+    const r = original;
+    const text = (value: string | undefined, attrs: Attrs = {}) => h('input', { type: 'text', value: value ?? '', ...attrs });
+    const area = (value: string, rows: number, attrs: Attrs = {}) => h('textarea', { rows, ...attrs }, value);
+    const add = (name: FormField, label: string, control: Control, hint?: string) => {
+      control.name = name;
+      const f = field(label, control, hint);
+      this.fields.set(name, f);
+      return f.row;
+    };
+    this.summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
+
+    const channelSet = new Set(['default', ...channelIds, ...(r.channels ?? [])]);
+    const channelGroup = h('fieldset', { class: 'field checks', 'aria-describedby': 'channels-hint channels-error' },
+      h('legend', {}, 'Channels'),
+      [...channelSet].map((id) => {
+        const box = h('input', { type: 'checkbox', name: 'channels', value: id, id: uid('ch'), checked: (r.channels ?? ['default']).includes(id) });
+        this.channelBoxes.push(box);
+        return h('label', { class: 'check', for: box.id }, box, id === 'default' ? 'default (every default channel)' : id);
+      }),
+      h('p', { class: 'hint', id: 'channels-hint' }, 'Where the alert goes. At least one.'),
+      h('p', { class: 'field-error', id: 'channels-error', hidden: true }));
+    this.fields.set('channels', { row: channelGroup, error: channelGroup.querySelector('#channels-error')!, control: this.channelBoxes[0]! });
+
+    const filter = area(r.filter ?? '', 3, { class: 'mono', spellcheck: 'false', autocapitalize: 'off', 'aria-describedby': 'filter-hint filter-error' });
+    filter.name = 'filter';
+    filter.id = 'rule-filter';
+    this.filterError = h('div', { class: 'field-error filter-error', id: 'filter-error', hidden: true });
+    this.fields.set('filter', { row: h('div'), error: this.filterError, control: filter });
+
+    const enabled = h('input', { type: 'checkbox', id: 'rule-enabled', checked: r.enabled ?? true });
+    enabled.name = 'enabled';
+    const enabledError = h('p', { class: 'field-error', id: 'rule-enabled-error', hidden: true });
+    this.fields.set('enabled', { row: h('div'), error: enabledError, control: enabled });
+
+    this.element = h('form', { class: 'rule-form', novalidate: true, 'aria-label': 'Rule' },
+      this.summary,
+      h('div', { class: 'grid' },
+        isNew ? add('id', 'Rule id', text('', { autocomplete: 'off', spellcheck: 'false', class: 'mono' }), 'Lowercase letters, digits and dashes, e.g. cloudpki-ca-paused-by-partner. Cannot change later.') : null,
+        add('name', 'Name', text(r.name, { autocomplete: 'off' }), 'The alert title on-call reads.'),
+        add('severity', 'Severity', select([['critical', 'Critical'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']], r.severity ?? 'high')),
+        h('div', { class: 'field check-field' }, h('label', { class: 'check', for: enabled.id }, enabled, 'Enabled'), enabledError),
+        add('result', 'Result', select([['', 'Any result'], ['Success', 'Success only'], ['Failure', 'Failure only (any other result)']], r.result ?? '')),
+        add('runbookUrl', 'Runbook URL', h('input', { type: 'url', value: r.runbookUrl ?? '', autocomplete: 'off', placeholder: 'https://' }), 'Shown on the card as a button. https only.')),
+      add('activityTypes', 'Activity types', area((r.activityTypes ?? []).join('\n'), 4, { class: 'mono', spellcheck: 'false' }),
+        'One per line, exact activityType or a * pattern, e.g. Delete CloudCertificationAuthority or * CloudCertificationAuthority.'),
+      add('actorExclude', 'Never alert for these accounts', area((r.actor?.exclude?.userPrincipalNames ?? []).join('\n'), 2, { class: 'mono', spellcheck: 'false' }),
+        'User principal names, one per line; * wildcards allowed (e.g. breakglass-*@contoso.com).'),
+      channelGroup,
+      add('description', 'Description', area(r.description ?? '', 2)),
+      h('div', { class: 'field' },
+        h('label', { for: filter.id }, 'Advanced filter (optional)'),
+        filter,
+        h('p', { class: 'hint', id: 'filter-hint' }, "OData $filter over the event's Graph fields, ANDed with the fields above, e.g. resources/any(r: startswith(r/displayName, 'Contoso Root'))."),
+        this.filterError),
+      this.keptFields());
+  }
+
+  /** Conditions the form does not edit (threshold, resource, …): shown, and kept on save. */
+  private keptFields(): HTMLElement | null {
+    const edited = new Set(['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'channels', 'runbookUrl', 'description', 'filter', 'origin']);
+    const kept: Record<string, unknown> = Object.fromEntries(Object.entries(this.original).filter(([k]) => !edited.has(k) && k !== 'actor'));
+    const actor = this.original.actor;
+    if (actor?.include) kept['actor.include'] = actor.include;
+    const otherExclude = Object.fromEntries(Object.entries(actor?.exclude ?? {}).filter(([k]) => k !== 'userPrincipalNames'));
+    if (Object.keys(otherExclude).length) kept['actor.exclude (other than accounts)'] = otherExclude;
+    if (Object.keys(kept).length === 0) return null;
+    return h('details', { class: 'kept' }, h('summary', {}, `Also in this rule, kept as they are: ${Object.keys(kept).join(', ')}`), h('pre', { class: 'mono' }, JSON.stringify(kept, null, 2)));
+  }
+
+  private value(name: FormField): string {
+    return this.fields.get(name)?.control.value ?? '';
+  }
+
+  /** The rule as the form now says: the original document with the form's fields applied. */
+  draft(): Record<string, unknown> {
+    const d: Record<string, unknown> = { ...this.original };
+    delete d.origin;
+    if (this.isNew) d.id = this.value('id').trim();
+    d.name = this.value('name').trim();
+    d.severity = this.value('severity');
+    d.enabled = (this.fields.get('enabled')!.control as HTMLInputElement).checked;
+    const set = (key: string, value: unknown) => {
+      if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) delete d[key];
+      else d[key] = value;
+    };
+    set('activityTypes', lines(this.value('activityTypes')));
+    set('result', this.value('result'));
+    set('runbookUrl', this.value('runbookUrl').trim());
+    set('description', this.value('description').trim());
+    set('filter', this.value('filter').trim());
+    d.channels = this.channelBoxes.filter((b) => b.checked).map((b) => b.value);
+    const accounts = lines(this.value('actorExclude'));
+    const actor = { ...(this.original.actor ?? {}) } as { include?: unknown; exclude?: Record<string, unknown> };
+    const exclude = { ...(actor.exclude ?? {}) };
+    if (accounts.length) exclude.userPrincipalNames = accounts;
+    else delete exclude.userPrincipalNames;
+    if (Object.keys(exclude).length) actor.exclude = exclude;
+    else delete actor.exclude;
+    set('actor', Object.keys(actor).length ? actor : undefined);
+    return d;
+  }
+
+  get ruleId(): string {
+    return this.isNew ? this.value('id').trim() : String(this.original.id);
+  }
+
+  clearProblems(): void {
+    for (const f of this.fields.values()) setFieldError(f, undefined);
+    this.filterError.replaceChildren();
+    this.summary.hidden = true;
+    this.summary.replaceChildren();
+  }
+
+  /** Shows each problem next to its field (the filter's at its position) and a linked summary on top. */
+  showProblems(problems: { field: string; message: string }[], focus = true): void {
+    this.clearProblems();
+    const byField = new Map<FormField | undefined, string[]>();
+    for (const p of problems) {
+      const f = fieldOf(p.field);
+      const text = f && f !== 'filter' && p.field.replace(/^rule\./, '') !== f ? `${p.field.replace(/^rule\./, '')}: ${p.message}` : p.message;
+      byField.set(f, [...(byField.get(f) ?? []), text]);
+    }
+    for (const [name, messages] of byField) {
+      if (!name) continue;
+      if (name === 'filter') this.showFilterError(messages[0]!);
+      else setFieldError(this.fields.get(name)!, messages.join('; '));
+    }
+    const items = problems.map((p) => {
+      const f = fieldOf(p.field);
+      const target = f ? this.fields.get(f)?.control.id : undefined;
+      const label = `${p.field.replace(/^rule\./, '')}: ${p.message}`;
+      return h('li', {}, target ? h('a', { href: `#${target}`, onclick: (e: Event) => { e.preventDefault(); document.getElementById(target)?.focus(); } }, label) : label);
+    });
+    this.summary.append(h('h2', {}, `The rule has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}`), h('ul', {}, items));
+    this.summary.hidden = false;
+    if (focus) {
+      const filterProblem = byField.get('filter');
+      if (filterProblem && byField.size === 1) this.focusFilterPosition(filterProblem[0]!);
+      else this.summary.focus();
+    }
+  }
+
+  private showFilterError(message: string): void {
+    const control = this.fields.get('filter')!.control as HTMLTextAreaElement;
+    control.setAttribute('aria-invalid', 'true');
+    const at = filterPosition(message);
+    this.filterError.hidden = false;
+    if (!at) return void this.filterError.append(h('p', {}, message));
+    const text = control.value.trim();
+    const before = text.slice(0, at.position - 1);
+    const lineNo = before.split('\n').length;
+    const column = at.position - 1 - before.lastIndexOf('\n');
+    const line = text.split('\n')[lineNo - 1] ?? '';
+    this.filterError.dataset.position = String(at.position);
+    this.filterError.append(
+      h('p', {}, h('strong', {}, `Filter, position ${at.position}${lineNo > 1 ? ` (line ${lineNo}, column ${column})` : ''}: `), at.detail),
+      h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${line}\n${' '.repeat(Math.max(0, column - 1))}^`));
+  }
+
+  /** Puts the cursor (a one-character selection) where the filter problem is. */
+  private focusFilterPosition(message: string): void {
+    const control = this.fields.get('filter')!.control as HTMLTextAreaElement;
+    const at = filterPosition(message);
+    control.focus();
+    if (!at) return;
+    const offset = control.value.length - control.value.trimStart().length;
+    const start = Math.min(control.value.length, offset + at.position - 1);
+    control.setSelectionRange(start, Math.min(control.value.length, start + 1));
+  }
+}

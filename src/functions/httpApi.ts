@@ -1,6 +1,7 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getServices } from '../app/appServices';
 import { authorize, type Caller, type Role } from '../app/authorization';
+import { checkCsrf } from '../app/csrf';
 import type { Services } from '../app/services';
 import { AuthError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { createLogger, errorText, type Logger } from '../shared/logger';
@@ -43,6 +44,8 @@ export function apiHandler(role: Role, handler: (request: HttpRequest, api: ApiC
     try {
       const services = getServices();
       const caller = authorize(request.headers, role, services.config.auth);
+      // Entra mode rides on a session cookie the browser sends by itself: refuse forged cross-site writes.
+      if (role === 'admin') checkCsrf(request.method, request.headers, services.config.auth);
       return await handler(request, { caller, services, log, invocationId: context.invocationId });
     } catch (err) {
       return errorResponse(err, log, context.invocationId);

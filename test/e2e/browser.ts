@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's Chromium (apt-get install chromium; .ci/run installs it). Playwright's own browser builds are never downloaded. */
+export const chromiumPath = process.env.E2E_CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const screenshotDir = path.join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
+
+/** Launches headless Chromium with a fresh profile (Playwright gives every launch its own temporary user-data-dir). Fails, never skips, without Chromium. */
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`Chromium is missing at ${chromiumPath}: the end-to-end tests need it. Install it with "apt-get update && apt-get install -y --no-install-recommends chromium" (.ci/run does), or set E2E_CHROMIUM_PATH.`);
+  }
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Console messages that report a Content-Security-Policy violation, and uncaught page errors. */
+export function watchPage(page: Page): { cspViolations: string[]; pageErrors: string[] } {
+  const found = { cspViolations: [] as string[], pageErrors: [] as string[] };
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to (apply|load|execute|connect)/i.test(msg.text())) found.cspViolations.push(msg.text());
+  });
+  page.on('pageerror', (err) => found.pageErrors.push(String(err)));
+  return found;
+}
+
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/**
+ * Runs axe-core in the page (evaluated through the DevTools protocol, so the page's CSP stays as it is) and
+ * returns the serious and critical violations.
+ */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(`${axeSource};0`);
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** Full-page screenshots of the current view at 1280 and 390 px wide, into test-artifacts/screenshots/. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  const original = page.viewportSize() ?? { width: 1280, height: 800 };
+  for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize(original);
+}

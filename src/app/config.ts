@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, type FieldProblem } from '../shared/errors';
 import type { AuthSettings } from './authorization';
 import { appSettings } from './settings';
+import { maxWindowInDays } from '../dispatch/changeWindow';
 
 /** The parsed, validated configuration. Built once from the environment; every bad setting reported at once. */
 export interface AppConfig {
@@ -127,6 +128,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (s.AZURE_CLIENT_SECRET && !s.AZURE_CLIENT_ID) problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_SECRET' });
   if (s.AZURE_CLIENT_CERTIFICATE_PATH && !s.AZURE_CLIENT_ID) problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_CERTIFICATE_PATH' });
   if (s.ALERT_GROUP_WINDOW_MINUTES >= s.DELIVERY_MAX_AGE_MINUTES) problems.push({ field: 'ALERT_GROUP_WINDOW_MINUTES', message: 'must be shorter than DELIVERY_MAX_AGE_MINUTES, or held alerts would be dead-lettered' });
+  if (s.DELIVERED_RETENTION_DAYS <= maxWindowInDays) problems.push({ field: 'DELIVERED_RETENTION_DAYS', message: `must be longer than the longest change window (${maxWindowInDays} days), or matches a window suppressed could be cleaned up before its summary` });
   if (s.SEEN_RETENTION_HOURS * 60 <= s.LOOKBACK_MINUTES) problems.push({ field: 'SEEN_RETENTION_HOURS', message: 'must be longer than LOOKBACK_MINUTES, or re-read events would alert again' });
 
   const channels: ChannelConfig[] = [];

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
     ['secret without client id', { ...base, AZURE_CLIENT_SECRET: 'x' }, 'AZURE_CLIENT_ID', 'required with AZURE_CLIENT_SECRET'],
     ['unresolved Key Vault reference', { ...base, TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/teams/)' }, 'TEAMS_WEBHOOK_URL', 'unresolved Key Vault reference'],
     ['retention shorter than lookback', { ...base, SEEN_RETENTION_HOURS: '1', LOOKBACK_MINUTES: '90' }, 'SEEN_RETENTION_HOURS', 'longer than LOOKBACK_MINUTES'],
+    ['delivered retention not longer than a change window', { ...base, DELIVERED_RETENTION_DAYS: '7' }, 'DELIVERED_RETENTION_DAYS', 'longer than the longest change window'],
   ])('%s', (_n, env, field, message) => {
     const p = problems(env);
     expect(p[field], JSON.stringify(p)).toContain(message);

@@ -4,7 +4,7 @@ import { CheckpointConflict, type CheckpointExtra, type CheckpointStore } from '
 import { type Checkpoint, computeWindow, type PollWindow } from '../audit/pollWindow';
 import { toAuditEvent } from '../audit/toAuditEvent';
 import { AlertAccumulator, alertIdFor, type EventKey, type PendingAlert } from '../dispatch/alertAccumulator';
-import type { Outbox } from '../dispatch/outbox';
+import type { Outbox, SeenEvents } from '../dispatch/outbox';
 import type { AlertRule } from '../rules/alertRule';
 import { defaultRulePack } from '../rules/defaultRulePack';
 import { type CompiledRule, compileRules, matchRules } from '../rules/matchRules';
@@ -67,6 +67,8 @@ export interface PollSummary {
 }
 
 const cleanupEveryInMs = 60 * 60_000;
+/** Above this many already-alerted events in a window, de-duplication queries page by page instead. */
+const maxSeenLoaded = 50_000;
 
 /**
  * One detection cycle: read the window's events page by page, match rules, record alerts in the outbox,
@@ -94,6 +96,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   let lastTimeInMs = -Infinity;
   let ascending = true;
   let graphError: unknown;
+  let seenInWindow: SeenEvents | null | undefined;
 
   try {
     for await (const page of deps.source.listPages(window)) {
@@ -118,7 +121,12 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
         for (const rule of matchRules(compiled, event)) pairs.push({ rule, event });
       }
       if (pairs.length > 0) {
-        const unseen = new Set((await deps.outbox.filterUnseen(tenantId, pairs.map((p) => ({ id: p.event.id, timeInMs: p.event.activityTimeInMs })))).map((k) => k.id));
+        // Already-alerted events of the whole window in one query (bounded: only matched events leave
+        // markers, and a resumed window starts where processing stopped); per page if there are too many.
+        if (seenInWindow === undefined) seenInWindow = (await deps.outbox.loadSeen(tenantId, window.from.getTime(), window.to.getTime(), maxSeenLoaded)) ?? null;
+        const keys = pairs.map((p) => ({ id: p.event.id, timeInMs: p.event.activityTimeInMs }));
+        const loaded = seenInWindow;
+        const unseen = new Set((loaded ? keys.filter((k) => !loaded.has(k)) : await deps.outbox.filterUnseen(tenantId, keys)).map((k) => k.id));
         for (const { rule, event } of pairs) {
           if (!unseen.has(event.id)) summary.duplicates++;
           else if (!(await extras?.route(rule, event))) accumulator.add(rule, event);

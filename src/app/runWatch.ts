@@ -5,9 +5,10 @@ import type { Notifier } from '../notifiers/notifier';
 import { DeliveryError } from '../shared/errors';
 import { errorText, type Logger } from '../shared/logger';
 import { type ChannelAttempt, classifyPollError, evaluateWatchdog, type RunObservation, type Transition, type WatchSettings } from '../watch/incidents';
-import { emptyWatchState, type LedgerEntry, type VersionedWatchState, type WatchState, type WatchStore } from '../watch/runLedger';
+import { emptyWatchState, type LedgerEntry, type PendingCheckpoint, type VersionedWatchState, type WatchState, type WatchStore } from '../watch/runLedger';
 import { watchdogAlert } from '../watch/watchdogMessages';
 import type { DeliverySummary } from './deliverPending';
+import { mergeCheckpointExtra } from './pollExtras';
 import type { PollSummary } from './runPoll';
 
 export interface WatchDeps {
@@ -61,13 +62,27 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
   let pollFailed = false;
   const attempts: ChannelAttempt[] = [];
 
+  // The poll's checkpoint move is held here and committed in the run's one ledger transaction (checkpoint +
+  // ledger row + watchdog state), so an idle run costs 3 Table transactions. Deferring it past delivery is
+  // safe: until it commits, the next run re-reads the same window and de-duplication drops what was alerted.
+  let pendingCheckpoint: PendingCheckpoint | undefined;
   const checkpoints: CheckpointStore = {
     async get(tenantId) {
       read = await deps.store.read(tenantId);
       return read.checkpoint;
     },
-    save: (tenantId, checkpoint, extra, etag) => deps.checkpoints.save(tenantId, checkpoint, extra, etag),
+    async save(_tenantId, checkpoint, extra, etag) {
+      pendingCheckpoint = { checkpoint, extra, etag };
+    },
   };
+
+  /** After a conflict: keep the further of our move and what is stored now, with the fresh ETag. */
+  function rebase(pending: PendingCheckpoint | undefined, latest: VersionedCheckpoint | undefined): PendingCheckpoint | undefined {
+    if (!pending) return undefined;
+    const extra = mergeCheckpointExtra(pending.extra, latest);
+    const further = latest && latest.checkpoint.scannedTo >= pending.checkpoint.scannedTo ? latest.checkpoint : pending.checkpoint;
+    return { checkpoint: further, extra, etag: latest?.etag };
+  }
 
   /** Each notifier, wrapped so every send attempt is observed (everything else is the notifier itself). */
   const observe = (notifiers: ReadonlyMap<string, Notifier>): Map<string, Notifier> =>
@@ -120,15 +135,17 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
         let written = 0;
         for (const t of transitions) written += await writeMessage(t);
         const entry = ledgerEntry(obs, state, now, gap, written, delivery, deliveryError);
-        if ((await store.commit(tenantId, entry, state, current.etag)) === 'ok') {
+        if ((await store.commit(tenantId, entry, state, current.etag, pendingCheckpoint)) === 'ok') {
           report(entry, transitions, Object.keys(state.incidents).length);
           return { entry, transitions, alertsWritten: written };
         }
         const fresh = await store.read(tenantId);
         current = fresh.watch ?? { state: emptyWatchState(), etag: undefined };
+        pendingCheckpoint = rebase(pendingCheckpoint, fresh.checkpoint);
       }
       const entry = ledgerEntry(obs, current.state, now, undefined, 0, delivery, deliveryError);
       await store.append(tenantId, entry);
+      if (pendingCheckpoint) await deps.checkpoints.save(tenantId, pendingCheckpoint.checkpoint, pendingCheckpoint.extra, pendingCheckpoint.etag).catch((err: unknown) => log.warn(`Checkpoint not saved (the next run re-reads the window): ${errorText(err)}`));
       log.error('Watchdog state kept changing under concurrent runs; this run is in the ledger, its watchdog decision is left to the next run');
       return { entry, transitions: [], alertsWritten: 0 };
     } catch (err) {

@@ -37,6 +37,11 @@ export type DeliveryUpdate = Partial<Pick<Delivery, 'state' | 'attempts' | 'next
 export interface Outbox {
   /** The subset of `keys` not yet recorded as alerted. */
   filterUnseen(tenantId: string, keys: readonly EventKey[]): Promise<EventKey[]>;
+  /**
+   * Every event already alerted in a time range, loaded with one range query, so a run checks re-read
+   * events without a query per page. Undefined when more than `limit` (the caller then asks per page).
+   */
+  loadSeen(tenantId: string, fromInMs: number, toInMs: number, limit: number): Promise<SeenEvents | undefined>;
   /** `conflict` when another run already wrote this alert or claimed one of its events (nothing written). */
   writeAlert(pending: PendingAlert, channelIds: readonly string[]): Promise<'created' | 'conflict'>;
   listDue(tenantId: string, now: Date): Promise<Delivery[]>;
@@ -51,6 +56,11 @@ export interface Outbox {
   /** One alert with its deliveries, or undefined. */
   getAlertStatus(tenantId: string, alertId: string): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined>;
   cleanup(tenantId: string, now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }>;
+}
+
+/** A loaded set of already-alerted events. */
+export interface SeenEvents {
+  has(key: EventKey): boolean;
 }
 
 /** Deterministic delivery id, shown on cards and sent as an idempotency key. */

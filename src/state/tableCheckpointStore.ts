@@ -15,6 +15,12 @@ export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: strin
   };
 }
 
+/** The checkpoint row to write (also written inside the run's ledger transaction, see tableWatchStore.ts). */
+export function checkpointEntity(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra) {
+  const hint = extra.windowSummaryDueAt !== undefined ? { windowSummaryDueAt: extra.windowSummaryDueAt } : {};
+  return { partitionKey: tenantId, rowKey, ...checkpoint, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), ...hint, updatedAt: new Date().toISOString() };
+}
+
 /** Checkpoint in the `PollState` table: one row per tenant, ETag-guarded. */
 export class TableCheckpointStore implements CheckpointStore {
   constructor(private readonly tables: TableClients) {}
@@ -31,8 +37,7 @@ export class TableCheckpointStore implements CheckpointStore {
 
   async save(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {
     const client = await this.tables.get(tableNames.pollState);
-    const hint = extra.windowSummaryDueAt !== undefined ? { windowSummaryDueAt: extra.windowSummaryDueAt } : {};
-    const entity = { partitionKey: tenantId, rowKey, ...checkpoint, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), ...hint, updatedAt: new Date().toISOString() };
+    const entity = checkpointEntity(tenantId, checkpoint, extra);
     try {
       if (etag) await client.updateEntity(entity, 'Merge', { etag });
       else await client.createEntity(entity);

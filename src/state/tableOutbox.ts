@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Alert } from '../dispatch/alert';
 import type { EventKey, PendingAlert } from '../dispatch/alertAccumulator';
-import { type Delivery, type DeliveryUpdate, deliveryIdFor, type Outbox } from '../dispatch/outbox';
+import { type Delivery, type DeliveryUpdate, deliveryIdFor, type Outbox, type SeenEvents } from '../dispatch/outbox';
 import { severityRank } from '../rules/alertRule';
 import { chunk, statusOf, type TableClients, tableNames } from './tableClients';
 
@@ -80,19 +80,33 @@ export class TableOutbox implements Outbox {
 
   async filterUnseen(tenantId: string, keys: readonly EventKey[]): Promise<EventKey[]> {
     if (keys.length === 0) return [];
-    const client = await this.client();
     let min = Infinity;
     let max = -Infinity;
     for (const k of keys) {
       min = Math.min(min, k.timeInMs);
       max = Math.max(max, k.timeInMs);
     }
-    const seen = new Set<string>();
-    const from = `e|${new Date(min).toISOString()}|`;
-    const to = `e|${new Date(max).toISOString()}|~`;
-    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${from} and RowKey le ${to}`;
-    for await (const e of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) seen.add(e.rowKey!);
+    const seen = (await this.markersIn(tenantId, min, max, Number.POSITIVE_INFINITY))!;
     return keys.filter((k) => !seen.has(rk.event(k)));
+  }
+
+  async loadSeen(tenantId: string, fromInMs: number, toInMs: number, limit: number): Promise<SeenEvents | undefined> {
+    const seen = await this.markersIn(tenantId, fromInMs, toInMs, limit);
+    return seen && { has: (k: EventKey) => seen.has(rk.event(k)) };
+  }
+
+  /** Row keys of the event markers in a time range (one range query); undefined past `limit`. */
+  private async markersIn(tenantId: string, fromInMs: number, toInMs: number, limit: number): Promise<Set<string> | undefined> {
+    const client = await this.client();
+    const seen = new Set<string>();
+    const from = `e|${new Date(fromInMs).toISOString()}|`;
+    const to = `e|${new Date(toInMs).toISOString()}|~`;
+    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${from} and RowKey le ${to}`;
+    for await (const e of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+      seen.add(e.rowKey!);
+      if (seen.size > limit) return undefined;
+    }
+    return seen;
   }
 
   async writeAlert(pending: PendingAlert, channelIds: readonly string[]): Promise<'created' | 'conflict'> {

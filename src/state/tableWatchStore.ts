@@ -1,8 +1,8 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { VersionedCheckpoint } from '../audit/checkpointStore';
-import { emptyWatchState, type LedgerEntry, type VersionedWatchState, type WatchState, type WatchStore } from '../watch/runLedger';
+import { emptyWatchState, type LedgerEntry, type PendingCheckpoint, type VersionedWatchState, type WatchState, type WatchStore } from '../watch/runLedger';
 import { chunk, statusOf, type TableClients, tableNames } from './tableClients';
-import { toVersionedCheckpoint } from './tableCheckpointStore';
+import { checkpointEntity, toVersionedCheckpoint } from './tableCheckpointStore';
 
 // The ledger and the watchdog state share the checkpoint's table and partition (PollState, one per tenant):
 // the state row sorts right after `checkpoint`, so one range query reads both, and a ledger row plus the
@@ -66,7 +66,7 @@ export class TableWatchStore implements WatchStore {
     return out;
   }
 
-  async commit(tenantId: string, entry: LedgerEntry, state: WatchState, etag: string | undefined): Promise<'ok' | 'conflict'> {
+  async commit(tenantId: string, entry: LedgerEntry, state: WatchState, etag: string | undefined, checkpoint?: PendingCheckpoint): Promise<'ok' | 'conflict'> {
     const client = await this.client();
     const stateRow = {
       partitionKey: tenantId,
@@ -79,6 +79,10 @@ export class TableWatchStore implements WatchStore {
       openIncidents: Object.keys(state.incidents).join(','),
     };
     const actions: TransactionAction[] = [etag ? ['update', stateRow, 'Replace', { etag }] : ['create', stateRow], ['create', this.row(tenantId, entry)]];
+    if (checkpoint) {
+      const row = checkpointEntity(tenantId, checkpoint.checkpoint, checkpoint.extra);
+      actions.push(checkpoint.etag ? ['update', row, 'Merge', { etag: checkpoint.etag }] : ['create', row]);
+    }
     try {
       await client.submitTransaction(actions);
       return 'ok';

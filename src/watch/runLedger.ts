@@ -1,4 +1,5 @@
-import type { VersionedCheckpoint } from '../audit/checkpointStore';
+import type { CheckpointExtra, VersionedCheckpoint } from '../audit/checkpointStore';
+import type { Checkpoint } from '../audit/pollWindow';
 
 /**
  * One run of the poll cycle as recorded in the coverage ledger: what it scanned, what it found and sent,
@@ -104,6 +105,13 @@ export interface VersionedWatchState {
   etag: string;
 }
 
+/** A checkpoint move decided by the poll, committed in the same transaction as the run's ledger row. */
+export interface PendingCheckpoint {
+  checkpoint: Checkpoint;
+  extra: CheckpointExtra;
+  etag: string | undefined;
+}
+
 /**
  * Where the ledger and the watchdog state live. `read` returns the checkpoint and the watchdog state in
  * one request; `commit` writes a ledger row and the new state in one transaction (`conflict` when the
@@ -111,7 +119,7 @@ export interface VersionedWatchState {
  */
 export interface WatchStore {
   read(tenantId: string): Promise<{ checkpoint?: VersionedCheckpoint; watch?: VersionedWatchState }>;
-  commit(tenantId: string, entry: LedgerEntry, state: WatchState, etag: string | undefined): Promise<'ok' | 'conflict'>;
+  commit(tenantId: string, entry: LedgerEntry, state: WatchState, etag: string | undefined, checkpoint?: PendingCheckpoint): Promise<'ok' | 'conflict'>;
   /** Appends a ledger row alone (when the state could not be committed). */
   append(tenantId: string, entry: LedgerEntry): Promise<void>;
   /** Ledger rows that started at or after `since`, newest first. */

@@ -70,7 +70,7 @@ describe('coverage ledger', () => {
     const graph0 = s.counters.graphRequests;
     const r = await s.cycle(p.log);
     expect(s.counters.graphRequests - graph0).toBe(1);
-    expect(s.counters.tableRequests.count - tables0).toBeLessThanOrEqual(4);
+    expect(s.counters.tableRequests.count - tables0).toBeLessThanOrEqual(3);
     expect(r.watch?.entry.tableRequests).toBe(s.counters.tableRequests.count - tables0);
   });
 

@@ -54,6 +54,20 @@ describe('TableOutbox on Azurite', () => {
     expect(await outbox.filterUnseen(tenant, p.eventKeys)).toEqual([]);
   });
 
+  it('loads the alerted events of a time range in one query, and declines past its limit', async () => {
+    const { outbox, tenant, counter } = setup();
+    const p = pending(tenant, ['k1', 'k2', 'k3']);
+    await outbox.writeAlert(p, ['teams']);
+    const from = p.eventKeys[0].timeInMs;
+    const before = counter.count;
+    const seen = await outbox.loadSeen(tenant, from, from + 10, 100);
+    expect(counter.count - before).toBe(1);
+    expect(p.eventKeys.map((k) => seen!.has(k))).toEqual([true, true, true]);
+    expect(seen!.has({ id: 'k4', timeInMs: from })).toBe(false);
+    expect(seen!.has({ id: 'k1', timeInMs: from + 5 })).toBe(false);
+    expect(await outbox.loadSeen(tenant, from, from + 10, 2)).toBeUndefined();
+  });
+
   it('only the first of two claims of a delivery wins (ETag)', async () => {
     const { outbox, tenant } = setup();
     await outbox.writeAlert(pending(tenant, ['e1']), ['teams']);

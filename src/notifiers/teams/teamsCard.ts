@@ -101,7 +101,7 @@ function card(alert: Alert, context: TeamsCardContext, limits: CardLimits): Card
   body.push(textBlock('What to do', { weight: 'Bolder', spacing: 'Medium' }));
   // Watchdog / heartbeat messages (no events) carry their own "what to do"; it may quote redacted error text.
   if (isWatchdogAlert(alert)) body.push(richText([run(safeText(watchdogAlertParts(alert).whatToDo ?? '', watchdogTextLength))]));
-  else body.push(textBlock(alert.notice ? noticeGuidance : alert.kind === 'test' ? testGuidance : guidanceFor(first?.activityType ?? null, alert.events.some(isFailure))));
+  else body.push(textBlock(alert.notice ? noticeGuidance : alert.kind === 'test' ? testGuidance : isTamper(alert) ? tamperGuidance : isWindowSummary(alert) ? windowSummaryGuidance : guidanceFor(first?.activityType ?? null, alert.events.some(isFailure))));
   body.push(footer(alert, context));
   const actions: CardElement[] = [{ type: 'Action.OpenUrl', title: 'Open Intune audit log', url: auditLogUrl(context.intunePortalUrl) }];
   const runbook = runbookLink(alert.runbookUrl);
@@ -116,10 +116,19 @@ function card(alert: Alert, context: TeamsCardContext, limits: CardLimits): Card
   };
 }
 
+// Alerts about the alerting itself (rule-admin features): tamper evidence and change-window summaries.
+const isTamper = (alert: Alert) => alert.ruleId.startsWith('tamper:');
+const isWindowSummary = (alert: Alert) => alert.ruleId.startsWith('window:');
+const tamperGuidance =
+  'The alerting itself was changed: a critical or high rule was disabled, deleted or downgraded, or a change window now silences one. ' +
+  'Confirm the change with the person named above (rule history: GET /api/rules/{id}/history). If nobody planned it, treat it as tampering: restore the rule, end the window and review that account.';
+const windowSummaryGuidance =
+  'These matches happened inside a declared change window and were recorded, not sent. Check that they fit the planned work (rules, CAs, actors above); investigate anything unexpected as a live alert.';
+
 function header(alert: Alert, limits: CardLimits): CardElement {
   const severity = alert.kind === 'test' ? 'TEST' : severityStyles[alert.severity] ? alert.severity.toUpperCase() : 'ALERT';
   const title = escapeMarkdown(safeText(alert.ruleName, 120)) || 'Cloud PKI alert';
-  const summary = isWatchdogAlert(alert) ? timeRange(alert) : alert.notice ? `Delivery problem since ${formatTime(Date.parse(alert.notice.incidentSince)) ?? 'unknown'}` : `${alert.eventCount} ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`;
+  const summary = isWatchdogAlert(alert) || isTamper(alert) ? timeRange(alert) : isWindowSummary(alert) ? `${alert.eventCount} suppressed ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}` : alert.notice ? `Delivery problem since ${formatTime(Date.parse(alert.notice.incidentSince)) ?? 'unknown'}` : `${alert.eventCount} ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`;
   const items: CardElement[] = [textBlock(`${severity} · ${title}`, { weight: 'Bolder', size: 'Medium' }), textBlock(summary, { spacing: 'None' })];
   // Admin-written free text: treated like event data.
   if (isWatchdogAlert(alert)) items.push(richText([run(safeText(watchdogAlertParts(alert).summary, watchdogTextLength))]));

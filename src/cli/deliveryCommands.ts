@@ -5,6 +5,7 @@ import { loadConfig } from '../app/config';
 import { createServices, type Services } from '../app/services';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { errorText } from '../shared/logger';
+import { UsageError } from './cliInput';
 
 export const deliveryUsage = `  pki-alerts channels list [--json]           every channel: id, type, source, host, configuration, last outcome
   pki-alerts channels get ID                  one channel as JSON (setting names and host, never a URL or secret)
@@ -15,7 +16,6 @@ export const deliveryUsage = `  pki-alerts channels list [--json]           ever
 
 type Out = (line: string) => void;
 
-class Usage extends Error {}
 
 /** `pki-alerts channels …` and `pki-alerts alerts …`; `services` is injectable for tests. */
 export async function deliveryCommand(command: 'channels' | 'alerts', argv: string[], out: Out, services?: Services): Promise<number> {
@@ -24,7 +24,7 @@ export async function deliveryCommand(command: 'channels' | 'alerts', argv: stri
     const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, limit: { type: 'string' } }, strict: true, allowPositionals: true });
     const s = () => services ?? createServices(loadConfig());
     const one = () => {
-      if (positionals.length !== 1) throw new Usage(`${command} ${sub} needs one id`);
+      if (positionals.length !== 1) throw new UsageError(`${command} ${sub} needs one id`);
       return positionals[0];
     };
     switch (`${command} ${sub}`) {
@@ -59,10 +59,10 @@ export async function deliveryCommand(command: 'channels' | 'alerts', argv: stri
         out(JSON.stringify(await getAlertStatus(s(), one()), null, 2));
         return 0;
       default:
-        throw new Usage(sub ? `unknown ${command} command "${sub}"` : `${command} needs a command`);
+        throw new UsageError(sub ? `unknown ${command} command "${sub}"` : `${command} needs a command`);
     }
   } catch (err) {
-    if (err instanceof Usage || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`pki-alerts: ${(err as Error).message}\n\nUsage:\n${deliveryUsage}\n`);
       return 2;
     }

@@ -1,17 +1,16 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../app/config';
 import { replayEvents } from '../app/replayEvents';
 import { formatStatus } from './status';
-import { rulesCommand, rulesUsage } from './rulesCommand';
+import { readRulesDocument, rulesCommand, rulesUsage } from './rulesCommand';
 import { deliveryCommand, deliveryUsage } from './deliveryCommands';
 import { createServices } from '../app/services';
 import { defaultRulePack } from '../rules/defaultRulePack';
 import type { AlertRule } from '../rules/alertRule';
-import { parseRule } from '../rules/parseRule';
 import { ValidationError } from '../shared/errors';
 import { consoleLogger, createLogger } from '../shared/logger';
+import { readJsonFile, UsageError } from './cliInput';
 
 const usage = `pki-alerts: Cloud PKI audit alerts
 
@@ -31,44 +30,15 @@ ${deliveryUsage}
   pki-alerts help
 `;
 
-/** Raised for wrong usage or unreadable input: exit code 2 with the message, no stack. */
-class UsageError extends Error {}
-
-function readJson(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} file ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${what} file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
 export function readEventsFile(file: string): unknown[] {
-  const doc = readJson(file, 'events');
+  const doc = readJsonFile(file, 'events');
   if (Array.isArray(doc)) return doc;
   if (doc && typeof doc === 'object' && Array.isArray((doc as { value?: unknown }).value)) return (doc as { value: unknown[] }).value;
   throw new UsageError(`events file ${file} must be Graph's response shape {"value": [auditEvent, ...]} or an array`);
 }
 
 export function readRulesFile(file: string): AlertRule[] {
-  const doc = readJson(file, 'rules');
-  const list = Array.isArray(doc) ? doc : (doc as { rules?: unknown })?.rules;
-  if (!Array.isArray(list)) throw new UsageError(`rules file ${file} must be an array of rules or {"rules": [...]}`);
-  const problems: string[] = [];
-  const rules: AlertRule[] = [];
-  list.forEach((r, i) => {
-    try {
-      rules.push(parseRule(r, `rules[${i}]`));
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      problems.push(err.message);
-    }
-  });
+  const { rules, problems } = readRulesDocument(file);
   if (problems.length) throw new UsageError(`rules file ${file} has invalid rules:\n  ${problems.join('\n  ')}`);
   return rules;
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BacktestProgress } from '../app/backtest';
@@ -10,6 +10,7 @@ import { type AlertRule, ruleSchemaVersion } from '../rules/alertRule';
 import { parseRule } from '../rules/parseRule';
 import { ValidationError } from '../shared/errors';
 import { createLogger, errorText, type Logger } from '../shared/logger';
+import { readJsonFile, UsageError } from './cliInput';
 
 export const rulesUsage = `  pki-alerts rules list                       the stored rules (id, state, severity, name; rows that do not parse)
   pki-alerts rules get ID                     one stored rule as JSON
@@ -24,27 +25,13 @@ export const rulesUsage = `  pki-alerts rules list                       the sto
 
 type Out = (line: string) => void;
 
-class Usage extends Error {}
 
 const stderrLog: Logger = createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`));
 
-function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Usage(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Usage(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-}
 
 /** A rules file: `{"rules": [...]}`, an array of rules, or one rule. Every rule goes through parseRule. */
 export function readRulesDocument(file: string): { rules: AlertRule[]; problems: string[] } {
-  const doc = readJsonFile(file);
+  const doc = readJsonFile(file, 'rules');
   const list: unknown[] = Array.isArray(doc) ? doc : Array.isArray((doc as { rules?: unknown })?.rules) ? (doc as { rules: unknown[] }).rules : [doc];
   const rules: AlertRule[] = [];
   const problems: string[] = [];
@@ -78,9 +65,9 @@ export function formatPlan(plan: ImportPlan): string[] {
 
 function readDesired(file: string): AlertRule[] {
   const { rules, problems } = readRulesDocument(file);
-  if (problems.length) throw new Usage(`${file} has invalid rules (nothing was changed):\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw new UsageError(`${file} has invalid rules (nothing was changed):\n  ${problems.join('\n  ')}`);
   // An empty file would delete every rule: almost certainly a mistake.
-  if (rules.length === 0) throw new Usage(`${file} holds no rules; importing it would delete every rule`);
+  if (rules.length === 0) throw new UsageError(`${file} holds no rules; importing it would delete every rule`);
   return rules;
 }
 
@@ -127,14 +114,14 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
       }
       case 'get': {
         const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
-        if (positionals.length !== 1) throw new Usage('rules get needs one rule id');
+        if (positionals.length !== 1) throw new UsageError('rules get needs one rule id');
         const stored = await getRule(services().admin.deps(stderrLog), positionals[0]);
         out(JSON.stringify(stored.rule ? { schemaVersion: ruleSchemaVersion, ...stored.rule } : { id: stored.id, problems: stored.problems, raw: stored.raw }, null, 2));
         return stored.rule ? 0 : 1;
       }
       case 'validate': {
         const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
-        if (positionals.length !== 1) throw new Usage('rules validate needs a FILE');
+        if (positionals.length !== 1) throw new UsageError('rules validate needs a FILE');
         const { rules, problems } = readRulesDocument(positionals[0]);
         for (const p of problems) out(`invalid: ${p}`);
         out(`${rules.length} valid rule(s), ${problems.length} problem(s)`);
@@ -154,8 +141,8 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
       case 'diff':
       case 'import': {
         const { values, positionals } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' } }, allowPositionals: true, strict: true });
-        if (positionals.length !== 1) throw new Usage(`rules ${sub} needs a FILE`);
-        if (sub === 'diff' && values['dry-run']) throw new Usage('rules diff never changes anything; --dry-run is for import');
+        if (positionals.length !== 1) throw new UsageError(`rules ${sub} needs a FILE`);
+        if (sub === 'diff' && values['dry-run']) throw new UsageError('rules diff never changes anything; --dry-run is for import');
         const desired = readDesired(positionals[0]);
         const s = services();
         const plan = planImport((await s.rules.listStored(s.config.tenantId)).rules, desired);
@@ -165,8 +152,8 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
       }
       case 'backtest': {
         const { values } = parseArgs({ args: rest, options: { rule: { type: 'string' }, id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } }, strict: true });
-        if (!values.rule === !values.id) throw new Usage('rules backtest needs --rule FILE or --id ID');
-        if (!values.from || !values.to) throw new Usage('rules backtest needs --from ISO and --to ISO');
+        if (!values.rule === !values.id) throw new UsageError('rules backtest needs --rule FILE or --id ID');
+        if (!values.from || !values.to) throw new UsageError('rules backtest needs --from ISO and --to ISO');
         const body = { ...(values.rule ? { rule: readJsonFile(values.rule) } : { ruleId: values.id }), from: values.from, to: values.to };
         const result = await services().admin.backtest(body, { onProgress: progressWriter() });
         if (process.stderr.isTTY) process.stderr.write('\n');
@@ -174,10 +161,10 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
         return 0;
       }
       default:
-        throw new Usage(sub ? `unknown rules command "${sub}"` : 'rules needs a command');
+        throw new UsageError(sub ? `unknown rules command "${sub}"` : 'rules needs a command');
     }
   } catch (err) {
-    if (err instanceof Usage || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`pki-alerts: ${(err as Error).message}\n\nUsage:\n${rulesUsage}\n`);
       return 2;
     }

@@ -1,7 +1,7 @@
 import type { Alert } from '../../dispatch/alert';
-import { DeliveryError } from '../../shared/errors';
-import { classifyResponse, toDeliveryError, type HttpSender } from '../httpSender';
+import type { HttpSender } from '../httpSender';
 import type { DeliveryContext, DeliveryReceipt, Notifier } from '../notifier';
+import { postToChannel } from '../postToChannel';
 import { checkWebhookUrl, type WebhookUrlCheck } from '../urlPolicy';
 import { buildEmail } from './emailBody';
 
@@ -46,18 +46,11 @@ export class EmailWebhookNotifier implements Notifier {
   }
 
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
-    const { channelId, url, sender, timeoutInMs } = this.options;
-    try {
-      if (!this.urlCheck.ok) throw new DeliveryError('blocked-url', `channel '${channelId}': ${this.urlCheck.message}`, false);
+    // A Logic App's Response action may answer 200 with any body; only the status counts (acceptAnyBody).
+    return postToChannel({ ...this.options, urlCheck: this.urlCheck }, () => {
       const email = buildEmail(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
       const body: EmailWebhookBody = { alertId: alert.id, deliveryId: context.deliveryId, severity: alert.severity, subject: email.subject, to: this.options.to, html: email.html, text: email.text };
-      const result = await sender.postJson(url, body, { timeoutInMs, abortSignal: context.abortSignal, label: channelId });
-      // A Logic App's Response action may answer 200 with any body; only the status counts.
-      const outcome = classifyResponse(result, channelId, { acceptAnyBody: true });
-      if (outcome instanceof DeliveryError) throw outcome;
-      return outcome;
-    } catch (err) {
-      throw toDeliveryError(err, channelId, url);
-    }
+      return { body };
+    }, { abortSignal: context.abortSignal, acceptAnyBody: true });
   }
 }

@@ -1,7 +1,7 @@
 import type { Alert } from '../../dispatch/alert';
-import { DeliveryError } from '../../shared/errors';
-import { classifyResponse, toDeliveryError, type HttpSender } from '../httpSender';
+import type { HttpSender } from '../httpSender';
 import type { DeliveryContext, DeliveryReceipt, Notifier } from '../notifier';
+import { postToChannel } from '../postToChannel';
 import { checkWebhookUrl, type WebhookUrlCheck } from '../urlPolicy';
 import { buildTeamsMessage } from './teamsCard';
 
@@ -37,16 +37,9 @@ export class TeamsNotifier implements Notifier {
 
   /** Sends one alert; resolves with a receipt or rejects with a DeliveryError that never contains the URL. */
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
-    const { channelId, url, sender, timeoutInMs, intunePortalUrl } = this.options;
-    try {
-      if (!this.urlCheck.ok) throw new DeliveryError('blocked-url', `channel '${channelId}': ${this.urlCheck.message}`, false);
-      const message = buildTeamsMessage(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl, enrichment: context.enrichment });
-      const result = await sender.postJson(url, message, { timeoutInMs, abortSignal: context.abortSignal, label: channelId });
-      const outcome = classifyResponse(result, channelId);
-      if (outcome instanceof DeliveryError) throw outcome;
-      return outcome;
-    } catch (err) {
-      throw toDeliveryError(err, channelId, url);
-    }
+    const { intunePortalUrl } = this.options;
+    return postToChannel({ ...this.options, urlCheck: this.urlCheck }, () => ({
+      body: buildTeamsMessage(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl, enrichment: context.enrichment }),
+    }), { abortSignal: context.abortSignal });
   }
 }

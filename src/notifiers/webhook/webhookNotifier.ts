@@ -1,7 +1,7 @@
 import type { Alert } from '../../dispatch/alert';
-import { DeliveryError } from '../../shared/errors';
-import { classifyResponse, toDeliveryError, type HttpSender } from '../httpSender';
+import type { HttpSender } from '../httpSender';
 import type { DeliveryContext, DeliveryReceipt, Notifier } from '../notifier';
+import { postToChannel } from '../postToChannel';
 import { checkWebhookUrl, type WebhookUrlCheck } from '../urlPolicy';
 import { signWebhook } from './standardWebhook';
 import { buildWebhookPayload } from './webhookPayload';
@@ -38,18 +38,11 @@ export class WebhookNotifier implements Notifier {
   }
 
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
-    const { channelId, url, sender, timeoutInMs, keys } = this.options;
-    try {
-      if (!this.urlCheck.ok) throw new DeliveryError('blocked-url', `channel '${channelId}': ${this.urlCheck.message}`, false);
+    const { keys } = this.options;
+    return postToChannel({ ...this.options, urlCheck: this.urlCheck }, () => {
       const body = buildWebhookPayload(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
       const timestamp = Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
-      const headers = signWebhook(keys, context.deliveryId, timestamp, body);
-      const result = await sender.postJson(url, body, { timeoutInMs, abortSignal: context.abortSignal, label: channelId, headers, pinPublicAddress: { allowLoopback: this.options.urlPolicy.allowLoopback === true } });
-      const outcome = classifyResponse(result, channelId, { acceptAnyBody: true });
-      if (outcome instanceof DeliveryError) throw outcome;
-      return outcome;
-    } catch (err) {
-      throw toDeliveryError(err, channelId, url);
-    }
+      return { body, headers: signWebhook(keys, context.deliveryId, timestamp, body) };
+    }, { abortSignal: context.abortSignal, acceptAnyBody: true, pinPublicAddress: { allowLoopback: this.options.urlPolicy.allowLoopback === true } });
   }
 }

@@ -24,6 +24,7 @@ async function main() {
   let alerts = 0;
   let sent = 0;
   let pollError: string | undefined;
+  let gaps = 0;
   for (;;) {
     const result = await services.cycle(log);
     runs++;
@@ -31,6 +32,7 @@ async function main() {
     alerts += result.poll?.alerts ?? 0;
     sent += result.delivery.sent;
     pollError ??= result.pollError;
+    if (result.watch?.entry.gapFrom) gaps++;
     if (process.env.BENCH_TRACE) {
       const m = process.memoryUsage();
       process.stderr.write(`run ${runs}: ${result.poll?.events ?? 0} events, ${JSON.stringify(result.delivery)}, heap ${Math.round(m.heapUsed / 1e6)} MB, rss ${Math.round(m.rss / 1e6)} MB\n`);
@@ -53,6 +55,7 @@ async function main() {
     wallMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     retainedHeapMb,
+    gaps,
   })}\n`);
 }
 

@@ -6,7 +6,7 @@ import { previewCard } from '../app/cardPreview';
 import { checkCsrf } from '../app/csrf';
 import { ruleStats } from '../app/ruleStats';
 import { getWindow } from '../app/windowAdmin';
-import { type ApiContext, apiHandler, ok, readJson } from './httpApi';
+import { adminAuthLevel, type ApiContext, apiHandler, ok, readJson } from './httpApi';
 
 /*
  * The admin page (GET /api/ui) and the small API it needs beyond the admin API. Routes live under `ui/`,
@@ -69,7 +69,7 @@ export const uiPreview = guarded('reader', async (request, { services, log }) =>
 
 app.http('uiPage', { route: 'ui', methods: ['GET'], authLevel: 'anonymous', handler: uiPage });
 app.http('uiAsset', { route: 'ui/static/{name}', methods: ['GET'], authLevel: 'anonymous', handler: uiAsset });
-app.http('uiMe', { route: 'ui/me', methods: ['GET'], authLevel: 'function', handler: uiMe });
-app.http('uiRuleStats', { route: 'ui/rule-stats', methods: ['GET'], authLevel: 'function', handler: uiRuleStats });
-app.http('uiWindowSuppressed', { route: 'ui/windows/{id}/suppressed', methods: ['GET'], authLevel: 'function', handler: uiWindowSuppressed });
-app.http('uiPreview', { route: 'ui/preview', methods: ['POST'], authLevel: 'function', handler: uiPreview });
+app.http('uiMe', { route: 'ui/me', methods: ['GET'], authLevel: adminAuthLevel(), handler: uiMe });
+app.http('uiRuleStats', { route: 'ui/rule-stats', methods: ['GET'], authLevel: adminAuthLevel(), handler: uiRuleStats });
+app.http('uiWindowSuppressed', { route: 'ui/windows/{id}/suppressed', methods: ['GET'], authLevel: adminAuthLevel(), handler: uiWindowSuppressed });
+app.http('uiPreview', { route: 'ui/preview', methods: ['POST'], authLevel: adminAuthLevel(), handler: uiPreview });

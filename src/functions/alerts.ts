@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { getAlertStatus, listAlertStatus } from '../app/alertStatus';
-import { apiHandler, ok } from './httpApi';
+import { adminAuthLevel, apiHandler, ok } from './httpApi';
 
 /** GET /api/alerts?limit=N: recent alerts, newest first, with per-channel delivery status (never a URL). */
 export const listAlerts = apiHandler('reader', async (request, { services }) => {
@@ -11,5 +11,5 @@ export const listAlerts = apiHandler('reader', async (request, { services }) => 
 /** GET /api/alerts/{id}: one alert (or notice) with each channel's delivery: state, attempts, last status / error, digest, note. */
 export const getAlert = apiHandler('reader', async (request, { services }) => ok(await getAlertStatus(services, request.params.id)));
 
-app.http('listAlerts', { route: 'alerts', methods: ['GET'], authLevel: 'function', handler: listAlerts });
-app.http('getAlert', { route: 'alerts/{id}', methods: ['GET'], authLevel: 'function', handler: getAlert });
+app.http('listAlerts', { route: 'alerts', methods: ['GET'], authLevel: adminAuthLevel(), handler: listAlerts });
+app.http('getAlert', { route: 'alerts/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getAlert });

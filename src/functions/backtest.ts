@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { apiHandler, ok, readJson } from './httpApi';
+import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
 
 /**
  * POST /api/backtest: `{ rule | ruleId, from, to }` (read from Graph, at most 365 days, within retention) or
@@ -7,4 +7,4 @@ import { apiHandler, ok, readJson } from './httpApi';
  */
 export const backtestHandler = apiHandler('reader', async (request, { services }) => ok(await services.admin.backtest(await readJson(request))));
 
-app.http('backtest', { route: 'backtest', methods: ['POST'], authLevel: 'function', handler: backtestHandler });
+app.http('backtest', { route: 'backtest', methods: ['POST'], authLevel: adminAuthLevel(), handler: backtestHandler });

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { deleteChannel, getChannel, listChannels, putChannel, testChannel } from '../app/channelAdmin';
-import { apiHandler, ok, readJson } from './httpApi';
+import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
 
 /** GET /api/channels: every channel with setting names, host, configuration check and last outcomes; never a URL or secret. */
 export const listChannelsHandler = apiHandler('reader', async (_request, { services }) => ok({ value: await listChannels(services) }));
@@ -27,8 +27,8 @@ export const deleteChannelHandler = apiHandler('admin', async (request, { servic
 /** POST /api/channels/{id}/test: sends a sample alert now; 200 with { ok, status, detail } either way (never the URL). */
 export const testChannelHandler = apiHandler('admin', async (request, { services }) => ok(await testChannel(services, request.params.id)));
 
-app.http('listChannels', { route: 'channels', methods: ['GET'], authLevel: 'function', handler: listChannelsHandler });
-app.http('getChannel', { route: 'channels/{id}', methods: ['GET'], authLevel: 'function', handler: getChannelHandler });
-app.http('putChannel', { route: 'channels/{id}', methods: ['PUT'], authLevel: 'function', handler: putChannelHandler });
-app.http('deleteChannel', { route: 'channels/{id}', methods: ['DELETE'], authLevel: 'function', handler: deleteChannelHandler });
-app.http('testChannel', { route: 'channels/{id}/test', methods: ['POST'], authLevel: 'function', handler: testChannelHandler });
+app.http('listChannels', { route: 'channels', methods: ['GET'], authLevel: adminAuthLevel(), handler: listChannelsHandler });
+app.http('getChannel', { route: 'channels/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getChannelHandler });
+app.http('putChannel', { route: 'channels/{id}', methods: ['PUT'], authLevel: adminAuthLevel(), handler: putChannelHandler });
+app.http('deleteChannel', { route: 'channels/{id}', methods: ['DELETE'], authLevel: adminAuthLevel(), handler: deleteChannelHandler });
+app.http('testChannel', { route: 'channels/{id}/test', methods: ['POST'], authLevel: adminAuthLevel(), handler: testChannelHandler });

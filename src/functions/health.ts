@@ -3,7 +3,7 @@ import { getServices } from '../app/appServices';
 import type { Services } from '../app/services';
 import { createLogger, errorText } from '../shared/logger';
 import { type HealthReport, publicHealth } from '../watch/health';
-import { apiHandler, ok } from './httpApi';
+import { adminAuthLevel, apiHandler, ok } from './httpApi';
 
 const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 const cacheInMs = 10_000; // probes every few seconds must not turn into Table reads every few seconds
@@ -32,4 +32,4 @@ export const healthDetail = apiHandler('reader', async (_request, { services }) 
 });
 
 app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health });
-app.http('healthDetail', { route: 'health/detail', methods: ['GET'], authLevel: 'function', handler: healthDetail });
+app.http('healthDetail', { route: 'health/detail', methods: ['GET'], authLevel: adminAuthLevel(), handler: healthDetail });

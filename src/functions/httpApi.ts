@@ -6,6 +6,16 @@ import type { Services } from '../app/services';
 import { AuthError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { createLogger, errorText, type Logger } from '../shared/logger';
 
+/**
+ * The host-level auth of admin routes. `key` mode: the Functions host demands a function key. `entra` mode:
+ * App Service Authentication signs callers in and the host must not also demand a key (it would, even
+ * behind Easy Auth), so the route is anonymous at the host and `authorize` requires the signed-in
+ * principal and its app role. Read once, when the functions are registered.
+ */
+export function adminAuthLevel(env: NodeJS.ProcessEnv = process.env): 'function' | 'anonymous' {
+  return env.ADMIN_AUTH_MODE?.trim() === 'entra' ? 'anonymous' : 'function';
+}
+
 /** What an API use case gets: the caller (for history), services, a logger. */
 export interface ApiContext {
   caller: Caller;

@@ -1,6 +1,6 @@
 import { app, type HttpRequest } from '@azure/functions';
 import { deleteRule, getRule, listRules, putRule, ruleHistory, ruleFromBody } from '../app/ruleAdmin';
-import { apiHandler, ok, readJson } from './httpApi';
+import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
 
 const conditions = (request: HttpRequest) => ({ ifMatch: request.headers.get('if-match') ?? undefined, ifNoneMatch: request.headers.get('if-none-match') ?? undefined });
 const limitOf = (request: HttpRequest) => Math.min(500, Math.max(1, Number(request.query.get('limit') ?? 100) || 100));
@@ -36,9 +36,9 @@ export const validateRuleHandler = apiHandler('reader', async (request) => {
 /** GET /api/rules/{id}/history?limit=N: versions, newest first, with who, when, before and after. */
 export const ruleHistoryHandler = apiHandler('reader', async (request, { services, log }) => ok({ value: await ruleHistory(services.admin.deps(log), request.params.id, limitOf(request)) }));
 
-app.http('listRules', { route: 'rules', methods: ['GET'], authLevel: 'function', handler: listRulesHandler });
-app.http('validateRule', { route: 'rules/validate', methods: ['POST'], authLevel: 'function', handler: validateRuleHandler });
-app.http('getRule', { route: 'rules/{id}', methods: ['GET'], authLevel: 'function', handler: getRuleHandler });
-app.http('putRule', { route: 'rules/{id}', methods: ['PUT'], authLevel: 'function', handler: putRuleHandler });
-app.http('deleteRule', { route: 'rules/{id}', methods: ['DELETE'], authLevel: 'function', handler: deleteRuleHandler });
-app.http('ruleHistory', { route: 'rules/{id}/history', methods: ['GET'], authLevel: 'function', handler: ruleHistoryHandler });
+app.http('listRules', { route: 'rules', methods: ['GET'], authLevel: adminAuthLevel(), handler: listRulesHandler });
+app.http('validateRule', { route: 'rules/validate', methods: ['POST'], authLevel: adminAuthLevel(), handler: validateRuleHandler });
+app.http('getRule', { route: 'rules/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getRuleHandler });
+app.http('putRule', { route: 'rules/{id}', methods: ['PUT'], authLevel: adminAuthLevel(), handler: putRuleHandler });
+app.http('deleteRule', { route: 'rules/{id}', methods: ['DELETE'], authLevel: adminAuthLevel(), handler: deleteRuleHandler });
+app.http('ruleHistory', { route: 'rules/{id}/history', methods: ['GET'], authLevel: adminAuthLevel(), handler: ruleHistoryHandler });

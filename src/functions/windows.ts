@@ -1,6 +1,6 @@
 import { app, type HttpRequest } from '@azure/functions';
 import { createWindow, deleteWindow, endWindow, getWindow, listWindows, replaceWindow, windowHistory } from '../app/windowAdmin';
-import { apiHandler, ok, readJson } from './httpApi';
+import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
 
 const ifMatch = (request: HttpRequest) => request.headers.get('if-match') ?? undefined;
 
@@ -41,10 +41,10 @@ export const deleteWindowHandler = apiHandler('admin', async (request, { service
 /** GET /api/windows/{id}/history */
 export const windowHistoryHandler = apiHandler('reader', async (request, { services, log }) => ok({ value: await windowHistory(services.admin.deps(log), request.params.id) }));
 
-app.http('listWindows', { route: 'windows', methods: ['GET'], authLevel: 'function', handler: listWindowsHandler });
-app.http('createWindow', { route: 'windows', methods: ['POST'], authLevel: 'function', handler: createWindowHandler });
-app.http('getWindow', { route: 'windows/{id}', methods: ['GET'], authLevel: 'function', handler: getWindowHandler });
-app.http('replaceWindow', { route: 'windows/{id}', methods: ['PUT'], authLevel: 'function', handler: replaceWindowHandler });
-app.http('deleteWindow', { route: 'windows/{id}', methods: ['DELETE'], authLevel: 'function', handler: deleteWindowHandler });
-app.http('endWindow', { route: 'windows/{id}/end', methods: ['POST'], authLevel: 'function', handler: endWindowHandler });
-app.http('windowHistory', { route: 'windows/{id}/history', methods: ['GET'], authLevel: 'function', handler: windowHistoryHandler });
+app.http('listWindows', { route: 'windows', methods: ['GET'], authLevel: adminAuthLevel(), handler: listWindowsHandler });
+app.http('createWindow', { route: 'windows', methods: ['POST'], authLevel: adminAuthLevel(), handler: createWindowHandler });
+app.http('getWindow', { route: 'windows/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getWindowHandler });
+app.http('replaceWindow', { route: 'windows/{id}', methods: ['PUT'], authLevel: adminAuthLevel(), handler: replaceWindowHandler });
+app.http('deleteWindow', { route: 'windows/{id}', methods: ['DELETE'], authLevel: adminAuthLevel(), handler: deleteWindowHandler });
+app.http('endWindow', { route: 'windows/{id}/end', methods: ['POST'], authLevel: adminAuthLevel(), handler: endWindowHandler });
+app.http('windowHistory', { route: 'windows/{id}/history', methods: ['GET'], authLevel: adminAuthLevel(), handler: windowHistoryHandler });

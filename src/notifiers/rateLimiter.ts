@@ -2,6 +2,8 @@
  * Paces sends to one channel: at most `maxPerSecond` in any sliding window (for rates below 1, one send
  * per 1/rate seconds). Sends wait in line (a queue per channel) rather than fail.
  */
+const windowMargin = 1.1;
+
 export class RateLimiter {
   private readonly sent: number[] = [];
   private readonly capacity: number;
@@ -14,7 +16,9 @@ export class RateLimiter {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
     this.capacity = Math.max(1, Math.floor(maxPerSecond));
-    this.windowInMs = (this.capacity / maxPerSecond) * 1000;
+    // 10 % margin: requests paced exactly at the limit can still arrive bunched (network and event-loop
+    // jitter), and the receiver counts arrivals, not our departures.
+    this.windowInMs = (this.capacity / maxPerSecond) * 1000 * windowMargin;
   }
 
   /** Resolves when one more send is allowed, and counts it. */

@@ -55,15 +55,19 @@ const channelFault = (response: ReceiverResponse, times = 3): FirstRun => async 
   p.teams.respondWith(response, times);
   await tryRun(() => p.services().cycle(p.log));
 };
-const crashAfter = (step: string): FirstRun => {
-  let crashed = false;
+/**
+ * A process that dies at `step`: detection (which saves its checkpoint directly) and then delivery run as
+ * separate stages, and nothing after the crash point runs (no delivery, no end-of-run commit).
+ */
+const crashAfter = (step: string): FirstRun => async (p) => {
   const maybe = (s: string) => {
-    if (s === step && !crashed) {
-      crashed = true;
-      throw new Crash(step);
-    }
+    if (s === step) throw new Crash(step);
   };
-  return cycleWith({ afterPollStep: maybe, afterDeliveryStep: maybe });
+  const s = p.services({ afterPollStep: maybe, afterDeliveryStep: maybe });
+  await tryRun(async () => {
+    await s.poll(p.log);
+    await s.deliver(p.log);
+  });
 };
 
 const cells: [string, string, FirstRun][] = [
@@ -108,7 +112,7 @@ function measure(p: Pipeline): Outcome {
 
 /**
  * A channel that rejects for good (403, 413) cannot be retried into success. An alert then counts as held,
- * not lost, only when it stays in the outbox as `failed` (queryable, resendable once fixed) AND on-call got
+ * not lost, only when it stays in the outbox as `failed` (queryable by API and CLI) AND on-call got
  * the failover notice about that channel.
  */
 async function measureWithFailover(p: DeliveryPipeline): Promise<Outcome> {

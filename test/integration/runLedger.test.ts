@@ -59,7 +59,7 @@ describe('coverage ledger', () => {
     expect(JSON.stringify(e)).not.toContain(webhookSecret);
   });
 
-  it('an idle poll costs 1 Graph request and at most 4 Table transactions (the ledger row and the watchdog state share one)', async () => {
+  it('an idle poll costs 1 Graph request and at most 3 Table transactions (checkpoint, ledger row and watchdog state share one)', async () => {
     p = await startPipeline();
     const s = p.services();
     await s.cycle(p.log);

@@ -1,5 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { getServices } from '../app/appServices';
+import { loadConfig } from '../app/config';
 import { createLogger } from '../shared/logger';
 
 /** Timer: one poll cycle (detect, record in the outbox, deliver). Schedule from TIMER_SCHEDULE. */
@@ -12,3 +13,18 @@ export async function pollAuditEvents(timer: Timer, context: InvocationContext):
 }
 
 app.timer('pollAuditEvents', { schedule: '%TIMER_SCHEDULE%', handler: pollAuditEvents });
+
+// Under a Functions worker (the only place `@azure/functions-core` exists) a missing or invalid setting fails
+// start-up here, with one message naming every bad setting, instead of failing every run a minute later.
+if (runsUnderFunctionsWorker()) loadConfig();
+
+function runsUnderFunctionsWorker(): boolean {
+  try {
+    // A plain require, as @azure/functions does: the worker may provide the module by intercepting loads.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@azure/functions-core');
+    return true;
+  } catch {
+    return false;
+  }
+}

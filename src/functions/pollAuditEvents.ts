@@ -22,8 +22,9 @@ function runsUnderFunctionsWorker(): boolean {
   try {
     // A plain require, as @azure/functions does: the worker may provide the module by intercepting loads.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('@azure/functions-core');
-    return true;
+    const core = require('@azure/functions-core') as { localHost?: boolean };
+    // The local host's stand-in checks settings itself, after tests and `npm start` have set them.
+    return core.localHost !== true;
   } catch {
     return false;
   }

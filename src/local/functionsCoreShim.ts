@@ -75,6 +75,8 @@ function createFakeCore(s: ShimState) {
   return {
     version: '4.0.0-local',
     hostVersion: '4.0.0-local',
+    /** Marks this stand-in: function modules skip their start-up checks (the local host makes its own). */
+    localHost: true,
     setProgrammingModel(): void {
       // The programming model converts worker RPC data into handler arguments; the local host builds
       // HttpRequest / Timer / InvocationContext itself, so there is nothing to keep.

@@ -1,7 +1,8 @@
 import { DeliveryError } from '../shared/errors';
 import { classifyResponse, type HttpSender, type PostJsonOptions, toDeliveryError } from './httpSender';
-import type { DeliveryReceipt } from './notifier';
-import type { WebhookUrlCheck } from './urlPolicy';
+import type { Alert } from '../dispatch/alert';
+import type { DeliveryContext, DeliveryReceipt, Notifier } from './notifier';
+import { checkWebhookUrl, type WebhookUrlCheck, type WebhookUrlPolicy } from './urlPolicy';
 
 /** Where a webhook-style notifier posts: its channel, its (secret) URL and that URL's allow-list verdict. */
 export interface ChannelTarget {
@@ -32,4 +33,36 @@ export async function postToChannel(
   } catch (err) {
     throw toDeliveryError(err, channelId, url);
   }
+}
+
+/** What every webhook-style notifier is built with. The URL is a secret: it never appears in a message. */
+export interface UrlNotifierOptions {
+  channelId: string;
+  url: string;
+  sender: HttpSender;
+  timeoutInMs: number;
+  /** URL policy extras; loopback receivers need `allowLoopback` (development and tests only). */
+  urlPolicy?: { extraAllowedHosts?: readonly string[]; allowLoopback?: boolean };
+  maxPerSecond?: number;
+}
+
+/** Base of the notifiers that post to a URL: the URL is checked once, here, so no path can post unchecked. */
+export abstract class UrlNotifier<O extends UrlNotifierOptions> implements Notifier {
+  abstract readonly type: string;
+  readonly channelId: string;
+  readonly maxPerSecond: number;
+  protected readonly target: ChannelTarget;
+
+  constructor(
+    protected readonly options: O,
+    kind: WebhookUrlPolicy['kind'],
+    defaultMaxPerSecond: number,
+  ) {
+    this.channelId = options.channelId;
+    this.maxPerSecond = options.maxPerSecond ?? defaultMaxPerSecond;
+    this.target = { ...options, urlCheck: checkWebhookUrl(options.url, { kind, ...options.urlPolicy }) };
+  }
+
+  /** Sends one alert; resolves with a receipt or rejects with a DeliveryError that never contains the URL. */
+  abstract send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt>;
 }

@@ -1,8 +1,6 @@
 import type { Alert } from '../../dispatch/alert';
-import type { HttpSender } from '../httpSender';
-import type { DeliveryContext, DeliveryReceipt, Notifier } from '../notifier';
-import { postToChannel } from '../postToChannel';
-import { checkWebhookUrl, type WebhookUrlCheck } from '../urlPolicy';
+import type { DeliveryContext, DeliveryReceipt } from '../notifier';
+import { postToChannel, UrlNotifier, type UrlNotifierOptions } from '../postToChannel';
 import { buildEmail } from './emailBody';
 
 /**
@@ -20,34 +18,23 @@ export interface EmailWebhookBody {
   text: string;
 }
 
-export interface EmailWebhookNotifierOptions {
-  channelId: string;
-  /** Trigger URL with its `sig`: a secret, never in a message. */
-  url: string;
+/** `url` is the trigger URL with its `sig`. */
+export interface EmailWebhookNotifierOptions extends UrlNotifierOptions {
   to: string[];
-  sender: HttpSender;
-  timeoutInMs: number;
   intunePortalUrl: string;
-  urlPolicy?: { extraAllowedHosts?: readonly string[]; allowLoopback?: boolean };
-  maxPerSecond?: number;
 }
 
 /** Sends alerts as email through a Logic App / Power Automate HTTP trigger (docs/alert-delivery.md §7). */
-export class EmailWebhookNotifier implements Notifier {
+export class EmailWebhookNotifier extends UrlNotifier<EmailWebhookNotifierOptions> {
   readonly type = 'email-webhook';
-  readonly channelId: string;
-  readonly maxPerSecond: number;
-  private readonly urlCheck: WebhookUrlCheck;
 
-  constructor(private readonly options: EmailWebhookNotifierOptions) {
-    this.channelId = options.channelId;
-    this.maxPerSecond = options.maxPerSecond ?? 4;
-    this.urlCheck = checkWebhookUrl(options.url, { kind: 'email-webhook', ...options.urlPolicy });
+  constructor(options: EmailWebhookNotifierOptions) {
+    super(options, 'email-webhook', 4);
   }
 
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     // A Logic App's Response action may answer 200 with any body; only the status counts (acceptAnyBody).
-    return postToChannel({ ...this.options, urlCheck: this.urlCheck }, () => {
+    return postToChannel(this.target, () => {
       const email = buildEmail(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
       const body: EmailWebhookBody = { alertId: alert.id, deliveryId: context.deliveryId, severity: alert.severity, subject: email.subject, to: this.options.to, html: email.html, text: email.text };
       return { body };

@@ -1,21 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { findChromium } from './findChromium';
 
-/** Debian's Chromium (apt-get install chromium; .ci/run installs it). Playwright's own browser builds are never downloaded. */
-export const chromiumPath = process.env.E2E_CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots land here (test-artifacts/ is ignored by git). */
 export const screenshotDir = path.join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 
-/** Launches headless Chromium with a fresh profile (Playwright gives every launch its own temporary user-data-dir). Fails, never skips, without Chromium. */
+/**
+ * Launches headless Chromium (see findChromium for which one) with a fresh profile (Playwright gives every
+ * launch its own temporary user-data-dir). Fails, never skips, when no Chromium can be had.
+ */
 export async function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(chromiumPath)) {
-    throw new Error(`Chromium is missing at ${chromiumPath}: the end-to-end tests need it. Install it with "apt-get update && apt-get install -y --no-install-recommends chromium" (.ci/run does), or set E2E_CHROMIUM_PATH.`);
-  }
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const found = await findChromium();
+  const args = [...new Set([...found.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'])];
+  return chromium.launch({ executablePath: found.executablePath, headless: true, args, env: found.env ? { ...process.env, ...found.env } : undefined });
 }
 
 /** Console messages that report a Content-Security-Policy violation, and uncaught page errors. */

@@ -14,6 +14,8 @@ export interface AuthSettings {
   mode: 'key' | 'entra';
   adminRole: string;
   readerRole: string;
+  /** `entra` mode: the client id of the app registration App Service Authentication must use (ADMIN_AUTH_CLIENT_ID); see adminAuthPosture. */
+  clientId?: string;
 }
 
 interface ClientPrincipal {
@@ -45,6 +47,8 @@ export function parseClientPrincipal(header: string | null | undefined): { name:
 /**
  * Decides who the caller is and checks the role. Reads only headers that App Service Authentication sets
  * (and strips from client requests) in `entra` mode; in `key` mode the host has already checked the key.
+ * In `entra` mode call it only after adminAuthPosture is ok: with Easy Auth off the header is anyone's
+ * (apiHandler, the one caller, refuses with 503 first).
  */
 export function authorize(headers: { get(name: string): string | null }, needed: Role, settings: AuthSettings): Caller {
   const principal = parseClientPrincipal(headers.get('x-ms-client-principal'));

@@ -35,6 +35,8 @@ export interface RunObservation {
   windowFrom?: string;
   coveredTo?: string;
   attempts: readonly ChannelAttempt[];
+  /** Why the admin API refuses every request (adminAuthPosture), when it does. */
+  adminApiClosed?: string;
 }
 
 export interface Transition {
@@ -114,6 +116,8 @@ export function evaluateWatchdog(previous: WatchState, obs: RunObservation, sett
   const statusText = obs.graphStatus ? `Graph answered HTTP ${obs.graphStatus}` : 'sign-in failed';
   decide('graph-auth', undefined, obs.pollFailed && obs.auth !== undefined, !obs.pollFailed, `${statusText}: ${obs.pollError ?? ''}`.trim(), obs.auth);
   decide('poll-failures', undefined, obs.pollFailed && obs.auth === undefined && s.consecutiveFailures >= settings.failedPolls, !obs.pollFailed, `${s.consecutiveFailures} polls failed in a row; last error: ${obs.pollError ?? 'unknown'}`);
+
+  decide('admin-api-closed', undefined, Boolean(obs.adminApiClosed), !obs.adminApiClosed, obs.adminApiClosed ?? '');
 
   const lagInMs = obs.checkpointAt ? ms(obs.finishedAt) - ms(obs.checkpointAt) : 0;
   const behind = !obs.pollFailed && lagInMs > maxLagInMs;

@@ -1,5 +1,6 @@
 import type { CheckpointExtra, VersionedCheckpoint } from '../audit/checkpointStore';
 import type { Checkpoint } from '../audit/pollWindow';
+import type { AuthConfigRecord } from '../dispatch/authConfigTamper';
 
 /**
  * One run of the poll cycle as recorded in the coverage ledger: what it scanned, what it found and sent,
@@ -55,7 +56,7 @@ export interface LedgerEntry {
 }
 
 /** The conditions the watchdog raises incidents for. */
-export type WatchCondition = 'graph-auth' | 'poll-failures' | 'lag' | 'channel-failing' | 'coverage-gap';
+export type WatchCondition = 'graph-auth' | 'poll-failures' | 'lag' | 'channel-failing' | 'coverage-gap' | 'admin-api-closed';
 
 /** An open incident: alerted once when it opened, resolved once when it clears. */
 export interface Incident {
@@ -96,6 +97,8 @@ export interface WatchState {
   /** The most recent gaps (bounded), newest last. */
   recentGaps: { from: string; to: string; detectedAt: string }[];
   ledgerCleanedAt?: string;
+  /** The admin API's authorization setup as of the last run: a change raises a tamper alert (authConfigTamper.ts). */
+  adminAuth?: AuthConfigRecord;
 }
 
 export const emptyWatchState = (): WatchState => ({ consecutiveFailures: 0, channels: {}, incidents: {}, sequences: {}, recentGaps: [] });

@@ -59,6 +59,12 @@ function openedText(i: Incident): Text {
         summary: `A time range was never examined by any rule: ${i.detail}. The run ledger shows coverage up to its start, and the next window began after it: the checkpoint row (PollState) was deleted or reset, so polling started over from INITIAL_LOOKBACK_MINUTES.`,
         whatToDo: 'Review the Intune audit log for that range (Intune admin center → Tenant administration → Audit logs), or export it and run "pki-alerts replay --events FILE". To have the app rescan it, set the PollState checkpoint row of this tenant to scannedTo = the gap start with complete = false (alerted events are de-duplicated).',
       };
+    case 'admin-api-closed':
+      return {
+        title: 'Watchdog: the admin API is closed (App Service Authentication not verified)',
+        summary: `Every admin route (rules, change windows, channels, alerts, health detail, the admin page's data) answers 503: ${i.detail.replace(/^Admin API closed: /, '')}. Detection and alerting go on as before; only administration is refused, so nobody can change rules until this is fixed.`,
+        whatToDo: 'Function App → Authentication: turn it on with the Microsoft provider and the app registration named in ADMIN_AUTH_CLIENT_ID (the template does this with enableAppServiceAuth=true). If it was switched off on purpose, set ADMIN_AUTH_MODE=key. If nobody here changed it, treat it as tampering: review the activity log of the function app.',
+      };
     case 'channel-failing':
       return {
         title: `Watchdog: alert channel ${channel} is failing`,
@@ -78,6 +84,8 @@ function resolvedText(i: Incident, at: string): Text {
     }
     case 'channel-failing':
       return { title: `Resolved: alert channel '${i.subject ?? ''}' delivers again`, summary: `A delivery to channel '${i.subject ?? ''}' succeeded ${lasted}.`, whatToDo: 'Nothing: alerts that waited for it are sent from the outbox (dead-lettered ones are listed by GET /api/alerts).' };
+    case 'admin-api-closed':
+      return { title: 'Resolved: the admin API is open again', summary: `App Service Authentication is verified again ${lasted}: admin routes serve requests, app roles decide.`, whatToDo: 'Nothing. If the closure was not planned, check the function app\'s activity log for who changed Authentication or the app settings.' };
     case 'lag':
       return { title: 'Resolved: polling is up to date', summary: `The checkpoint is within the lag threshold again ${lasted}.`, whatToDo: 'Nothing.' };
     default:

@@ -36,6 +36,7 @@ describe('evaluateWatchdog: one message when an incident opens, one when it clea
     ['a channel failing 3 times in a row, then delivering', [ok(0, { attempts: [teams(false, 500)] }), ok(1, { attempts: [teams(false, 500), teams(false, 500)] }), ok(2, { attempts: [teams(false, 500)] }), ok(3, { attempts: [teams(true)] })], [[], ['opened channel-failing:teams'], [], ['resolved channel-failing:teams']]],
     ['a channel answering 404 (flow deleted) fails at once', [ok(0, { attempts: [teams(false, 404)] }), ok(1, { attempts: [teams(true)] })], [['opened channel-failing:teams'], ['resolved channel-failing:teams']]],
     ['one failure between successes: nothing', [ok(0, { attempts: [teams(false, 503), teams(true)] }), ok(1, { attempts: [teams(false, 503)] })], [[], []]],
+    ['the admin API closed: one message when it closes, none while it stays closed, one when it opens again', [ok(0), ok(1, { adminApiClosed: 'Admin API closed: off' }), ok(2, { adminApiClosed: 'Admin API closed: still off' }), ok(3), ok(4)], [[], ['opened admin-api-closed'], [], ['resolved admin-api-closed'], []]],
   ])('%s', (_name, runs, expected) => {
     expect(play(runs)).toEqual(expected);
   });

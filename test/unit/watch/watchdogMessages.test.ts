@@ -23,6 +23,7 @@ describe('watchdog messages', () => {
     ['stalled timer', inc({ key: 'lag', condition: 'lag', reason: 'stalled', detail: 'no poll ran for 45 min (last run 2026-11-25 09:16 UTC)' }), [/polling stopped/, /No poll ran for 45 min/, /GET \/api\/health/]],
     ['backlog', inc({ key: 'lag', condition: 'lag', reason: 'behind', detail: 'the checkpoint is 25 min behind' }), [/falling behind/, /GRAPH_MAX_PAGES_PER_RUN/]],
     ['coverage gap', inc({ key: 'coverage-gap', condition: 'coverage-gap', detail: 'never scanned: 2026-11-25 07:00 UTC – 2026-11-25 09:00 UTC (2 h)' }), [/coverage gap/, /07:00 UTC – 2026-11-25 09:00 UTC/, /replay/, /complete = false/]],
+    ['admin API closed', inc({ key: 'admin-api-closed', condition: 'admin-api-closed', detail: 'Admin API closed: ADMIN_AUTH_MODE is entra but App Service Authentication is not on (the platform variable WEBSITE_AUTH_ENABLED is not set)' }), [/admin API is closed/, /answers 503: ADMIN_AUTH_MODE is entra/, /WEBSITE_AUTH_ENABLED/, /ADMIN_AUTH_MODE=key/]],
     ['failing channel', inc({ key: 'channel-failing:teams', condition: 'channel-failing', subject: 'teams', detail: '3 failed attempts in a row; last: server-error 500: x' }), [/channel 'teams' is failing/, /server-error 500/, /Workflows flow/]],
   ])('%s: the card says what happened and what to do, without event fields', (_name, i, patterns) => {
     const alert = watchdogAlert('t1', open(i));

@@ -16,6 +16,16 @@ async function waitFor(pattern: RegExp, timeoutInMs = 20_000): Promise<RegExpExe
   }
 }
 
+/** Polls `check` until it holds (true) or the time is up (false). */
+async function waitUntil(check: () => Promise<boolean>, timeoutInMs = 30_000): Promise<boolean> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() - started > timeoutInMs) return false;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('npm start (the compiled local host) on embedded defaults', () => {
   beforeAll(() => {
     execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe' });
@@ -25,25 +35,45 @@ describe('npm start (the compiled local host) on embedded defaults', () => {
     child.stderr!.on('data', (d) => (output += d));
   }, 60_000);
   afterAll(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (child?.exitCode === null) child.kill('SIGKILL');
   });
 
   it('serves the functions, polls the simulated tenant and delivers cards to the local inbox', async () => {
-    const [, url] = await waitFor(/local functions host at (http:\/\/127\.0\.0\.1:\d+)/);
+    // The banner is one console write ending with "Press Ctrl+C to stop.": wait for the whole of it.
+    await waitFor(/Press Ctrl\+C to stop\./);
+    const [, url] = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(output) ?? [];
+    expect(url, output).toBeDefined();
     expect(output).toContain('SIMULATED Microsoft Graph');
     // Embedded defaults: AzureWebJobsStorage=UseDevelopmentStorage=true, served by Azurite started in-process
     // on 127.0.0.1:10002 (or one already listening there).
     expect(output).toMatch(/storage\s+(in-process Azurite Tables on http:\/\/127\.0\.0\.1:10002|existing Azurite)/);
     expect(output).toContain(`admin page ${url}/api/ui (open it in a browser and enter the local admin key above)`);
-    await waitFor(/\[inbox\] .* CRITICAL · Cloud PKI CA certificate revoked|\[inbox\] .* HIGH · /);
-    const inbox = (await (await fetch(`${url}/api/local/inbox`)).json()) as { value: { cards: { version: string }[] }[] };
-    expect(inbox.value.length).toBeGreaterThanOrEqual(1);
-    expect(inbox.value[0].cards[0].version).toBe('1.4');
     // Admin routes need the local key.
     expect((await fetch(`${url}/api/alerts`)).status).toBe(401);
-    const alerts = await fetch(`${url}/api/alerts`, { headers: { 'x-functions-key': 'test-admin-key' } });
-    expect(alerts.status).toBe(200);
-    expect(((await alerts.json()) as { value: unknown[] }).value.length).toBe(inbox.value.length);
+    const key = { 'x-functions-key': 'test-admin-key' };
+    const getJson = async <T>(p: string, statuses = [200]): Promise<T> => {
+      const res = await fetch(`${url}${p}`, { headers: key });
+      expect(statuses, `${p} answered ${res.status}`).toContain(res.status);
+      return (await res.json()) as T;
+    };
+    // Wait for the state compared below: the start-up run recorded in the ledger, alerts in the outbox, and
+    // no delivery still pending or in flight (cards reach the inbox while deliveries are being recorded).
+    type Detail = { last24h: { polls: number }; deliveries: { byState: Record<string, number> } };
+    type AlertList = { value: { id: string; deliveries: { state: string }[] }[] };
+    let alerts: AlertList['value'] = [];
+    const settled = await waitUntil(async () => {
+      const detail = await getJson<Detail>('/api/health/detail', [200, 503]); // 503 until the first run is recorded
+      alerts = (await getJson<AlertList>('/api/alerts')).value;
+      const inFlight = (detail.deliveries.byState.pending ?? 0) + (detail.deliveries.byState.sending ?? 0);
+      return detail.last24h.polls >= 1 && alerts.length >= 1 && inFlight === 0 && alerts.every((a) => a.deliveries.every((d) => d.state !== 'pending' && d.state !== 'sending'));
+    });
+    expect(settled, `deliveries did not settle; alerts: ${JSON.stringify(alerts)}\noutput:\n${output}`).toBe(true);
+    expect(alerts.flatMap((a) => a.deliveries.map((d) => d.state)).every((s) => s === 'sent')).toBe(true);
+    const inbox = await getJson<{ value: { cards: { version: string }[] }[] }>('/api/local/inbox');
+    expect(inbox.value[0].cards[0].version).toBe('1.4');
+    expect(inbox.value.length).toBe(alerts.length);
+    // One console line per card received (printed before the inbox answers, so it is on its way already).
+    await waitFor(/\[inbox\] .* CRITICAL · Cloud PKI CA certificate revoked|\[inbox\] .* HIGH · /);
   });
 
   it('stops cleanly on SIGTERM', async () => {

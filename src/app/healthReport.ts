@@ -1,3 +1,4 @@
+import { describeCapabilities, type GraphCapabilityStore } from '../audit/graphCapabilities';
 import type { Outbox } from '../dispatch/outbox';
 import type { RuleStore } from '../rules/ruleStore';
 import { type LedgerSummary, summarizeLedger } from '../watch/coverage';
@@ -11,6 +12,8 @@ export interface HealthDeps {
   outbox: Outbox;
   clock: () => Date;
   settings: { maxLagInMinutes: number; failedPolls: number };
+  /** Remembered Graph query capabilities (optional clauses the server refused). */
+  graphCapabilities?: GraphCapabilityStore;
 }
 
 /** The health detail: the report plus the last 24 h of the ledger and the state of the outbox deliveries. */
@@ -23,6 +26,8 @@ export interface HealthDetail extends HealthReport {
     /** Channels with failed or dead deliveries, and how many. */
     failedByChannel: Record<string, number>;
   };
+  /** The audit-event query as the server allows it: one line per optional clause seen accepted or refused. */
+  graph?: { query: string[] };
 }
 
 const recentAlerts = 1000;
@@ -37,7 +42,11 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
 export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
   const report = await checkHealth(deps);
   const since = new Date(Date.parse(report.checkedAt) - 86_400_000);
-  const [entries, alerts] = await Promise.all([deps.store.list(deps.tenantId, since), deps.outbox.listAlerts(deps.tenantId, { limit: recentAlerts })]);
+  const [entries, alerts, capabilities] = await Promise.all([
+    deps.store.list(deps.tenantId, since),
+    deps.outbox.listAlerts(deps.tenantId, { limit: recentAlerts }),
+    deps.graphCapabilities?.get(deps.tenantId).catch(() => undefined),
+  ]);
   const byState: Record<string, number> = {};
   const failedByChannel: Record<string, number> = {};
   let oldestPendingSince: string | undefined;
@@ -46,5 +55,5 @@ export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
     if (d.state === 'failed' || d.state === 'dead') failedByChannel[d.channelId] = (failedByChannel[d.channelId] ?? 0) + 1;
     if ((d.state === 'pending' || d.state === 'sending') && (!oldestPendingSince || d.createdAt < oldestPendingSince)) oldestPendingSince = d.createdAt;
   }
-  return { ...report, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel } };
+  return { ...report, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel }, ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}) };
 }

@@ -10,8 +10,9 @@ import type { ResolveHost } from '../notifiers/pinnedRequest';
 import { TableChannelStore } from '../state/tableChannelStore';
 import { TableDeliveryState } from '../state/tableDeliveryState';
 import { ChannelDirectory } from './channels';
-import { errorText, type Logger } from '../shared/logger';
+import { consoleLogger, errorText, type Logger } from '../shared/logger';
 import { TableCheckpointStore } from '../state/tableCheckpointStore';
+import { TableGraphCapabilityStore } from '../state/tableGraphCapabilityStore';
 import { type PipelinePolicy, RequestCounter, TableClients } from '../state/tableClients';
 import { TableOutbox } from '../state/tableOutbox';
 import { TableRuleStore } from '../state/tableRuleStore';
@@ -59,9 +60,12 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     requestTimeoutInMs: config.graph.requestTimeoutInMs,
     maxRetries: config.graph.maxRetries,
     retryDelayInSeconds: config.graph.retryDelayInSeconds,
+    random: overrides.random,
     onRequest: () => graphRequests++,
   });
-  const source = new GraphAuditSource(graph, { pageSize: config.graph.pageSize });
+  // Optional query clauses the server refused are remembered in PollState (graphCapabilities.ts).
+  const graphCapabilities = new TableGraphCapabilityStore(tables);
+  const source = new GraphAuditSource(graph, { pageSize: config.graph.pageSize, tenantId: config.tenantId, capabilities: graphCapabilities, log: consoleLogger });
   const checkpoints = new TableCheckpointStore(tables);
   const rules = new TableRuleStore(tables);
   const outbox = new TableOutbox(tables);
@@ -122,7 +126,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   });
   // Coverage ledger, watchdog, health and heartbeat (src/app/watchServices.ts).
   const watch = createWatchServices({
-    config, tables, rules, outbox, checkpoints, notifiers, clock,
+    config, tables, rules, outbox, checkpoints, notifiers, clock, graphCapabilities,
     counters: { graphRequests: () => graphRequests, tableRequests: () => tableRequests.count },
     tableChannels: async (log) => ({ ...(await channels.ids(log)), notifiers: (await channels.load(log)).tableNotifiers }),
   });
@@ -139,8 +143,10 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     rules,
     outbox,
     checkpoints,
-    /** The Graph audit-event source (backtests, the admin page's card preview of a backtested event). */
+    /** The Graph audit-event source (backtests, the admin page's card preview of a backtested event, doctor). */
     source,
+    /** Optional query clauses Graph refused (health detail, doctor). */
+    graphCapabilities,
     notifiers,
     channels,
     channelStore,

@@ -1,4 +1,5 @@
 import type { CheckpointStore } from '../audit/checkpointStore';
+import type { GraphCapabilityStore } from '../audit/graphCapabilities';
 import type { Outbox } from '../dispatch/outbox';
 import type { Notifier } from '../notifiers/notifier';
 import type { RuleStore } from '../rules/ruleStore';
@@ -19,6 +20,8 @@ export interface WatchWiring {
   checkpoints: CheckpointStore;
   notifiers: ReadonlyMap<string, Notifier>;
   clock: () => Date;
+  /** Remembered Graph query capabilities, shown in the health detail. */
+  graphCapabilities?: GraphCapabilityStore;
   counters: { graphRequests: () => number; tableRequests: () => number };
   /** Channels of the Channels table (read only when needed): ids, and their notifiers. */
   tableChannels?: (log: Logger) => Promise<{ known: readonly string[]; defaults: readonly string[]; notifiers: ReadonlyMap<string, Notifier> }>;
@@ -45,7 +48,7 @@ export function createWatchServices(w: WatchWiring) {
     const table = w.tableChannels ? await w.tableChannels(log).catch(() => empty) : empty;
     return { known: [...w.notifiers.keys(), ...table.known], defaults: [...defaults, ...table.defaults], notifiers: [...w.notifiers.values(), ...table.notifiers.values()] };
   };
-  const healthDeps: HealthDeps = { tenantId: config.tenantId, store, rules: w.rules, outbox: w.outbox, clock: w.clock, settings: { maxLagInMinutes: config.watch.maxLagInMinutes, failedPolls: config.watch.failedPolls } };
+  const healthDeps: HealthDeps = { tenantId: config.tenantId, store, rules: w.rules, outbox: w.outbox, clock: w.clock, graphCapabilities: w.graphCapabilities, settings: { maxLagInMinutes: config.watch.maxLagInMinutes, failedPolls: config.watch.failedPolls } };
   let reported = false;
 
   return {

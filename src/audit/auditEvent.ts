@@ -1,7 +1,8 @@
 /**
  * An Intune audit event as the app uses it, converted from Graph's `microsoft.graph.auditEvent`
  * (https://learn.microsoft.com/graph/api/resources/intune-auditing-auditevent). Every field Graph may
- * leave null is `null` here, never `undefined`, so rules and cards handle one "absent" value.
+ * leave null is `null` here, never `undefined`, and so is Intune's literal `"<null>"`, so rules and cards
+ * handle one "absent" value. `activityType` says what happened; `displayName` is free text.
  */
 export interface AuditEvent {
   id: string;

@@ -1,13 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
-import {
-  Client,
-  type Context,
-  type Middleware,
-  MiddlewareFactory,
-  RetryHandler,
-  RetryHandlerOptions,
-} from '@microsoft/microsoft-graph-client';
+import { Client, type Context, type Middleware, MiddlewareFactory, RetryHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { ThrottleRetryHandler } from './graphRetry';
 
 export const graphOrigin = 'https://graph.microsoft.com';
 
@@ -18,6 +12,10 @@ export interface GraphClientOptions {
   requestTimeoutInMs: number;
   maxRetries: number;
   retryDelayInSeconds: number;
+  /** Longest single retry wait (default 30 s); a longer Retry-After ends the retries. */
+  maxRetryDelayInSeconds?: number;
+  /** Jitter source for retry waits (tests). */
+  random?: () => number;
   /** Called once per HTTP attempt (retries included), for request counting. */
   onRequest?: (url: string) => void;
 }
@@ -75,8 +73,9 @@ class OriginRewriteHandler implements Middleware {
 }
 
 /**
- * Builds the Graph SDK client: the SDK's default chain with our retry settings, a per-attempt timeout, and
- * for a simulator an origin-rewriting terminal handler.
+ * Builds the Graph SDK client: the SDK's default chain with its RetryHandler replaced by ours (graphRetry.ts:
+ * bounded jittered backoff when 429 has no Retry-After), a per-attempt timeout, and for a simulator an
+ * origin-rewriting terminal handler.
  */
 export function createGraphClient(options: GraphClientOptions): Client {
   const authProvider = options.credential
@@ -84,7 +83,12 @@ export function createGraphClient(options: GraphClientOptions): Client {
     : { getAccessToken: async () => 'simulator-token' };
   const chain: Middleware[] = MiddlewareFactory.getDefaultMiddlewareChain(authProvider);
   const retryIndex = chain.findIndex((m) => m instanceof RetryHandler);
-  chain[retryIndex] = new RetryHandler(new RetryHandlerOptions(options.retryDelayInSeconds, options.maxRetries));
+  chain[retryIndex] = new ThrottleRetryHandler({
+    maxRetries: options.maxRetries,
+    baseDelayInSeconds: options.retryDelayInSeconds,
+    maxDelayInSeconds: options.maxRetryDelayInSeconds ?? 30,
+    random: options.random,
+  });
   const terminal = options.rewriteToOrigin ? new OriginRewriteHandler(options.rewriteToOrigin) : chain[chain.length - 1];
   chain.splice(chain.length - 1, 1, new TimeoutHandler(options.requestTimeoutInMs, options.onRequest), terminal);
   return Client.initWithMiddleware({ middleware: chain, defaultVersion: 'beta' });

@@ -4,7 +4,10 @@ export type ConversionResult = { ok: true; event: AuditEvent } | { ok: false; id
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
+/** Real Intune payloads carry the literal text `"<null>"` for a missing name or value: it reads as null. */
+const nullText = /^\s*<null>\s*$/i;
+const str = (v: unknown): string | null =>
+  typeof v === 'string' ? (nullText.test(v) ? null : v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
 const first = (...values: unknown[]): string | null => {
   for (const v of values) {
     const s = str(v);
@@ -25,8 +28,9 @@ export function parseGraphDate(text: string): number {
 }
 
 /**
- * Converts one raw Graph `auditEvent` object into an AuditEvent. Tolerates null / missing fields and
- * both `type` and `auditActorType`; only a missing id or an unparseable `activityDateTime` is fatal.
+ * Converts one raw Graph `auditEvent` object into an AuditEvent. Tolerates null / missing fields, the
+ * literal `"<null>"`, both `type` and `auditActorType` (real payloads fill only the `audit…Type` ones) and
+ * any number of resources; only a missing id or an unparseable `activityDateTime` is fatal.
  */
 export function toAuditEvent(raw: unknown): ConversionResult {
   if (!isObj(raw)) return { ok: false, id: null, problem: 'event is not a JSON object' };
@@ -42,7 +46,9 @@ export function toAuditEvent(raw: unknown): ConversionResult {
       id,
       activityDateTime: when,
       activityTimeInMs: timeInMs,
-      activityType: first(raw.activityType, raw.displayName),
+      // The source of truth for what happened: `displayName` is free text ("Delete application." for
+      // "Delete MobileApp"), so it is never used in its place.
+      activityType: first(raw.activityType),
       activityOperationType: first(raw.activityOperationType),
       activityResult: first(raw.activityResult),
       activity: first(raw.activity),

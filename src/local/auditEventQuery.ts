@@ -110,11 +110,12 @@ export function graphEncode(value: string): string {
     .replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
 }
 
-export function parseOrderBy(orderBy: string | undefined): boolean {
-  if (orderBy === undefined) return true; // Graph documents newest first.
+/** The direction asked for: `undefined` when no `$orderby` was sent (OData's default direction is asc). */
+export function parseOrderBy(orderBy: string | undefined): 'asc' | 'desc' | undefined {
+  if (orderBy === undefined) return undefined;
   const match = /^\s*activityDateTime(?:\s+(asc|desc))?\s*$/i.exec(orderBy);
   if (match === null) throw new QueryError(`Invalid $orderby '${orderBy}': only 'activityDateTime asc|desc' is supported.`);
-  return match[1]?.toLowerCase() === 'desc';
+  return match[1]?.toLowerCase() === 'desc' ? 'desc' : 'asc';
 }
 
 export function parseTop(top: string | undefined, defaultPageSize: number, maxPageSize: number): number {

@@ -2,8 +2,13 @@
  * Made-up but Graph-shaped Intune audit events (https://learn.microsoft.com/graph/api/resources/intune-auditing-auditevent)
  * telling one Cloud PKI story: CAs created, changed, paused, revoked and deleted, a failed delete, a burst of leaf
  * revocations, read noise, unrelated Intune changes, a read by the app itself, and a CA named to inject Markdown.
- * Deterministic per seed. The Cloud PKI `category`, `componentName`, `auditResourceType` and property names are
- * unverified guesses (see docs/graph-audit-events.md §2.1 and §3).
+ * Deterministic per seed.
+ *
+ * ILLUSTRATIVE GUESSES: no public sample of a Cloud PKI audit event exists (docs/graph-audit-events.md §4a).
+ * Only the ten `activityType` strings are documented (§3); the Cloud PKI `category`, `componentName`,
+ * `auditResourceType`, modified property names and values below are made up to exercise the app, not
+ * copied from a tenant. Every event follows the one real event shape the docs show (§2.1): `actor.type` and
+ * `resources[].type` empty, the `audit…Type` fields filled.
  */
 
 /** Options for {@link cloudPkiScenario}. */

@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloudPkiResources } from './cloudPkiResources';
+import { behaviourOf, type GraphServerMode, intuneErrorBody, type ServerBehaviour, servedPageSize } from './graphServerModes';
 import { compareStored, compileFilter, decodeSkipToken, errorCodeFor, firstAfter, graphEncode, graphError, headerText, KNOWN_CATEGORIES, type ParsedQuery, parseOrderBy, parseQuery, parseTop, QueryError, type StoredEvent, storeEvent } from './auditEventQuery';
 
 /**
  * A loopback stand-in for the part of Graph's `GET /beta/deviceManagement/auditEvents`
  * (https://learn.microsoft.com/graph/api/resources/intune-auditing-auditevent) that the app uses:
- * `$filter`, `$orderby`, `$top`, `@odata.nextLink` paging, plus fault injection for tests.
+ * `$filter`, `$orderby`, `$top`, `@odata.nextLink` paging, plus fault injection for tests. Stricter than
+ * the docs by default and switchable to the alternatives seen in the field (graphServerModes.ts).
  */
 export class GraphSimulator {
   /** Every request received, in arrival order; `status` stays 0 while (or if never) answered. */
@@ -29,7 +31,13 @@ export class GraphSimulator {
   private readonly maxPageSize: number;
   private readonly nextLinkOrigin: string;
   private readonly requireAuthorization: boolean;
+  private readonly behaviour: ServerBehaviour;
+  private readonly capPagesBelowTop: boolean;
+  private listRequests = 0;
+  private hungNextLinks = 0;
   private closed = false;
+  /** The server mode (graphServerModes.ts). */
+  readonly mode: GraphServerMode;
 
   private constructor(private readonly server: Server, options: GraphSimulatorOptions) {
     const address = server.address();
@@ -39,6 +47,9 @@ export class GraphSimulator {
     this.defaultPageSize = Math.min(options.defaultPageSize ?? 100, this.maxPageSize);
     this.nextLinkOrigin = (options.nextLinkOrigin ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
     this.requireAuthorization = options.requireAuthorization ?? false;
+    this.mode = options.mode ?? 'strict';
+    this.behaviour = behaviourOf(this.mode);
+    this.capPagesBelowTop = options.capPagesBelowTop ?? true;
     // Tracked so close() can end keep-alive and deliberately hung connections instead of waiting on them.
     server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -156,7 +167,9 @@ export class GraphSimulator {
       record.status = status;
       res.writeHead(status, { ...headers, ...extra }).end(body);
     };
-    const fail = (status: number, code: string, message: string): void => send(status, graphError(code, message, headers));
+    const errorBody = (code: string, message: string): string =>
+      this.behaviour.errorBody === 'intune' ? intuneErrorBody(code, headers) : graphError(code, message, headers);
+    const fail = (status: number, code: string, message: string): void => send(status, errorBody(code, message));
 
     let path: string;
     try {
@@ -181,6 +194,7 @@ export class GraphSimulator {
       return fail(400, 'BadRequest', (error as Error).message);
     }
     const fault = this.takeFault(query.skipToken !== undefined);
+    const listRequest = ++this.listRequests;
     const serve = (truncate = false): void => {
       try {
         const body = this.listPage(version, record.path, query);
@@ -191,12 +205,20 @@ export class GraphSimulator {
         else fail(500, 'InternalServerError', String(error));
       }
     };
-    if (fault === undefined) return serve();
+    if (fault === undefined) {
+      const { throttleEvery, hangingNextLinks } = this.behaviour;
+      if (throttleEvery > 0 && (listRequest - 1) % throttleEvery === 0) return send(429, errorBody('TooManyRequests', 'Too many requests.'));
+      if (query.skipToken !== undefined && this.hungNextLinks < hangingNextLinks) {
+        this.hungNextLinks++;
+        return; // Never answered, like the nextLinks of microsoft-graph-docs#18143; close() destroys the socket.
+      }
+      return serve();
+    }
     switch (fault.kind) {
       case 'status': {
         const extra: Record<string, string> =
           fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
-        const body = fault.body ?? graphError(errorCodeFor(fault.status), `Simulated ${fault.status} response.`, headers);
+        const body = fault.body ?? errorBody(errorCodeFor(fault.status), `Simulated ${fault.status} response.`);
         return send(fault.status, body, extra);
       }
       case 'delay': {
@@ -247,15 +269,21 @@ export class GraphSimulator {
   /** Builds one page; the skiptoken holds the last served sort key, so events added between pages never shift it. */
   private listPage(version: string, path: string, query: ParsedQuery): string {
     const predicate = compileFilter(query.filter);
-    const descending = parseOrderBy(query.orderBy);
-    const top = parseTop(query.top, this.defaultPageSize, this.maxPageSize);
+    const direction = parseOrderBy(query.orderBy);
+    if (direction === 'asc' && this.behaviour.ascending === 'refuse') {
+      throw new QueryError(`Ordering by 'activityDateTime asc' is not supported; use 'activityDateTime desc' or no $orderby.`);
+    }
+    // Newest first unless oldest first was asked for and is honoured.
+    const descending = !(direction === 'asc' && this.behaviour.ascending === 'accept');
+    const top = servedPageSize(parseTop(query.top, this.defaultPageSize, this.maxPageSize), this.capPagesBelowTop);
     const cursor = query.skipToken === undefined ? undefined : decodeSkipToken(query.skipToken, descending);
     const cache = this.filterCache;
     const reuse = cache !== undefined && cache.events === this.events && cache.length === this.events.length && cache.filter === query.filter;
     const filtered = reuse ? cache.matching : this.events.filter((e) => predicate(e.fields));
     if (!reuse) this.filterCache = { events: this.events, length: this.events.length, filter: query.filter, matching: filtered };
     const matching = descending ? [...filtered].reverse() : filtered;
-    const start = cursor === undefined ? 0 : firstAfter(matching, cursor, descending);
+    const repeat = cursor === undefined ? 0 : Math.min(this.behaviour.repeatedItems, top - 1);
+    const start = cursor === undefined ? 0 : Math.max(0, firstAfter(matching, cursor, descending) - Math.max(0, repeat));
     const page = matching.slice(start, start + top);
     const origin = this.nextLinkOrigin;
     let nextLink = '';
@@ -285,6 +313,10 @@ export interface GraphSimulatorOptions {
   nextLinkOrigin?: string;
   /** When true, requests without `Authorization: Bearer …` get Graph's 401. */
   requireAuthorization?: boolean;
+  /** Server behaviour where the docs are silent (default `strict`, see graphServerModes.ts). */
+  mode?: GraphServerMode;
+  /** Serve pages smaller than `$top`, as nothing promises full pages (default true). */
+  capPagesBelowTop?: boolean;
 }
 
 /** One request as the simulator saw it; `query` is the raw text after `?`. */

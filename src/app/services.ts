@@ -13,6 +13,7 @@ import { ChannelDirectory } from './channels';
 import { consoleLogger, errorText, type Logger } from '../shared/logger';
 import { TableCheckpointStore } from '../state/tableCheckpointStore';
 import { TableGraphCapabilityStore } from '../state/tableGraphCapabilityStore';
+import { probeTableStorage } from '../state/tableProbe';
 import { type PipelinePolicy, RequestCounter, TableClients } from '../state/tableClients';
 import { TableOutbox } from '../state/tableOutbox';
 import { TableRuleStore } from '../state/tableRuleStore';
@@ -147,6 +148,10 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     source,
     /** Optional query clauses Graph refused (health detail, doctor). */
     graphCapabilities,
+    /** The Azure credential (doctor asks it for a Graph token); undefined for a Graph stand-in on Azurite. */
+    credential,
+    /** Writes, reads and deletes a probe row (doctor). */
+    probeStorage: () => probeTableStorage(tables, config.tenantId),
     notifiers,
     channels,
     channelStore,

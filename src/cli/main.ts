@@ -11,6 +11,7 @@ import type { AlertRule } from '../rules/alertRule';
 import { ValidationError } from '../shared/errors';
 import { consoleLogger, createLogger } from '../shared/logger';
 import { readJsonFile, UsageError } from './cliInput';
+import { doctorCommand, doctorUsage } from './doctor';
 
 const usage = `pki-alerts: Cloud PKI audit alerts
 
@@ -25,6 +26,7 @@ Usage:
                                               lag, coverage gaps, open watchdog incidents, failing channels,
                                               pending / dead-lettered deliveries, rules that do not parse.
                                               Exit code 1 when unhealthy (what GET /api/health answers 503 to).
+${doctorUsage}
 ${rulesUsage}
 ${deliveryUsage}
   pki-alerts help
@@ -62,6 +64,8 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         else formatStatus(detail).forEach((line) => out(line));
         return detail.status === 'unhealthy' ? 1 : 0;
       }
+      case 'doctor':
+        return await doctorCommand(rest, out);
       case 'rules':
         return await rulesCommand(rest, out);
       case 'channels':

@@ -1,6 +1,7 @@
 import type { View } from '../context';
 import { badge, h, table, put } from '../dom';
 import { ago, utc } from '../format';
+import { connectionCheck } from './connectionCheck';
 
 interface HealthDetail {
   status: 'healthy' | 'degraded' | 'unhealthy';
@@ -11,6 +12,7 @@ interface HealthDetail {
   channels: { id: string; failing: boolean; consecutiveFailures: number; lastStatus?: number; lastError?: string; lastSuccessAt?: string }[];
   coverage: { frontier?: string; recentGaps: { from: string; to: string; detectedAt: string }[] };
   rules: { problems: { ruleId: string; problems?: { field: string; message: string }[] }[] };
+  graph?: { query: string[] };
   [more: string]: unknown;
 }
 
@@ -46,5 +48,9 @@ export const healthView: View = async (ctx, main) => {
       : null,
     r.rules.problems.length
       ? h('div', { class: 'notice notice-warn' }, h('strong', {}, 'Rules skipped because they do not parse: '), r.rules.problems.map((x) => x.ruleId).join(', '))
-      : null);
+      : null,
+    r.graph?.query.length
+      ? h('div', { class: 'notice notice-warn', 'data-testid': 'graph-query' }, h('strong', {}, 'Graph query options the server refused: '), r.graph.query.join('; '))
+      : null,
+    connectionCheck(ctx));
 };

@@ -92,6 +92,9 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'INTUNE_PORTAL_URL', value: intunePortalUrl }
         // With App Service Authentication in front, Entra app roles decide; otherwise function keys do.
         { name: 'ADMIN_AUTH_MODE', value: enableAppServiceAuth ? 'entra' : 'key' }
+        // The app registration Authentication must use: the app serves admin routes only while the platform
+        // reports Authentication on with this client id (src/app/adminAuthPosture.ts); else 503, fail closed.
+        { name: 'ADMIN_AUTH_CLIENT_ID', value: enableAppServiceAuth ? authClientId : '' }
       ]
     }
     functionAppConfig: {

@@ -87,6 +87,7 @@ const schema = z.object({
   ADMIN_AUTH_MODE: z.enum(['key', 'entra'], { error: 'must be key or entra' }),
   ADMIN_APP_ROLE: z.string().min(1),
   READER_APP_ROLE: z.string().min(1),
+  ADMIN_AUTH_CLIENT_ID: z.string().min(1).optional(),
   BACKTEST_MAX_PAGES: int(1, 100_000),
   WATCHDOG_CHANNEL: z.string().min(1).optional(),
   WATCHDOG_FAILED_POLLS: int(1, 1000),
@@ -173,7 +174,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     seenRetentionInHours: s.SEEN_RETENTION_HOURS,
     deliveredRetentionInDays: s.DELIVERED_RETENTION_DAYS,
     intunePortalUrl: s.INTUNE_PORTAL_URL.replace(/\/+$/, ''),
-    auth: { mode: s.ADMIN_AUTH_MODE, adminRole: s.ADMIN_APP_ROLE, readerRole: s.READER_APP_ROLE },
+    auth: { mode: s.ADMIN_AUTH_MODE, adminRole: s.ADMIN_APP_ROLE, readerRole: s.READER_APP_ROLE, clientId: s.ADMIN_AUTH_CLIENT_ID },
     backtestMaxPages: s.BACKTEST_MAX_PAGES,
     watch: {
       channel: s.WATCHDOG_CHANNEL,

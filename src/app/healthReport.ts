@@ -1,5 +1,6 @@
 import { describeCapabilities, type GraphCapabilityStore } from '../audit/graphCapabilities';
 import type { Outbox } from '../dispatch/outbox';
+import type { AdminAuthPosture } from './adminAuthPosture';
 import type { RuleStore } from '../rules/ruleStore';
 import { type LedgerSummary, summarizeLedger } from '../watch/coverage';
 import { evaluateHealth, type HealthReport } from '../watch/health';
@@ -12,6 +13,8 @@ export interface HealthDeps {
   outbox: Outbox;
   clock: () => Date;
   settings: { maxLagInMinutes: number; failedPolls: number };
+  /** Whether the admin API serves requests (adminAuthPosture); reported by the detail, not by the anonymous verdict. */
+  adminApi?: () => AdminAuthPosture;
   /** Remembered Graph query capabilities (optional clauses the server refused). */
   graphCapabilities?: GraphCapabilityStore;
 }
@@ -26,6 +29,8 @@ export interface HealthDetail extends HealthReport {
     /** Channels with failed or dead deliveries, and how many. */
     failedByChannel: Record<string, number>;
   };
+  /** The admin API: its auth mode, whether it serves requests, and if not, why (the same text its 503 answers carry). */
+  adminApi?: { mode: 'key' | 'entra'; open: boolean; detail: string };
   /** The audit-event query as the server allows it: one line per optional clause seen accepted or refused. */
   graph?: { query: string[] };
 }
@@ -55,5 +60,7 @@ export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
     if (d.state === 'failed' || d.state === 'dead') failedByChannel[d.channelId] = (failedByChannel[d.channelId] ?? 0) + 1;
     if ((d.state === 'pending' || d.state === 'sending') && (!oldestPendingSince || d.createdAt < oldestPendingSince)) oldestPendingSince = d.createdAt;
   }
-  return { ...report, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel }, ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}) };
+  const posture = deps.adminApi?.();
+  const adminApi = posture && { mode: posture.mode, open: posture.ok, detail: posture.ok ? posture.summary : posture.problem };
+  return { ...report, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel }, ...(adminApi ? { adminApi } : {}), ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}) };
 }

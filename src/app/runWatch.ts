@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CheckpointStore, VersionedCheckpoint } from '../audit/checkpointStore';
+import { authConfigChange, type AuthConfigRecord, authConfigTamperAlert } from '../dispatch/authConfigTamper';
 import type { Outbox } from '../dispatch/outbox';
 import type { Notifier } from '../notifiers/notifier';
 import { DeliveryError } from '../shared/errors';
@@ -25,7 +26,12 @@ export interface WatchDeps {
    * Where watchdog messages go (WATCHDOG_CHANNEL, else FAILOVER_CHANNEL, else the default channels) and every
    * channel (fallback for a message about the watchdog channel itself). Called only when a message is written.
    */
-  channels: () => Promise<{ watchdog: readonly string[]; all: readonly string[] }>;
+  channels: () => Promise<{ watchdog: readonly string[]; all: readonly string[]; defaults?: readonly string[] }>;
+  /**
+   * The admin API's authorization setup and, when it cannot serve, why (adminAuthPosture). Read every run: the
+   * setup is recorded in the watchdog state (a change raises a tamper alert) and a closed API is an incident.
+   */
+  adminAuth?: () => { record: AuthConfigRecord; problem?: string };
 }
 
 /** How a cycle was started, for the ledger. */
@@ -115,6 +121,7 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
       const classified = pollFailed ? classifyPollError(pollError) : {};
       const storage = (pollError as { name?: unknown } | undefined)?.name === 'RestError';
       const checkpointAt = advanced?.scannedTo ?? read.checkpoint?.checkpoint.scannedTo;
+      const auth = deps.adminAuth?.();
       const obs: RunObservation = {
         startedAt: startedAt.toISOString(),
         finishedAt: now.toISOString(),
@@ -127,12 +134,13 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
         windowFrom: summary?.window.from,
         coveredTo: advanced?.scannedTo,
         attempts,
+        ...(auth?.problem ? { adminApiClosed: auth.problem } : {}),
       };
       let current = read.watch ?? { state: await recoveredState(), etag: undefined };
       for (let attempt = 0; attempt < 3; attempt++) {
         const { state, transitions, gap } = evaluateWatchdog(current.state, obs, deps.settings);
         await cleanupLedger(state, now);
-        let written = 0;
+        let written = auth ? await recordAuthConfig(current.state, state, auth.record, now) : 0;
         for (const t of transitions) written += await writeMessage(t);
         const entry = ledgerEntry(obs, state, now, gap, written, delivery, deliveryError);
         if ((await store.commit(tenantId, entry, state, current.etag, pendingCheckpoint)) === 'ok') {
@@ -170,6 +178,25 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
     } catch (err) {
       deps.log.warn(`Ledger cleanup failed (retried next run): ${errorText(err)}`);
     }
+  }
+
+  /**
+   * Records the auth setup in the new state; when it differs from the one the last run recorded, writes a
+   * tamper alert (to the watchdog and the default channels) before the state commits. Its id comes from a
+   * sequence in the state, so a retried or concurrent commit writes it once. 1 when an alert was written.
+   */
+  async function recordAuthConfig(previous: WatchState, state: WatchState, record: AuthConfigRecord, now: Date): Promise<number> {
+    state.adminAuth = record;
+    const change = authConfigChange(previous.adminAuth, record);
+    if (!change) return 0;
+    const key = 'tamper:admin-auth';
+    const seq = (state.sequences[key] ?? 0) + 1;
+    state.sequences[key] = seq;
+    const { watchdog, defaults = [] } = await deps.channels();
+    const pending = authConfigTamperAlert(deps.tenantId, change, seq, [...new Set([...watchdog, ...defaults])], now);
+    const result = await deps.outbox.writeAlert(pending, pending.channels);
+    deps.log.warn(`Tamper alert ${pending.alert.id}: ${change.title}: ${change.changes.join('; ')}`);
+    return result === 'created' ? 1 : 0;
   }
 
   async function writeMessage(t: Transition): Promise<number> {

@@ -8,6 +8,8 @@ import type { TableClients } from '../state/tableClients';
 import { TableWatchStore } from '../state/tableWatchStore';
 import { summarizeLedger } from '../watch/coverage';
 import { heartbeatAlert } from '../watch/heartbeat';
+import { authConfigRecord } from '../dispatch/authConfigTamper';
+import { adminAuthPosture } from './adminAuthPosture';
 import type { AppConfig } from './config';
 import { checkHealth, type HealthDeps, healthDetail } from './healthReport';
 import { type CycleOptions, startRunWatch } from './runWatch';
@@ -48,7 +50,9 @@ export function createWatchServices(w: WatchWiring) {
     const table = w.tableChannels ? await w.tableChannels(log).catch(() => empty) : empty;
     return { known: [...w.notifiers.keys(), ...table.known], defaults: [...defaults, ...table.defaults], notifiers: [...w.notifiers.values(), ...table.notifiers.values()] };
   };
-  const healthDeps: HealthDeps = { tenantId: config.tenantId, store, rules: w.rules, outbox: w.outbox, clock: w.clock, graphCapabilities: w.graphCapabilities, settings: { maxLagInMinutes: config.watch.maxLagInMinutes, failedPolls: config.watch.failedPolls } };
+  // Re-read each time: the platform's Authentication variables change with the app's configuration.
+  const adminApi = () => adminAuthPosture(config.auth, config.readSetting);
+  const healthDeps: HealthDeps = { tenantId: config.tenantId, store, rules: w.rules, outbox: w.outbox, clock: w.clock, graphCapabilities: w.graphCapabilities, settings: { maxLagInMinutes: config.watch.maxLagInMinutes, failedPolls: config.watch.failedPolls }, adminApi };
   let reported = false;
 
   return {
@@ -60,7 +64,7 @@ export function createWatchServices(w: WatchWiring) {
         const resolved = resolveWatchdogChannels({ watchdogChannel: config.watch.channel, failoverChannel: config.delivery.failoverChannel, defaultChannels: all.defaults, knownChannels: all.known });
         if (!reported) resolved.problems.forEach((p) => log.error(p));
         reported = true;
-        return { watchdog: resolved.channels, all: all.known };
+        return { watchdog: resolved.channels, all: all.known, defaults: all.defaults };
       };
       return startRunWatch({
         tenantId: config.tenantId,
@@ -72,6 +76,10 @@ export function createWatchServices(w: WatchWiring) {
         counters: w.counters,
         settings: config.watch,
         channels,
+        adminAuth: () => {
+          const posture = adminApi();
+          return { record: authConfigRecord(config.auth), ...(posture.ok ? {} : { problem: posture.problem }) };
+        },
       }, options);
     },
     health: () => checkHealth(healthDeps),

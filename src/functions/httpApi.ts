@@ -1,4 +1,5 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { adminAuthPosture } from '../app/adminAuthPosture';
 import { getServices } from '../app/appServices';
 import { authorize, type Caller, type Role } from '../app/authorization';
 import { checkCsrf } from '../app/csrf';
@@ -45,14 +46,22 @@ export async function readJson(request: HttpRequest): Promise<unknown> {
 }
 
 /**
- * Wraps an admin API handler: authorization by role, then the one place where errors become HTTP status
- * codes (400 / 401 / 403 / 404 / 409 / 412; anything else 500 with the invocation id, details only in the log).
+ * Wraps an admin API handler: the admin API's posture (503 while `entra` mode cannot be verified), then
+ * authorization by role, then the one place where errors become HTTP status codes (400 / 401 / 403 / 404 /
+ * 409 / 412; anything else 500 with the invocation id, details only in the log).
  */
 export function apiHandler(role: Role, handler: (request: HttpRequest, api: ApiContext) => Promise<HttpResponseInit>): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const log = createLogger((level, line) => context[level](line));
     try {
       const services = getServices();
+      // Fail closed: re-checked on every request (the platform variables change with the app's settings), and
+      // before any header is read, so a forged principal is never even decoded while Easy Auth is off.
+      const posture = adminAuthPosture(services.config.auth, services.config.readSetting);
+      if (!posture.ok) {
+        log.warn(`${request.method} ${new URL(request.url).pathname} refused with 503: ${posture.problem}`);
+        return json(503, { error: { code: 'AdminApiClosed', message: posture.problem } });
+      }
       const caller = authorize(request.headers, role, services.config.auth);
       // Entra mode rides on a session cookie the browser sends by itself: refuse forged cross-site writes.
       if (role === 'admin') checkCsrf(request.method, request.headers, services.config.auth);
@@ -72,3 +81,16 @@ export function errorResponse(err: unknown, log: Logger, invocationId: string): 
   log.error(`Request failed (invocation ${invocationId}): ${errorText(err)}`);
   return json(500, { error: { code: 'InternalError', message: `The request failed; see the log for invocation ${invocationId}` } });
 }
+
+/**
+ * The start-up check: in `entra` mode, says in the host log at once (not only on the first admin request)
+ * that the admin API is closed and why. Polling is unaffected, so start-up goes on; the watchdog sends the
+ * same text as a message on the next run.
+ */
+export function reportAdminAuthAtStartup(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (line) => console.error(line)): void {
+  if (adminAuthLevel(env) !== 'anonymous') return;
+  const posture = adminAuthPosture({ mode: 'entra', clientId: env.ADMIN_AUTH_CLIENT_ID }, (name) => env[name]);
+  if (!posture.ok) write(`${posture.problem}. Every admin route answers 503 until this is fixed; GET /api/health is unaffected.`);
+}
+
+reportAdminAuthAtStartup();

@@ -43,6 +43,11 @@ export interface FunctionsHostOptions {
    * Functions host's function keys. Undefined = no key check (tests of the host itself).
    */
   functionKey?: string;
+  /**
+   * Rewrites the headers of every request to a function before the function sees them: the place where a
+   * front end such as the local App Service Authentication stand-in (easyAuthStandIn.ts) strips and injects.
+   */
+  requestHeaders?: (headers: Record<string, string>, req: IncomingMessage) => Record<string, string>;
 }
 
 export interface HostedFunction {
@@ -223,7 +228,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const request = new HttpRequest({
       method,
       url: url.href,
-      headers: flattenHeaders(req.headers),
+      headers: options.requestHeaders ? options.requestHeaders(flattenHeaders(req.headers), req) : flattenHeaders(req.headers),
       params,
       body: body.length > 0 ? { bytes: body } : undefined,
     });

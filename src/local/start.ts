@@ -7,6 +7,7 @@ import { appSettings } from '../app/settings';
 import { ConfigError } from '../shared/errors';
 import { startAzuriteTables } from './azuriteTables';
 import { cloudPkiScenario, liveCloudPkiEvent } from './cloudPkiScenario';
+import { createEasyAuthStandIn, type EasyAuthStandIn } from './easyAuthStandIn';
 import { describeError, startFunctionsHost, type FunctionsHost } from './functionsHost';
 import { GraphSimulator } from './graphSimulator';
 import { createLocalInbox, INBOX_POST_PATH, INBOX_VIEW_PATH } from './localInbox';
@@ -36,6 +37,10 @@ async function main(): Promise<void> {
   const scheduleIsDefault = !process.env.TIMER_SCHEDULE && scheduleDefault !== undefined;
   if (scheduleIsDefault) process.env.TIMER_SCHEDULE = scheduleDefault;
 
+  // Entra mode: the local stand-in plays App Service Authentication (and injects the platform's variables)
+  // before the configuration and the function modules read the environment.
+  const easyAuth = setUpEasyAuth(origin);
+
   // Fail fast and readably: every run would otherwise fail the same way, once a minute.
   loadConfig(process.env);
 
@@ -48,17 +53,18 @@ async function main(): Promise<void> {
   const host = await startFunctionsHost({
     port,
     functionModules: listFunctionModules(functionsDir),
-    extraRoutes: inbox?.routes,
+    extraRoutes: [...(inbox?.routes ?? []), ...(easyAuth.standIn?.routes ?? [])],
     log: (line) => console.log(line),
     functionKey: adminKey,
+    requestHeaders: easyAuth.standIn?.requestHeaders,
   });
   cleanups.unshift(() => host.close());
 
   const channel = useInbox
     ? `local inbox: cards are POSTed to ${process.env.LOCAL_INBOX_URL}, read them at ${origin}${INBOX_VIEW_PATH}`
     : 'Microsoft Teams (Workflows webhook from TEAMS_WEBHOOK_URL; the URL is a secret and is not shown)';
-  const auth = `admin routes need the local key: header "x-functions-key: ${adminKey}" (or ?code=)${adminKeyGenerated ? ', generated for this run; set LOCAL_ADMIN_KEY to fix it' : ' from LOCAL_ADMIN_KEY'}`;
-  printBanner({ settings, storage, graph, channel, auth, host, functionsDir, scheduleIsDefault });
+  const auth = easyAuth.banner ?? `admin routes need the local key: header "x-functions-key: ${adminKey}" (or ?code=)${adminKeyGenerated ? ', generated for this run; set LOCAL_ADMIN_KEY to fix it' : ' from LOCAL_ADMIN_KEY'}`;
+  printBanner({ settings, storage, graph, channel, auth, host, functionsDir, scheduleIsDefault, entra: easyAuth.entra });
   handleSignals(cleanups);
 
   if (/^(true|1)$/i.test(process.env.RUN_ON_START ?? '')) {
@@ -132,7 +138,29 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
   return `SIMULATED Microsoft Graph at ${simulator.baseUrl}: ${simulator.eventCount} made-up Cloud PKI audit events${drip}`;
 }
 
-function printBanner(b: { settings: string; storage: string; graph: string; channel: string; auth: string; host: FunctionsHost; functionsDir: string; scheduleIsDefault: boolean }): void {
+/**
+ * ADMIN_AUTH_MODE=entra: the App Service Authentication stand-in (unless LOCAL_EASY_AUTH=off, which shows the
+ * fail-closed admin API). Sets what the platform would: WEBSITE_AUTH_ENABLED / WEBSITE_AUTH_CLIENT_ID, and
+ * ADMIN_AUTH_CLIENT_ID when unset, to an obviously local id.
+ */
+function setUpEasyAuth(origin: string): { entra: boolean; standIn?: EasyAuthStandIn; banner?: string } {
+  const env = process.env;
+  if (env.ADMIN_AUTH_MODE?.trim() !== 'entra') return { entra: false };
+  if (/^off$/i.test(env.LOCAL_EASY_AUTH?.trim() ?? '')) {
+    return { entra: true, banner: 'ADMIN_AUTH_MODE=entra WITHOUT App Service Authentication (LOCAL_EASY_AUTH=off): every admin route answers 503 (fail closed)' };
+  }
+  env.ADMIN_AUTH_CLIENT_ID ||= 'local-easy-auth-stand-in';
+  const role = (name: string) => env[name]?.trim() || appSettings.find((s) => s.name === name)?.default || name;
+  const standIn = createEasyAuthStandIn({ clientId: env.ADMIN_AUTH_CLIENT_ID, adminRole: role('ADMIN_APP_ROLE'), readerRole: role('READER_APP_ROLE'), host: '127.0.0.1' });
+  Object.assign(env, standIn.platformEnv);
+  return {
+    entra: true,
+    standIn,
+    banner: `ADMIN_AUTH_MODE=entra behind a LOCAL STAND-IN for App Service Authentication (not security; loopback only): sign in at ${origin}/.auth/login/aad with any name and the app role to test; client x-ms-* headers are stripped`,
+  };
+}
+
+function printBanner(b: { settings: string; storage: string; graph: string; channel: string; auth: string; host: FunctionsHost; functionsDir: string; scheduleIsDefault: boolean; entra: boolean }): void {
   const lines = [
     '',
     `cloud-pki-alerts, local functions host at ${b.host.url} (stand-in for Azure Functions Core Tools)`,
@@ -141,7 +169,7 @@ function printBanner(b: { settings: string; storage: string; graph: string; chan
     `  graph      ${b.graph}`,
     `  alerts     ${b.channel}`,
     `  sign-in    ${b.auth}`,
-    `  admin page ${b.host.url}/api/ui (open it in a browser and enter the local admin key above)`,
+    `  admin page ${b.host.url}/api/ui (open it in a browser and ${b.entra ? 'sign in with the local stand-in above' : 'enter the local admin key above'})`,
     `  functions${b.host.functions.length === 0 ? `  none found in ${b.functionsDir} (did the build run?)` : ''}`,
   ];
   const width = Math.max(0, ...b.host.functions.map((f) => f.name.length));

@@ -10,6 +10,7 @@ import { appSettings } from '../../src/app/settings';
 import { cloudPkiScenario } from '../../src/local/cloudPkiScenario';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { GraphSimulator } from '../../src/local/graphSimulator';
+import { entraBehindEasyAuth } from '../helpers/apiCalls';
 import { type Receiver, startReceiver } from '../helpers/httpReceiver';
 import { launchChromium, screenshots, seriousAxeViolations, watchPage } from './browser';
 
@@ -361,7 +362,8 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
   const principal = (name: string, roles: string[]) => Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'preferred_username', role_typ: 'roles', claims: [{ typ: 'preferred_username', val: name }, ...roles.map((val) => ({ typ: 'roles', val }))] })).toString('base64');
 
   beforeAll(async () => {
-    setEnv({ ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`), ADMIN_AUTH_MODE: 'entra' });
+    // As the platform shows App Service Authentication on (else the admin API is closed: src/app/adminAuthPosture.ts).
+    setEnv({ ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`), ADMIN_AUTH_MODE: 'entra', ...entraBehindEasyAuth });
     // No function key: in Azure, App Service Authentication in front decides who gets in.
     host = await startFunctionsHost({ port: 0, functionModules, log: () => {} });
     await host.runTimer('pollAuditEvents');

@@ -39,3 +39,12 @@ export function principalHeader(name: string, roles: string[]): Record<string, s
   const principal = { auth_typ: 'aad', name_typ: 'preferred_username', role_typ: 'roles', claims: [{ typ: 'preferred_username', val: name }, ...roles.map((val) => ({ typ: 'roles', val }))] };
   return { 'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64') };
 }
+
+/** The client id of the app registration in the Entra-mode tests. */
+export const entraClientId = '0e5a1c1d-0000-4000-8000-00000000ad1e';
+
+/**
+ * ADMIN_AUTH_MODE=entra with App Service Authentication on, as the platform shows it (WEBSITE_AUTH_ENABLED,
+ * WEBSITE_AUTH_CLIENT_ID): only then does the app trust `x-ms-client-principal` (src/app/adminAuthPosture.ts).
+ */
+export const entraBehindEasyAuth = { ADMIN_AUTH_MODE: 'entra', ADMIN_AUTH_CLIENT_ID: entraClientId, WEBSITE_AUTH_ENABLED: 'True', WEBSITE_AUTH_CLIENT_ID: entraClientId } as const;

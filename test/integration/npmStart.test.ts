@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const root = path.join(__dirname, '../..');
 let child: ChildProcess;
@@ -80,5 +80,39 @@ describe('npm start (the compiled local host) on embedded defaults', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start with ADMIN_AUTH_MODE=entra: the local stand-in for App Service Authentication in front', () => {
+  let entra: ChildProcess;
+  let log = '';
+  beforeAll(() => {
+    // The build is the first describe's; storage is the suite's Azurite, so no second in-process one on 10002.
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SIMULATOR_DRIP_SECONDS: '0', ADMIN_AUTH_MODE: 'entra', AzureWebJobsStorage: inject('tablesConnectionString'), AZURE_TENANT_ID: `t${Date.now().toString(36)}` };
+    entra = spawn(process.execPath, ['dist/src/local/start.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    entra.stdout!.on('data', (d) => (log += d));
+    entra.stderr!.on('data', (d) => (log += d));
+  });
+  afterAll(() => {
+    if (entra?.exitCode === null) entra.kill('SIGKILL');
+  });
+
+  it('says so in the banner, strips a forged principal, and signs a test user in with the role chosen', async () => {
+    const started = Date.now();
+    while (!/Press Ctrl\+C to stop\./.test(log) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+    const [, url] = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(log) ?? [];
+    expect(url, log).toBeDefined();
+    expect(log).toContain(`LOCAL STAND-IN for App Service Authentication (not security; loopback only): sign in at ${url}/.auth/login/aad`);
+    expect(log).toContain('sign in with the local stand-in above');
+    expect(log).not.toContain('Admin API closed');
+    const forged = Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'name', val: 'mallory' }, { typ: 'roles', val: 'PkiAlerts.Admin' }] })).toString('base64');
+    expect((await fetch(`${url}/api/rules`, { headers: { 'x-ms-client-principal': forged } })).status).toBe(401);
+    const login = await fetch(`${url}/.auth/login/aad`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=rita%40contoso.com&role=reader&post_login_redirect_uri=%2Fapi%2Fui', redirect: 'manual' });
+    expect(login.status).toBe(302);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    const me = await fetch(`${url}/api/ui/me`, { headers: { cookie } });
+    expect(await me.json()).toMatchObject({ name: 'rita@contoso.com', roles: ['reader'], mode: 'entra' });
+    const write = await fetch(`${url}/api/rules/x`, { method: 'PUT', headers: { cookie, 'content-type': 'application/json', 'x-requested-with': 'pki-alerts-admin' }, body: '{}' });
+    expect(write.status).toBe(403);
   });
 });

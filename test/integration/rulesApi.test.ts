@@ -3,7 +3,7 @@ import { getServices } from '../../src/app/appServices';
 import { deleteRuleHandler, getRuleHandler, listRulesHandler, putRuleHandler, ruleHistoryHandler, validateRuleHandler } from '../../src/functions/rules';
 import { createLogger } from '../../src/shared/logger';
 import { tableNames } from '../../src/state/tableClients';
-import { callApi, principalHeader } from '../helpers/apiCalls';
+import { callApi, principalHeader, entraBehindEasyAuth } from '../helpers/apiCalls';
 import { acceptedCards, type Pipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
 const rule = (over: Record<string, unknown> = {}) => ({ id: 'ca-deleted-custom', name: 'CA deleted (custom)', enabled: true, severity: 'critical', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'], ...over });
@@ -141,7 +141,7 @@ describe('rules API (function keys: a key holder is an admin)', () => {
 });
 
 describe('rules API with Entra app roles (ADMIN_AUTH_MODE=entra)', () => {
-  usePipelineEnvironment({ env: { ADMIN_AUTH_MODE: 'entra' } });
+  usePipelineEnvironment({ env: { ...entraBehindEasyAuth } });
   const reader = principalHeader('rita@contoso.com', ['PkiAlerts.Reader']);
   const admin = principalHeader('adam@contoso.com', ['PkiAlerts.Admin']);
 

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { getServices } from '../../src/app/appServices';
 import { createWindowHandler, deleteWindowHandler, endWindowHandler, getWindowHandler, listWindowsHandler, replaceWindowHandler, windowHistoryHandler } from '../../src/functions/windows';
 import { createLogger } from '../../src/shared/logger';
-import { callApi, principalHeader } from '../helpers/apiCalls';
+import { callApi, principalHeader, entraBehindEasyAuth } from '../helpers/apiCalls';
 import { acceptedCards, type Pipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
 const alice = principalHeader('alice@contoso.com', []);
@@ -90,7 +90,7 @@ describe('change windows API', () => {
 });
 
 describe('change windows API with Entra app roles', () => {
-  usePipelineEnvironment({ env: { ADMIN_AUTH_MODE: 'entra' } });
+  usePipelineEnvironment({ env: { ...entraBehindEasyAuth } });
 
   it('a reader lists windows but cannot open one', async () => {
     const reader = principalHeader('rita@contoso.com', ['PkiAlerts.Reader']);

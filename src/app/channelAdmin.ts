@@ -15,8 +15,8 @@ export interface ChannelView {
   source: ChannelDefinition['source'];
   isDefault: boolean;
   description?: string;
-  settings: { urlSetting?: string; secretSetting?: string; mailbox?: string; to?: string[]; maxPerSecond?: number };
-  /** Host of the destination URL (e.g. `prod-12.westeurope.logic.azure.com`), when it resolves. */
+  settings: ChannelDefinition['settings'];
+  /** Host of the destination (e.g. `prod-12.westeurope.logic.azure.com`, `events.eu.pagerduty.com`), when it resolves. */
   host?: string;
   /** `ok`, or `misconfigured` with problems that name settings (never their values). */
   configuration: 'ok' | 'misconfigured';
@@ -43,7 +43,7 @@ const reservedPrefixes = ['AZUREWEBJOBS', 'WEBSITE_', 'APPSETTING_', 'IDENTITY_'
 function view(services: Services, def: ChannelDefinition, status: ChannelStatus | undefined, stored?: { etag: string; updatedAt?: string; updatedBy?: string }): ChannelView {
   const { registryOptions } = services;
   const resolved = resolveSecrets(def, { readSetting: services.config.readSetting, extraAllowedHosts: registryOptions.extraAllowedHosts, allowLoopback: registryOptions.allowLoopback || def.id === 'local-inbox' });
-  const url = resolved.ok ? resolved.secrets.url : undefined;
+  const url = resolved.ok ? (resolved.secrets.url ?? resolved.secrets.endpoint) : undefined;
   const { channelId: _id, ...rest } = status ?? { channelId: def.id, lastOutcomes: [], consecutiveFailures: 0 };
   return {
     id: def.id,
@@ -84,7 +84,7 @@ export async function putChannel(services: Services, id: string, body: unknown, 
   const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body as object), id } : body;
   const def = parseChannel(input);
   const problems: FieldProblem[] = [];
-  for (const field of ['urlSetting', 'secretSetting'] as const) {
+  for (const field of ['urlSetting', 'secretSetting', 'routingKeySetting'] as const) {
     const name = def.settings[field]?.toUpperCase();
     if (name && (reserved.has(name) || reservedPrefixes.some((p) => name.startsWith(p)))) problems.push({ field: `settings.${field}`, message: `${def.settings[field]} is one of the app's own settings; use a dedicated app setting for the channel secret` });
   }

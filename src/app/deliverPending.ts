@@ -1,7 +1,7 @@
 import type { Alert } from '../dispatch/alert';
 import type { DeliveryStateStore } from '../dispatch/deliveryState';
 import { digestIdFor, foldAlerts } from '../dispatch/digest';
-import { decideGroup, groupIdFor } from '../dispatch/groupDecision';
+import { decideGroup, groupIdFor, groupWindowFor } from '../dispatch/groupDecision';
 import type { Delivery, DeliveryUpdate, Outbox } from '../dispatch/outbox';
 import { nextRetryDelayInMs } from '../dispatch/retryPolicy';
 import { type CaDetailsSource, type CaLookup, enrichAlert } from '../notifiers/enrichment';
@@ -28,6 +28,7 @@ export interface DeliverDeps {
     timeoutInMs: number;
     retryBaseInSeconds: number;
     maxAgeInMinutes: number;
+    /** Group window of medium / low alerts whose rule says `auto` (high and critical are never held). */
     groupWindowInMinutes?: number;
     failoverChannel?: string;
     /** Stop starting new sends after this much wall time; the rest waits for the next run. Default 120 s. */
@@ -70,8 +71,8 @@ interface WorkItem {
 /**
  * Sends every due delivery from the outbox. Per channel, a queue paced to the channel's rate; channels in
  * parallel. Deliveries of one alert group (rule + group key) on one channel go out as one post: alone,
- * or folded into a follow-up digest; a group posted within its window waits, one within its realert
- * time is suppressed. Each delivery is claimed with an ETag-guarded update before sending (a concurrent
+ * or folded into a follow-up digest; a group posted within its window waits (high and critical groups
+ * are never held unless their rule says so: groupWindowFor), one within its realert time is suppressed. Each delivery is claimed with an ETag-guarded update before sending (a concurrent
  * run gets 412 and skips it); one still "sending" after its lease was interrupted by a crash and is resent
  * labelled as a possible duplicate. Permanent failures and dead letters raise a failover notice.
  */
@@ -137,7 +138,7 @@ async function processItem(deps: DeliverDeps, item: WorkItem, summary: DeliveryS
   const now = deps.clock();
   const first = item.members[0].alert;
   if (item.groupId && state && first) {
-    const decision = decideGroup(await state.getGroup(tenantId, item.channelId, item.groupId), now, first.realertInMinutes);
+    const decision = decideGroup(await state.getGroup(tenantId, item.channelId, item.groupId), now, first.realertInMinutes, groupWindowFor(first, deps.settings.groupWindowInMinutes ?? 0));
     if (decision.action === 'suppress') {
       for (const m of item.members) if (await outbox.updateDelivery(tenantId, m.delivery, { state: 'suppressed', note: decision.reason, lastError: '' })) summary.suppressed++;
       log.info(`Suppressed ${item.members.length} alert(s) of rule ${first.ruleId} on ${item.channelId}: ${decision.reason}`);
@@ -191,7 +192,7 @@ async function processItem(deps: DeliverDeps, item: WorkItem, summary: DeliveryS
   await deps.afterStep?.('delivery-recorded');
   summary.sent += members.length;
   if (state) {
-    if (item.groupId) await state.saveGroup(tenantId, channelId, item.groupId, { lastSentAt: now.toISOString(), windowEndsAt: new Date(now.getTime() + (deps.settings.groupWindowInMinutes ?? 0) * 60_000).toISOString() });
+    if (item.groupId) await state.saveGroup(tenantId, channelId, item.groupId, { lastSentAt: now.toISOString(), windowEndsAt: new Date(now.getTime() + groupWindowFor(alert, deps.settings.groupWindowInMinutes ?? 0) * 60_000).toISOString() });
     await state.recordOutcome(tenantId, channelId, { at: sentAt, ok: true, status: receipt.status, detail: receipt.detail });
   }
   const what = isDigest ? `digest ${deliveryId} of ${members.length} alerts` : `alert ${alert.id}`;

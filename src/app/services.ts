@@ -37,6 +37,8 @@ export interface ServiceOverrides {
   tablePolicies?: PipelinePolicy[];
   afterPollStep?: PollDeps['afterStep'];
   afterDeliveryStep?: DeliverDeps['afterStep'];
+  /** Logs Ingestion client options for azure-monitor-logs channels (tests: trust a loopback receiver's certificate). */
+  logsClientOptions?: RegistryOptions['logsClientOptions'];
 }
 
 export interface CycleResult {
@@ -87,6 +89,8 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     extraAllowedHosts: config.webhookPolicy.extraAllowedHosts,
     allowLoopback: config.webhookPolicy.allowLoopback,
     readSetting: config.readSetting,
+    credential,
+    logsClientOptions: overrides.logsClientOptions,
   };
   const notifiers: Map<string, Notifier> = createNotifiers(config.channels, registryOptions);
   const channelStore = new TableChannelStore(tables);

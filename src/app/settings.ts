@@ -40,7 +40,7 @@ export const appSettings: readonly SettingSpec[] = [
   { name: 'ALERT_SAMPLE_EVENTS', default: '10', description: 'How many of an alert\'s events are kept and shown; the count is always exact.' },
   { name: 'SEEN_RETENTION_HOURS', default: '72', description: 'How long processed event ids are kept for de-duplication (must exceed the lookback).' },
   { name: 'DELIVERED_RETENTION_DAYS', default: '30', description: 'How long sent alerts and their delivery records are kept (also the matches recorded inside a change window, so more than 7 days).' },
-  { name: 'ALERT_GROUP_WINDOW_MINUTES', default: '10', description: 'After a card of an alert group (rule + group key) is posted to a channel, further alerts of that group within this many minutes are held and sent as one follow-up digest when the window ends (0 = off).' },
+  { name: 'ALERT_GROUP_WINDOW_MINUTES', default: '10', description: 'After a post of a medium or low alert group (rule + group key) to a channel, further alerts of that group within this many minutes are held and sent as one follow-up digest when the window ends (0 = off). High and critical alerts are never held unless their rule sets groupWindow.' },
   { name: 'FAILOVER_CHANNEL', description: 'Channel id that gets a notice (through the outbox, once per incident) when another channel fails permanently, dead-letters or is misconfigured.' },
   { name: 'INTUNE_PORTAL_URL', default: 'https://intune.microsoft.com', description: 'Base of the admin-center links on cards.' },
   { name: 'ADMIN_AUTH_MODE', default: 'key', description: 'Admin API authorization: `key` (function keys; a key holder is an admin) or `entra` (App Service Authentication in front; Entra app roles decide).' },

@@ -35,6 +35,8 @@ export interface Alert {
   runbookUrl?: string;
   /** The rule's realert suppression, copied when the alert is made: the decision is taken at delivery time. */
   realertInMinutes?: number;
+  /** The rule's `groupWindow` when it is not `auto` (absent = auto: decided by severity at delivery time). */
+  groupWindow?: 'none' | number;
   /** Set on a follow-up digest that folds several alerts of one group into one post. */
   digest?: { alertIds: string[]; since: string };
   /** Set on a `notice`: which channel failed, how, and the alert that could not be delivered. */

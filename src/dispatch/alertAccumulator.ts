@@ -80,6 +80,7 @@ export class AlertAccumulator {
           createdAt: createdAt.toISOString(),
           ...(g.rule.runbookUrl ? { runbookUrl: g.rule.runbookUrl } : {}),
           ...(g.rule.realertInMinutes ? { realertInMinutes: g.rule.realertInMinutes } : {}),
+          ...(g.rule.groupWindow !== undefined && g.rule.groupWindow !== 'auto' ? { groupWindow: g.rule.groupWindow } : {}),
         },
         channels: g.rule.channels,
         eventKeys: g.keys,

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { type FieldProblem, ValidationError } from '../shared/errors';
 import { parseWebhookSecrets } from './webhook/standardWebhook';
+import { checkLogsEndpoint, customStreamPattern, dcrImmutableIdPattern } from './azureMonitorLogs/logsEndpoint';
+import { pagerDutyEndpoint, pagerDutyRegions } from './pagerduty/pagerDutyEndpoint';
 import { checkWebhookUrl } from './urlPolicy';
 
 /** The channel types; the registry is the only switch on them. */
-export const channelTypes = ['teams', 'email-graph', 'email-webhook', 'webhook'] as const;
+export const channelTypes = ['teams', 'email-graph', 'email-webhook', 'webhook', 'pagerduty', 'azure-monitor-logs'] as const;
 export type ChannelType = (typeof channelTypes)[number];
 
 /**
@@ -31,6 +33,20 @@ export interface ChannelSettings {
   mailbox?: string;
   /** email-graph, email-webhook: recipients. */
   to?: string[];
+  /** pagerduty: app setting holding the Events API v2 integration (routing) key. */
+  routingKeySetting?: string;
+  /** pagerduty: the account's service region (default `us`). */
+  region?: 'us' | 'eu';
+  /** pagerduty: DEVELOPMENT ONLY, a loopback receiver replacing the region's endpoint (ALLOW_LOOPBACK_WEBHOOKS). */
+  endpoint?: string;
+  /** pagerduty: link back to the app (`client_url`); default https://$WEBSITE_HOSTNAME/api/ui when known. */
+  clientUrl?: string;
+  /** azure-monitor-logs: data collection endpoint (or DCR ingestion endpoint) origin. */
+  ingestionEndpoint?: string;
+  /** azure-monitor-logs: the data collection rule's immutableId (`dcr-<32 hex>`). */
+  dcrImmutableId?: string;
+  /** azure-monitor-logs: the DCR's custom stream (`Custom-<name>`). */
+  streamName?: string;
   /** Pacing override (sends per second). */
   maxPerSecond?: number;
 }
@@ -49,6 +65,19 @@ const schema = z.discriminatedUnion(
     z.object({ ...base, type: z.literal('email-webhook'), settings: z.object({ urlSetting: settingName, to: recipients, maxPerSecond: rate }).strict() }).strict(),
     z.object({ ...base, type: z.literal('email-graph'), settings: z.object({ mailbox: z.union([email, z.string().uuid('must be a mailbox address or object id')]), to: recipients, maxPerSecond: rate }).strict() }).strict(),
     z.object({ ...base, type: z.literal('webhook'), settings: z.object({ urlSetting: settingName, secretSetting: settingName, maxPerSecond: rate }).strict() }).strict(),
+    z.object({ ...base, type: z.literal('pagerduty'), settings: z.object({
+      routingKeySetting: settingName,
+      region: z.enum(pagerDutyRegions, { error: `must be one of ${pagerDutyRegions.join(', ')}` }).default('us'),
+      endpoint: z.string().max(500).optional(),
+      clientUrl: z.string().max(2000).regex(/^https:\/\/[^\s/@]+(\/[^\s]*)?$/, 'must be an https:// URL without user info').optional(),
+      maxPerSecond: rate,
+    }).strict() }).strict(),
+    z.object({ ...base, type: z.literal('azure-monitor-logs'), settings: z.object({
+      ingestionEndpoint: z.string().max(500, 'must be at most 500 characters'),
+      dcrImmutableId: z.string().regex(dcrImmutableIdPattern, 'must be the DCR immutableId: dcr- followed by 32 hex digits (az monitor data-collection rule show --query immutableId)'),
+      streamName: z.string().regex(customStreamPattern, 'must be a custom stream name starting with Custom- (letters, digits, underscores), e.g. Custom-CloudPkiAlerts_CL'),
+      maxPerSecond: rate,
+    }).strict() }).strict(),
   ],
   { error: `type must be one of ${channelTypes.join(', ')}` },
 );
@@ -68,7 +97,16 @@ export function parseChannel(input: unknown, subject = 'channel'): ChannelDefini
 export interface ResolvedSecrets {
   url?: string;
   keys?: Buffer[];
+  /** pagerduty: the integration key (a secret). */
+  routingKey?: string;
+  /** pagerduty, azure-monitor-logs: the checked endpoint (not a secret; the channel list shows its host). */
+  endpoint?: string;
+  /** azure-monitor-logs: token audience of the endpoint's cloud. */
+  audience?: string;
 }
+
+/** An Events API v2 integration key: 32 letters and digits. */
+const routingKeyPattern = /^[A-Za-z0-9]{32}$/;
 
 export interface SecretPolicy {
   readSetting: (name: string) => string | undefined;
@@ -108,6 +146,20 @@ export function resolveSecrets(def: ChannelDefinition, policy: SecretPolicy): { 
       if (parsed.ok) secrets.keys = parsed.keys;
       else problems.push({ field: 'settings.secretSetting', message: `app setting ${secretSetting} ${parsed.message}` });
     }
+  }
+  if (def.type === 'pagerduty') {
+    const { routingKeySetting, region, endpoint } = def.settings;
+    const key = routingKeySetting ? read('settings.routingKeySetting', routingKeySetting) : undefined;
+    if (key && routingKeyPattern.test(key)) secrets.routingKey = key;
+    else if (key) problems.push({ field: 'settings.routingKeySetting', message: `app setting ${routingKeySetting} must hold a 32-character Events API v2 integration key (letters and digits)` });
+    const target = pagerDutyEndpoint(region, endpoint, policy.allowLoopback);
+    if (target.ok) secrets.endpoint = target.url.href;
+    else problems.push({ field: 'settings.endpoint', message: target.message });
+  }
+  if (def.type === 'azure-monitor-logs') {
+    const target = checkLogsEndpoint(def.settings.ingestionEndpoint ?? '', policy.allowLoopback);
+    if (target.ok) Object.assign(secrets, { endpoint: target.url.origin, audience: target.audience });
+    else problems.push({ field: 'settings.ingestionEndpoint', message: target.message });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, secrets };
 }

@@ -1,3 +1,5 @@
+import type { TokenCredential } from '@azure/identity';
+import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { ChannelConfig } from '../app/config';
 import type { Alert } from '../dispatch/alert';
@@ -7,6 +9,8 @@ import { EmailWebhookNotifier } from './email/emailWebhookNotifier';
 import { GraphMailNotifier } from './email/graphMailNotifier';
 import type { HttpSender } from './httpSender';
 import type { DeliveryReceipt, Notifier } from './notifier';
+import { LogsIngestionNotifier } from './azureMonitorLogs/logsIngestionNotifier';
+import { PagerDutyNotifier } from './pagerduty/pagerDutyNotifier';
 import { TeamsNotifier } from './teams/teamsNotifier';
 import { checkWebhookUrl } from './urlPolicy';
 import { WebhookNotifier } from './webhook/webhookNotifier';
@@ -21,6 +25,10 @@ export interface RegistryOptions {
   allowLoopback: boolean;
   /** Reads an app setting by name (channel secrets). */
   readSetting?: (name: string) => string | undefined;
+  /** The app's identity, for `azure-monitor-logs` channels (Logs Ingestion API tokens). */
+  credential?: TokenCredential;
+  /** Extra Logs Ingestion client options (tests: trust the loopback receiver's certificate). */
+  logsClientOptions?: LogsIngestionClientOptions;
 }
 
 /** The channels built from app settings (TEAMS_WEBHOOK_URL, LOCAL_INBOX_URL), as definitions. */
@@ -76,6 +84,16 @@ export function createNotifier(def: ChannelDefinition, secrets: ResolvedSecrets,
     case 'email-graph':
       if (!options.graph) return new MisconfiguredNotifier(def, [{ field: 'type', message: 'no Graph client is configured for email-graph channels' }]);
       return new GraphMailNotifier({ ...common, mailbox: def.settings.mailbox ?? '', to: def.settings.to ?? [], graph: options.graph });
+    case 'pagerduty': {
+      if (!secrets.routingKey || !secrets.endpoint) return new MisconfiguredNotifier(def, [{ field: 'settings.routingKeySetting', message: 'the routing key or endpoint did not resolve' }]);
+      const host = options.readSetting?.('WEBSITE_HOSTNAME')?.trim();
+      const clientUrl = def.settings.clientUrl ?? (host && /^[A-Za-z0-9.-]+(:\d+)?$/.test(host) ? `https://${host}/api/ui` : undefined);
+      return new PagerDutyNotifier({ ...common, endpoint: secrets.endpoint, routingKey: secrets.routingKey, sender: options.sender, clientUrl });
+    }
+    case 'azure-monitor-logs':
+      if (!options.credential) return new MisconfiguredNotifier(def, [{ field: 'type', message: 'no Azure credential is configured (managed identity or AZURE_CLIENT_ID with a secret / certificate) for azure-monitor-logs channels' }]);
+      if (!secrets.endpoint) return new MisconfiguredNotifier(def, [{ field: 'settings.ingestionEndpoint', message: 'the endpoint did not resolve' }]);
+      return new LogsIngestionNotifier({ ...common, endpoint: secrets.endpoint, audience: secrets.audience ?? 'https://monitor.azure.com', dcrImmutableId: def.settings.dcrImmutableId ?? '', streamName: def.settings.streamName ?? '', credential: options.credential, clientOptions: options.logsClientOptions });
   }
 }
 

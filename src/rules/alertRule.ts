@@ -3,6 +3,14 @@ export const severities = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof severities)[number];
 export const severityRank: Readonly<Record<Severity, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
 
+/**
+ * How long later alerts of a group wait after a post, to be folded into one follow-up digest:
+ * `auto` (the default) holds medium and low alerts for ALERT_GROUP_WINDOW_MINUTES and never holds high or
+ * critical ones (each is posted as soon as it is detected); `none` never holds; a number of minutes holds
+ * for that long whatever the severity. Realert suppression (`realertInMinutes`) applies in every case.
+ */
+export type GroupWindowSetting = 'auto' | 'none' | number;
+
 /** Version of the rule document format (`schemaVersion` in rule JSON). */
 export const ruleSchemaVersion = 1;
 
@@ -73,6 +81,8 @@ export interface AlertRule {
   tags?: string[];
   /** After an alert of this rule (per group key), further matches within this many minutes are recorded but not sent again. */
   realertInMinutes?: number;
+  /** The digest policy of this rule's alerts (see {@link GroupWindowSetting}); absent means `auto`. */
+  groupWindow?: GroupWindowSetting;
   /** Set on rules that come from the built-in pack: `pack@<version>`; an admin edit clears it. */
   origin?: string;
 }

@@ -103,6 +103,13 @@ export const alertRuleSchema = z
     owner: text(200).optional(),
     tags: list(text(50), 20).optional(),
     realertInMinutes: z.int('must be a whole number').min(1, 'must be at least 1').max(10_080, 'must be at most 10080 (one week)').optional().describe('After an alert (per group key), further matches within this many minutes are recorded but not sent again.'),
+    groupWindow: z
+      .union([
+        z.enum(['auto', 'none'], { error: "must be 'auto', 'none' or a whole number of minutes" }),
+        z.int("must be 'auto', 'none' or a whole number of minutes").min(1, 'must be at least 1 minute (use none to never hold)').max(1440, 'must be at most 1440 (one day)'),
+      ], { error: "must be 'auto', 'none' or a whole number of minutes" })
+      .optional()
+      .describe("Digest policy: auto (default) never holds high and critical alerts and holds medium and low ones for ALERT_GROUP_WINDOW_MINUTES after a post; none never holds; a number of minutes holds this rule's later alerts that long, whatever the severity."),
     origin: z.string().regex(/^pack@[1-9]\d{0,5}$/, 'must be pack@<version>').optional().describe('Set on rules from the built-in pack; an admin edit clears it.'),
   })
   .describe('A cloud-pki-alerts alert rule. Every given condition must hold; inside a list any entry may match.');

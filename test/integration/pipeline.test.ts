@@ -28,9 +28,10 @@ describe('detection pipeline end to end', () => {
     const titles = cards.map((c) => c.text.match(/(CRITICAL|HIGH|MEDIUM) · [^"]+/)?.[0]);
     // The most severe is sent first.
     expect(titles[0]).toBe('CRITICAL · Cloud PKI CA certificate revoked');
-    expect(titles.slice(1).sort()).toEqual(['HIGH · Cloud PKI CA deleted', 'HIGH · Cloud PKI CA paused or resumed']);
+    // The status change's title names the transition the card shows (active → paused).
+    expect(titles.slice(1).sort()).toEqual(['HIGH · Cloud PKI CA deleted', 'HIGH · Cloud PKI CA paused']);
     expect(cards.find((c) => c.text.includes('CA deleted'))!.text).toContain('Contoso Root CA');
-    expect(cards.find((c) => c.text.includes('paused or resumed'))!.text).toMatch(/active.*paused/);
+    expect(cards.find((c) => c.text.includes('HIGH · Cloud PKI CA paused'))!.text).toMatch(/active.*paused/);
     // Graph was queried through the SDK with a token and a time filter.
     const first = p.sim.requests[0];
     expect(first.authorization).toMatch(/^Bearer /);

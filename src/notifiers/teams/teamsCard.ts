@@ -4,6 +4,7 @@ import type { Severity } from '../../rules/alertRule';
 import { caFacts, compactLine, eventFacts, type FactRow, noticeFacts, type Segment } from '../content/facts';
 import { auditLogUrl, formatTime, isFailure, plural, runbookLink, timeRange } from '../content/format';
 import { guidanceFor, noticeGuidance, testGuidance } from '../content/guidance';
+import { alertTitle } from '../content/title';
 import type { AlertEnrichment } from '../enrichment';
 import { escapeMarkdown, safeText } from './safeText';
 
@@ -127,7 +128,7 @@ const windowSummaryGuidance =
 
 function header(alert: Alert, limits: CardLimits): CardElement {
   const severity = alert.kind === 'test' ? 'TEST' : severityStyles[alert.severity] ? alert.severity.toUpperCase() : 'ALERT';
-  const title = escapeMarkdown(safeText(alert.ruleName, 120)) || 'Cloud PKI alert';
+  const title = escapeMarkdown(safeText(alertTitle(alert), 120)) || 'Cloud PKI alert';
   const summary = isWatchdogAlert(alert) || isTamper(alert) ? timeRange(alert) : isWindowSummary(alert) ? `${alert.eventCount} suppressed ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}` : alert.notice ? `Delivery problem since ${formatTime(Date.parse(alert.notice.incidentSince)) ?? 'unknown'}` : `${alert.eventCount} ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`;
   const items: CardElement[] = [textBlock(`${severity} · ${title}`, { weight: 'Bolder', size: 'Medium' }), textBlock(summary, { spacing: 'None' })];
   // Admin-written free text: treated like event data.

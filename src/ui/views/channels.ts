@@ -39,6 +39,7 @@ function channelCard(ctx: ViewContext, c: ChannelView, shown?: Node): HTMLElemen
       c.configuration === 'ok' ? badge('configured', 'ok') : badge('misconfigured', 'error'), c.status?.incidentSince ? badge('failing', 'error') : null),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Destination host'), h('dd', { class: 'mono' }, c.host ?? '—'),
+      settingFacts(c).map(([label, value]) => [h('dt', {}, label), h('dd', { class: 'mono' }, value)]),
       h('dt', {}, 'Defined in'), h('dd', {}, c.source === 'table' ? 'the channel table (API)' : 'app settings'),
       c.description ? [h('dt', {}, 'Description'), h('dd', {}, c.description)] : null,
       h('dt', {}, 'Last success'), h('dd', {}, c.status?.lastSuccessAt ? `${ago(c.status.lastSuccessAt)} (${utc(c.status.lastSuccessAt)})` : 'none recorded'),
@@ -51,4 +52,15 @@ function channelCard(ctx: ViewContext, c: ChannelView, shown?: Node): HTMLElemen
     ctx.isAdmin ? h('button', { type: 'button', class: 'secondary', onclick: (e: Event) => void test(e.currentTarget as HTMLButtonElement) }, `Send a test alert to ${c.id}`) : null,
     result);
   return card;
+}
+
+// What the card shows of a channel's settings: names of app settings and plain options, never a value of a secret.
+const settingLabels: [string, string][] = [
+  ['urlSetting', 'URL app setting'], ['secretSetting', 'Signing secret app setting'], ['routingKeySetting', 'Routing key app setting'], ['region', 'PagerDuty region'],
+  ['mailbox', 'Sender mailbox'], ['dcrImmutableId', 'Data collection rule'], ['streamName', 'Stream'],
+];
+
+function settingFacts(c: ChannelView): [string, string][] {
+  const settings = c.settings ?? {};
+  return settingLabels.filter(([key]) => typeof settings[key] === 'string' && settings[key] !== '').map(([key, label]) => [label, String(settings[key])]);
 }

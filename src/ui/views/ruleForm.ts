@@ -10,7 +10,7 @@ import type { Rule } from './shared';
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 type Field = { row: HTMLElement; error: HTMLElement; control: Control };
 
-export const formFields = ['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'actorExclude', 'channels', 'runbookUrl', 'description', 'filter'] as const;
+export const formFields = ['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'actorExclude', 'channels', 'runbookUrl', 'groupWindow', 'description', 'filter'] as const;
 export type FormField = (typeof formFields)[number];
 
 /** Which form field a problem path (`activityTypes[2]`, `actor.exclude.userPrincipalNames[0]`, `rule.filter`) belongs to. */
@@ -36,6 +36,7 @@ export class RuleForm {
   private readonly channelBoxes: HTMLInputElement[] = [];
   private readonly summary: HTMLElement;
   private readonly filterError: HTMLElement;
+  private readonly windowMinutes: HTMLInputElement;
 
   constructor(private readonly original: Partial<Rule>, readonly isNew: boolean, channelIds: string[]) {
     const r = original;
@@ -72,6 +73,16 @@ export class RuleForm {
     const enabledError = h('p', { class: 'field-error', id: 'rule-enabled-error', hidden: true });
     this.fields.set('enabled', { row: h('div'), error: enabledError, control: enabled });
 
+    // groupWindow: 'auto' | 'none' | minutes, edited as a choice plus a minutes box used only for "minutes".
+    const window = r.groupWindow;
+    const minutes = h('input', { type: 'number', min: '1', max: '1440', step: '1', inputmode: 'numeric', id: 'rule-group-window-minutes', value: typeof window === 'number' ? String(window) : '', disabled: typeof window !== 'number' });
+    this.windowMinutes = minutes;
+    const windowChoice = select([
+      ['auto', 'Automatic: high and critical go out at once; medium and low wait for one digest'],
+      ['none', 'Never hold: every alert goes out when detected'],
+      ['minutes', 'Hold later alerts for a set number of minutes'],
+    ], typeof window === 'number' ? 'minutes' : window === 'none' ? 'none' : 'auto', { onchange: () => { minutes.disabled = windowChoice.value !== 'minutes'; } });
+
     this.element = h('form', { class: 'rule-form', novalidate: true, 'aria-label': 'Rule' },
       this.summary,
       h('div', { class: 'grid' },
@@ -80,7 +91,9 @@ export class RuleForm {
         add('severity', 'Severity', select([['critical', 'Critical'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']], r.severity ?? 'high')),
         h('div', { class: 'field check-field' }, h('label', { class: 'check', for: enabled.id }, enabled, 'Enabled'), enabledError),
         add('result', 'Result', select([['', 'Any result'], ['Success', 'Success only'], ['Failure', 'Failure only (any other result)']], r.result ?? '')),
-        add('runbookUrl', 'Runbook URL', h('input', { type: 'url', value: r.runbookUrl ?? '', autocomplete: 'off', placeholder: 'https://' }), 'Shown on the card as a button. https only.')),
+        add('runbookUrl', 'Runbook URL', h('input', { type: 'url', value: r.runbookUrl ?? '', autocomplete: 'off', placeholder: 'https://' }), 'Shown on the card as a button. https only.'),
+        add('groupWindow', 'Digest (group window)', windowChoice, 'After a post, whether later alerts of this rule wait to be sent as one digest. Realert still applies.'),
+        h('div', { class: 'field' }, h('label', { for: minutes.id }, 'Digest window, minutes'), minutes, h('p', { class: 'hint' }, '1 to 1440; used with "a set number of minutes".'))),
       add('activityTypes', 'Activity types', area((r.activityTypes ?? []).join('\n'), 4, { class: 'mono', spellcheck: 'false' }),
         'One per line, exact activityType or a * pattern, e.g. Delete CloudCertificationAuthority or * CloudCertificationAuthority.'),
       add('actorExclude', 'Never alert for these accounts', area((r.actor?.exclude?.userPrincipalNames ?? []).join('\n'), 2, { class: 'mono', spellcheck: 'false' }),
@@ -97,7 +110,7 @@ export class RuleForm {
 
   /** Conditions the form does not edit (threshold, resource, …): shown, and kept on save. */
   private keptFields(): HTMLElement | null {
-    const edited = new Set(['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'channels', 'runbookUrl', 'description', 'filter', 'origin']);
+    const edited = new Set(['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'channels', 'runbookUrl', 'groupWindow', 'description', 'filter', 'origin']);
     const kept: Record<string, unknown> = Object.fromEntries(Object.entries(this.original).filter(([k]) => !edited.has(k) && k !== 'actor'));
     const actor = this.original.actor;
     if (actor?.include) kept['actor.include'] = actor.include;
@@ -128,6 +141,10 @@ export class RuleForm {
     set('runbookUrl', this.value('runbookUrl').trim());
     set('description', this.value('description').trim());
     set('filter', this.value('filter').trim());
+    const window = this.value('groupWindow');
+    // 'auto' is the default: left out so an untouched rule stays as it was. A bad number goes to the validator as-is.
+    const typed = this.windowMinutes.value.trim();
+    set('groupWindow', window === 'none' ? 'none' : window === 'minutes' ? (/^\d+$/.test(typed) ? Number(typed) : typed || 'minutes') : this.original.groupWindow === 'auto' ? 'auto' : undefined);
     d.channels = this.channelBoxes.filter((b) => b.checked).map((b) => b.value);
     const accounts = lines(this.value('actorExclude'));
     const actor = { ...(this.original.actor ?? {}) } as { include?: unknown; exclude?: Record<string, unknown> };

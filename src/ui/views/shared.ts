@@ -42,6 +42,8 @@ export interface ChannelView {
   isDefault: boolean;
   description?: string;
   host?: string;
+  /** Setting NAMES and plain options (region, DCR id, stream), never a secret. */
+  settings?: Record<string, unknown>;
   configuration: 'ok' | 'misconfigured';
   problems?: string[];
   status?: { lastOutcomes: { at: string; ok: boolean; status: number; detail: string }[]; consecutiveFailures: number; lastSuccessAt?: string; lastFailureAt?: string; incidentSince?: string };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { digestIdFor, foldAlerts } from '../../../src/dispatch/digest';
 import { mayRaiseNotice, noticeAlert, noticeIdFor } from '../../../src/dispatch/failoverNotice';
-import { decideGroup, groupIdFor } from '../../../src/dispatch/groupDecision';
+import { decideGroup, groupIdFor, groupWindowFor } from '../../../src/dispatch/groupDecision';
 import { sampleAlert, sampleEvent } from '../../helpers/alertFixtures';
 
 const now = new Date('2026-01-01T12:00:00Z');
@@ -24,10 +24,30 @@ describe('decideGroup', () => {
     if (decision.action !== 'send') expect(decision.reason).toMatch(action === 'hold' ? /^group window/ : /^realert suppression/);
   });
 
+  it('an alert that is never held (group window 0) is sent even inside an open window; realert still applies', () => {
+    expect(decideGroup({ lastSentAt: at(-1), windowEndsAt: at(9) }, now, undefined, 0).action).toBe('send');
+    expect(decideGroup({ lastSentAt: at(-1), windowEndsAt: at(9) }, now, 30, 0).action).toBe('suppress');
+    expect(decideGroup({ lastSentAt: at(-1), windowEndsAt: at(9) }, now, undefined, 10).action).toBe('hold');
+  });
+
   it('groups by rule and group key', () => {
     expect(groupIdFor({ ruleId: 'r', groupKey: 'a' })).not.toBe(groupIdFor({ ruleId: 'r', groupKey: 'b' }));
     expect(groupIdFor({ ruleId: 'r' })).toBe(groupIdFor({ ruleId: 'r', groupKey: '' }));
     expect(groupIdFor({ ruleId: 'r' })).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('groupWindowFor: the timing policy', () => {
+  it.each([
+    ['critical, auto', 'critical', undefined, 0],
+    ['high, auto', 'high', undefined, 0],
+    ['medium, auto', 'medium', undefined, 10],
+    ['low, auto', 'low', undefined, 10],
+    ['medium, none', 'medium', 'none', 0],
+    ['high, 15 minutes', 'high', 15, 15],
+    ['low, 3 minutes', 'low', 3, 3],
+  ] as const)('%s → %i minutes', (_n, severity, groupWindow, minutes) => {
+    expect(groupWindowFor({ severity, ...(groupWindow === undefined ? {} : { groupWindow }) }, 10)).toBe(minutes);
   });
 });
 

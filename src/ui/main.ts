@@ -84,6 +84,8 @@ async function start(main: HTMLElement): Promise<void> {
       header(undefined, signOut);
       return void replace(main, h('h1', { tabindex: '-1' }, 'No access'), errorBox('Signed in, but not allowed', err));
     }
+    // Entra mode without verifiable App Service Authentication: the app refuses all administration (503).
+    if (err instanceof ApiError && err.code === 'AdminApiClosed') return void replace(main, h('h1', { tabindex: '-1' }, 'Admin API closed'), errorBox('Administration is switched off until App Service Authentication is verified', err));
     return void replace(main, h('h1', { tabindex: '-1' }, 'Cloud PKI alerts'), errorBox('The app could not be reached', err));
   }
   header(me, signOut);

@@ -415,4 +415,16 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
     const crossSite = await fetch(`${host.url}/api/ui/preview`, { method: 'POST', headers: { 'x-ms-client-principal': principal('admin@contoso.com', ['PkiAlerts.Admin']), 'sec-fetch-site': 'cross-site', 'x-requested-with': 'pki-alerts-admin' }, body: '{}' });
     expect(crossSite.status).toBe(403);
   });
+
+  it('says the admin API is closed when App Service Authentication is no longer verifiable (503), and nothing else', async () => {
+    delete process.env.WEBSITE_AUTH_ENABLED;
+    try {
+      await page.goto(`${host.url}/api/ui`);
+      await page.getByRole('heading', { level: 1, name: 'Admin API closed' }).waitFor();
+      expect(await page.getByRole('main').innerText()).toContain('WEBSITE_AUTH_ENABLED is not set');
+      expect(await page.getByRole('link', { name: 'New rule' }).count()).toBe(0);
+    } finally {
+      process.env.WEBSITE_AUTH_ENABLED = 'True';
+    }
+  });
 });

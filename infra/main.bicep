@@ -53,6 +53,9 @@ param authClientId string = ''
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 90
 
+@description('Create the Azure Monitor Logs channel destination (custom table CloudPkiAlerts_CL, data collection endpoint and rule, Monitoring Metrics Publisher on the rule for the app identity). Off by default.')
+param enableAlertLogs bool = false
+
 var tags = empty(environmentName)
   ? { app: 'cloud-pki-alerts' }
   : { app: 'cloud-pki-alerts', 'azd-env-name': environmentName }
@@ -109,6 +112,18 @@ module roleAssignments 'modules/roleAssignments.bicep' = {
   }
 }
 
+module alertLogs 'modules/alertLogs.bicep' = if (enableAlertLogs) {
+  name: 'alertLogs'
+  params: {
+    location: location
+    tags: tags
+    workspaceName: monitoring.outputs.logAnalyticsName
+    dataCollectionEndpointName: 'dce-${baseName}-${resourceToken}'
+    dataCollectionRuleName: 'dcr-${baseName}-${resourceToken}'
+    principalId: identity.outputs.principalId
+  }
+}
+
 module functionApp 'modules/functionApp.bicep' = {
   name: 'functionApp'
   // The app must start with its data-plane roles in place (deployment package, host storage, Key Vault
@@ -146,3 +161,7 @@ output AZURE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output TEAMS_WEBHOOK_SECRET_NAME string = teamsWebhookSecretName
+// Settings of an azure-monitor-logs channel (empty unless enableAlertLogs).
+output ALERT_LOGS_INGESTION_ENDPOINT string = alertLogs.?outputs.ingestionEndpoint ?? ''
+output ALERT_LOGS_DCR_IMMUTABLE_ID string = alertLogs.?outputs.dcrImmutableId ?? ''
+output ALERT_LOGS_STREAM_NAME string = alertLogs.?outputs.streamName ?? ''

@@ -12,3 +12,4 @@ param lookbackMinutes = int(readEnvironmentVariable('PKI_ALERTS_LOOKBACK_MINUTES
 param teamsWebhookSecretName = readEnvironmentVariable('TEAMS_WEBHOOK_SECRET_NAME', 'teams-webhook-url')
 param enableAppServiceAuth = bool(readEnvironmentVariable('ENABLE_APP_SERVICE_AUTH', 'false'))
 param authClientId = readEnvironmentVariable('AUTH_CLIENT_ID', '')
+param enableAlertLogs = bool(readEnvironmentVariable('PKI_ALERTS_ENABLE_LOGS', 'false'))

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { appSettings } from '../../src/app/settings';
+import { buildLogRow } from '../../src/notifiers/azureMonitorLogs/logsRow';
 import { tableNames } from '../../src/state/tableClients';
+import { sampleAlert } from '../helpers/alertFixtures';
 
 const repo = resolve(__dirname, '..', '..');
 const CLI_TIMEOUT_MS = 150_000; // a first NuGet restore takes a few seconds here; allow slow feeds
@@ -88,7 +90,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Variables main.bicepparam reads; cleared so the compiled parameters are the committed defaults. */
-const PARAM_ENV = ['PKI_ALERTS_BASE_NAME', 'PKI_ALERTS_NAME_SUFFIX', 'AZURE_ENV_NAME', 'PKI_ALERTS_TIMER_SCHEDULE', 'PKI_ALERTS_LOOKBACK_MINUTES', 'TEAMS_WEBHOOK_SECRET_NAME', 'ENABLE_APP_SERVICE_AUTH', 'AUTH_CLIENT_ID'];
+const PARAM_ENV = ['PKI_ALERTS_ENABLE_LOGS', 'PKI_ALERTS_BASE_NAME', 'PKI_ALERTS_NAME_SUFFIX', 'AZURE_ENV_NAME', 'PKI_ALERTS_TIMER_SCHEDULE', 'PKI_ALERTS_LOOKBACK_MINUTES', 'TEAMS_WEBHOOK_SECRET_NAME', 'ENABLE_APP_SERVICE_AUTH', 'AUTH_CLIENT_ID'];
 
 interface Compiled {
   bicep: string;
@@ -255,6 +257,14 @@ function appSettingsOf(m: ReturnType<typeof model>): Map<string, unknown> {
 
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
+/** Column names of the DCR's one stream declaration (the columns come from a module variable). */
+function expandColumns(scope: Scope, declarations: unknown): string[] {
+  const [decl] = Object.values((declarations ?? {}) as Record<string, { columns: unknown }>);
+  const raw = decl?.columns;
+  const list = typeof raw === 'string' ? scope.template.variables?.[/variables\('(\w+)'\)/.exec(raw)?.[1] ?? ''] : raw;
+  return Array.isArray(list) ? (list as { name: string }[]).map((c) => c.name) : [];
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 describe('infra/main.bicep', () => {
@@ -390,7 +400,8 @@ describe('infra/main.bicep', () => {
 
   it('grants least-privilege roles, each scoped to a single resource', () => {
     const m = model();
-    const assignments = m.ofType('Microsoft.Authorization/roleAssignments');
+    // The optional Logs module's own grant (on its DCR) is checked in its own test below.
+    const assignments = m.ofType('Microsoft.Authorization/roleAssignments').filter((f) => !f.scope.path.endsWith('/alertLogs'));
     const granted = new Map<string, Set<string>>();
     for (const { resource, scope } of assignments) {
       const scopeText = text(resource.scope);
@@ -415,6 +426,27 @@ describe('infra/main.bicep', () => {
       'Insights/components': [ROLE.monitoringMetricsPublisher],
     });
     expect(assignments).toHaveLength(5);
+  });
+
+  it('has an optional Azure Monitor Logs module, off by default: custom table, DCE, DCR with the row columns, Monitoring Metrics Publisher on the DCR', () => {
+    const m = model();
+    const call = m.top.template.resources && listOf(m.top.template.resources).find((r) => r.type === 'Microsoft.Resources/deployments' && r.name === 'alertLogs');
+    expect(call, 'module alertLogs').toBeDefined();
+    expect(text(call!.condition)).toBe("[parameters('enableAlertLogs')]");
+    expect(m.top.template.parameters?.enableAlertLogs?.defaultValue).toBe(false);
+    expect(built().parameters.enableAlertLogs?.value).toBe(false);
+    const inModule = (type: string) => m.ofType(type).filter((f) => f.scope.path.endsWith('/alertLogs'));
+    expect(inModule('Microsoft.OperationalInsights/workspaces/tables')).toHaveLength(1);
+    expect(inModule('Microsoft.Insights/dataCollectionEndpoints')).toHaveLength(1);
+    const [dcr] = inModule('Microsoft.Insights/dataCollectionRules');
+    const columns = expandColumns(dcr.scope, dcr.resource.properties?.streamDeclarations);
+    const row = buildLogRow(sampleAlert(), { deliveryId: 'd', possibleDuplicate: false, intunePortalUrl: 'https://intune.microsoft.com' });
+    expect(columns, 'DCR stream columns = the row the channel sends (src/notifiers/azureMonitorLogs/logsRow.ts)').toEqual(Object.keys(row));
+    const [grant] = inModule('Microsoft.Authorization/roleAssignments');
+    expect(text(grant.resource.scope)).toMatch(/Microsoft\.Insights\/dataCollectionRules/);
+    expect(expandVariables(grant.scope, text(grant.resource.properties?.roleDefinitionId))).toContain(ROLE.monitoringMetricsPublisher);
+    expect(grant.resource.properties?.principalType).toBe('ServicePrincipal');
+    for (const name of ['ALERT_LOGS_INGESTION_ENDPOINT', 'ALERT_LOGS_DCR_IMMUTABLE_ID', 'ALERT_LOGS_STREAM_NAME']) expect(m.top.template.outputs).toHaveProperty(name);
   });
 
   it('outputs nothing secret', () => {

@@ -54,7 +54,11 @@ export function authConfigChange(before: AuthConfigRecord | undefined, after: Au
   };
 }
 
-/** The tamper alert of an auth setup change; `seq` (per tenant, increasing) keeps the id unique and deterministic. Pure. */
+/**
+ * The tamper alert of an auth setup change. Its id comes from `seq` (per tenant, increasing, kept in the watchdog
+ * state) and the change itself: deterministic, so concurrent runs that see the same change write one alert, and
+ * distinct from earlier changes even if the state row was lost and the sequence restarted. Pure.
+ */
 export function authConfigTamperAlert(tenantId: string, change: AuthConfigChange, seq: number, channels: readonly string[], at: Date): PendingAlert {
-  return tamperAlert({ tenantId, ruleId: 'tamper:admin-auth', historyId: `admin-auth#${seq}`, severity: change.severity, title: change.title, description: change.description, channels: [...channels], at });
+  return tamperAlert({ tenantId, ruleId: 'tamper:admin-auth', historyId: `admin-auth#${seq}:${change.changes.join(';')}`, severity: change.severity, title: change.title, description: change.description, channels: [...channels], at });
 }

@@ -37,5 +37,6 @@ describe('authConfigChange: a change between runs is tampering evidence', () => 
     expect(a.channels).toEqual(['teams']);
     expect(authConfigTamperAlert('t1', change, 1, ['teams'], at).alert.id).toBe(a.alert.id);
     expect(authConfigTamperAlert('t1', change, 2, ['teams'], at).alert.id).not.toBe(a.alert.id);
+    expect(authConfigTamperAlert('t1', authConfigChange(entra(), entra({ clientId: 'app-2' }))!, 1, ['teams'], at).alert.id).not.toBe(a.alert.id);
   });
 });

@@ -30,7 +30,7 @@ export const appSettings: readonly SettingSpec[] = [
   { name: 'GRAPH_MAX_PAGES_PER_RUN', default: '100', description: 'Page budget per run; a bigger backlog is worked off over several runs.' },
   { name: 'GRAPH_REQUEST_TIMEOUT_MS', default: '30000', description: 'Timeout of every Graph request attempt.' },
   { name: 'GRAPH_MAX_RETRIES', default: '3', description: 'Retries of a Graph request on 429 / 503 / 504 (Retry-After honoured).' },
-  { name: 'GRAPH_RETRY_DELAY_SECONDS', default: '3', description: 'Base retry delay when Graph sends no Retry-After.' },
+  { name: 'GRAPH_RETRY_DELAY_SECONDS', default: '3', description: 'First retry wait when Graph sends no Retry-After (429 without it is observed on auditEvents); doubles per retry with jitter, each wait at most 30 s.' },
   { name: 'TEAMS_WEBHOOK_URL', secret: true, description: 'Teams Workflows webhook URL (Key Vault reference in Azure). Channel id `teams`, a default channel.' },
   { name: 'WEBHOOK_ALLOWED_HOSTS', default: '', description: 'Extra hosts (comma-separated) accepted for webhook URLs besides the Workflows / Logic Apps hosts.' },
   { name: 'ALLOW_LOOPBACK_WEBHOOKS', default: 'false', description: 'DEVELOPMENT ONLY: accept http://127.0.0.1 / localhost webhook URLs.' },
@@ -59,5 +59,7 @@ export const appSettings: readonly SettingSpec[] = [
   { name: 'LOCAL_INBOX_URL', localOnly: true, description: 'Set by `npm start` when no channel is configured: cards are posted to the local inbox instead.' },
   { name: 'PORT', default: '7071', localOnly: true, description: '`npm start`: port of the local host (HTTP routes under /api/).' },
   { name: 'SIMULATOR_DRIP_SECONDS', default: '45', localOnly: true, description: '`npm start` with the Graph simulator: a new random Cloud PKI event every N seconds (0 = off).' },
+  { name: 'SIMULATOR_EVENTS_FILE', localOnly: true, description: '`npm start` with the Graph simulator: serve this Graph-shaped export (`{"value": [...]}`) instead of the made-up scenario, shifted so its last event is a minute old (no live events).' },
+  { name: 'SIMULATOR_MODE', default: 'strict', localOnly: true, description: '`npm start` with the Graph simulator: how it behaves where Graph\'s docs are silent: `strict` (newest first, `asc` refused, pages below `$top`), `asc-accepted`, `asc-ignored`, `repeated-items`, `throttled-no-retry-after`, `intune-error-body`, `hanging-next-link`.' },
   { name: 'RUN_ON_START', default: 'false', localOnly: true, description: '`npm start`: run each timer once right after start.' },
 ];

@@ -10,6 +10,8 @@ import { cloudPkiScenario, liveCloudPkiEvent } from './cloudPkiScenario';
 import { createEasyAuthStandIn, type EasyAuthStandIn } from './easyAuthStandIn';
 import { describeError, startFunctionsHost, type FunctionsHost } from './functionsHost';
 import { GraphSimulator } from './graphSimulator';
+import { type GraphServerMode, graphServerModes } from './graphServerModes';
+import { shiftEvents } from './shiftEvents';
 import { createLocalInbox, INBOX_POST_PATH, INBOX_VIEW_PATH } from './localInbox';
 
 /**
@@ -121,9 +123,19 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
     return `Microsoft Graph, tenant ${env.AZURE_TENANT_ID ?? '(AZURE_TENANT_ID not set)'}, sign-in: ${signIn}`;
   }
   const now = new Date();
-  const simulator = await GraphSimulator.start({ events: cloudPkiScenario({ now, seed: 1, ...(env.AZURE_CLIENT_ID ? { ownApplicationId: env.AZURE_CLIENT_ID } : {}) }) });
+  const mode = parseMode(env.SIMULATOR_MODE);
+  const file = env.SIMULATOR_EVENTS_FILE?.trim();
+  // A real incident's export replaces the made-up scenario, moved so its last event is a minute old.
+  const exported = file ? shiftEvents(GraphSimulator.loadEventsFile(file), now) : undefined;
+  const events = exported?.events ?? cloudPkiScenario({ now, seed: 1, ...(env.AZURE_CLIENT_ID ? { ownApplicationId: env.AZURE_CLIENT_ID } : {}) });
+  const simulator = await GraphSimulator.start({ events, mode });
   cleanups.push(() => simulator.close());
   env.GRAPH_BASE_URL = simulator.baseUrl;
+  const modeText = mode === 'strict' ? '' : ` (server mode ${mode})`;
+  if (exported) {
+    const shift = `${exported.shiftInMs >= 0 ? '+' : '-'}${formatShift(Math.abs(exported.shiftInMs))}`;
+    return `SIMULATED Microsoft Graph at ${simulator.baseUrl}${modeText}: ${simulator.eventCount} events from ${file} (SIMULATOR_EVENTS_FILE), shifted ${shift} so the last is a minute old; no live events`;
+  }
   const dripSeconds = parseDrip(env.SIMULATOR_DRIP_SECONDS);
   if (dripSeconds > 0) {
     let seed = 1000;
@@ -135,7 +147,7 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
     cleanups.push(() => clearInterval(drip));
   }
   const drip = dripSeconds > 0 ? `, +1 live event every ${dripSeconds} s (SIMULATOR_DRIP_SECONDS)` : ', no live events (SIMULATOR_DRIP_SECONDS=0)';
-  return `SIMULATED Microsoft Graph at ${simulator.baseUrl}: ${simulator.eventCount} made-up Cloud PKI audit events${drip}`;
+  return `SIMULATED Microsoft Graph at ${simulator.baseUrl}${modeText}: ${simulator.eventCount} made-up Cloud PKI audit events${drip}`;
 }
 
 /**
@@ -243,6 +255,19 @@ function isListening(port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+function parseMode(text: string | undefined): GraphServerMode {
+  const mode = text?.trim() || 'strict';
+  if ((graphServerModes as readonly string[]).includes(mode)) return mode as GraphServerMode;
+  throw new Error(`SIMULATOR_MODE must be one of ${graphServerModes.join(', ')} (got "${mode}")`);
+}
+
+function formatShift(ms: number): string {
+  const days = Math.floor(ms / 86_400_000);
+  const hours = Math.floor((ms % 86_400_000) / 3_600_000);
+  const minutes = Math.round((ms % 3_600_000) / 60_000);
+  return [days && `${days} d`, hours && `${hours} h`, `${minutes} min`].filter(Boolean).join(' ');
 }
 
 function parseDrip(text: string | undefined): number {

@@ -11,6 +11,7 @@ import { GraphSimulator } from '../src/local/graphSimulator';
 import { measureColdImport } from './coldImport';
 import { measureDelivery } from './delivery';
 import { measureDetectionLatency } from './latency';
+import { onCallRows } from './onCall';
 import { measureRuleEvaluation } from './ruleEval';
 
 const run = promisify(execFile);
@@ -155,6 +156,7 @@ async function main() {
     rows.push(row('Delivery: 40 groups due at once on one Teams channel, most posts in any 1 s', d.map((r) => r.maxPostsInAnySecond), 'posts', { text: '≤ 4 (Teams pacing)', ok: (v) => v <= 4 }));
     rows.push(row('Delivery: paced throughput to one Teams channel', d.map((r) => r.postsPerSecond), 'posts/s'));
   }
+  if (wanted('oncall')) rows.push(...(await onCallRows({ repeat, row, setting })));
   if (wanted('rules')) {
     const r = await measureRuleEvaluation({ repeats });
     rows.push(row(`Rule evaluation: ${r.rules} rules × ${r.events.toLocaleString('en-US')} events, ours`, r.ours, 'evaluations/s'));

@@ -12,16 +12,18 @@ import { ValidationError } from '../shared/errors';
 import { consoleLogger, createLogger } from '../shared/logger';
 import { readJsonFile, UsageError } from './cliInput';
 import { doctorCommand, doctorUsage } from './doctor';
+import { replayLine, replayTable } from './replayOutput';
 
 const usage = `pki-alerts: Cloud PKI audit alerts
 
 Usage:
   pki-alerts poll --once                      run one poll cycle with the configured settings (env)
-  pki-alerts replay --events FILE [--rules FILE] [--own-client-id ID]
+  pki-alerts replay --events FILE [--rules FILE] [--own-client-id ID] [--json]
                                               run a Graph-shaped events file ({"value": [...]}) through the
-                                              rules offline (default: the built-in Cloud PKI pack); prints
-                                              one JSON line per alert that would fire, then a summary line.
-                                              No storage, no sending.
+                                              rules offline (default: the built-in Cloud PKI pack): per alert
+                                              the rule, activity type(s), actor(s) and CA(s). A table on a
+                                              terminal; one JSON line per alert, then a summary line, when
+                                              piped or with --json. No storage, no sending.
   pki-alerts status [--json]                  health of the running app from its state: last successful poll,
                                               lag, coverage gaps, open watchdog incidents, failing channels,
                                               pending / dead-lettered deliveries, rules that do not parse.
@@ -45,7 +47,8 @@ export function readRulesFile(file: string): AlertRule[] {
   return rules;
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), options: { isTty?: boolean } = {}): Promise<number> {
+  const isTty = options.isTty ?? process.stdout.isTTY === true;
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -72,15 +75,18 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       case 'alerts':
         return await deliveryCommand(command, rest, out);
       case 'replay': {
-        const { values } = parseArgs({ args: rest, options: { events: { type: 'string' }, rules: { type: 'string' }, 'own-client-id': { type: 'string' } }, strict: true });
+        const { values } = parseArgs({ args: rest, options: { events: { type: 'string' }, rules: { type: 'string' }, 'own-client-id': { type: 'string' }, json: { type: 'boolean' } }, strict: true });
         if (!values.events) throw new UsageError('replay needs --events FILE');
         const events = readEventsFile(values.events);
         const rules = values.rules ? readRulesFile(values.rules) : [...defaultRulePack];
         const { alerts, summary, problems } = replayEvents(events, rules, { ownClientId: values['own-client-id'] });
         for (const p of problems) process.stderr.write(`WARN malformed ${p}\n`);
-        for (const a of alerts) {
-          out(JSON.stringify({ alertId: a.id, ruleId: a.ruleId, ruleName: a.ruleName, severity: a.severity, eventCount: a.eventCount, firstEventTime: a.firstEventTime, lastEventTime: a.lastEventTime, eventIds: a.events.map((e) => e.id) }));
+        const lines = alerts.map(replayLine);
+        if (isTty && !values.json) {
+          replayTable(lines, { ...summary, rules: rules.length }).forEach((line) => out(line));
+          return 0;
         }
+        for (const line of lines) out(JSON.stringify(line));
         out(JSON.stringify({ summary: { ...summary, rules: rules.length } }));
         return 0;
       }

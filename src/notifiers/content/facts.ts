@@ -46,17 +46,28 @@ export function eventFacts(event: AuditEvent, limits: FactLimits): FactRow[] {
   rows.push({ label: 'When', lines: [[seg(formatTime(event.activityTimeInMs) ?? s(event.activityDateTime))]] });
   const resources = event.resources.slice(0, limits.resources);
   const isCa = /CloudCertificationAuthority$/i.test(event.activityType ?? '');
+  // Real events can name several resources (the first often without changes): list each, with its type when they differ.
+  const several = event.resources.length > 1;
+  const mixedTypes = new Set(event.resources.map((r) => r.type ?? '')).size > 1;
   if (resources.length > 0) {
-    const lines = resources.map((r) => [seg(s(r.displayName) || '(no name)'), ...(r.resourceId ? [seg(` · ${s(r.resourceId)}`, { subtle: true })] : [])]);
-    rows.push({ label: isCa ? 'CA' : 'Resource', lines: [...lines, ...more(event.resources.length - resources.length, 'resource')] });
+    const lines = resources.map((r) => [
+      seg(s(r.displayName) || '(no name)'),
+      ...(r.resourceId ? [seg(` · ${s(r.resourceId)}`, { subtle: true })] : []),
+      ...(mixedTypes && r.type ? [seg(` · ${s(r.type)}`, { subtle: true })] : []),
+    ]);
+    const label = isCa ? (several ? 'CAs' : 'CA') : several ? 'Resources' : 'Resource';
+    rows.push({ label, lines: [...lines, ...more(event.resources.length - resources.length, 'resource')] });
   }
   const failed = isFailure(event);
   rows.push({ label: 'Result', lines: [[seg(s(event.activityResult) || '(not recorded)', failed ? { attention: true, bold: true } : {})]] });
   if (event.correlationId) rows.push({ label: 'Correlation id', lines: [[seg(s(event.correlationId))]] });
-  const changes = event.resources.flatMap((r) => r.modifiedProperties);
+  // With changes on more than one resource, each change says whose it is.
+  const changed = event.resources.filter((r) => r.modifiedProperties.length > 0);
+  const owner = (r: (typeof changed)[number]) => (changed.length > 1 ? `${s(r.displayName) || s(r.resourceId) || '(no name)'} › ` : '');
+  const changes = changed.flatMap((r) => r.modifiedProperties.map((p) => ({ ...p, owner: owner(r) })));
   const listed = changes.slice(0, limits.properties);
   if (changes.length > 0) {
-    const lines = listed.map((p) => [seg(`${s(p.name) || '(unnamed)'}: `, { bold: true }), seg(s(p.oldValue) || '(none)'), seg(' → '), seg(s(p.newValue) || '(none)')]);
+    const lines = listed.map((p) => [seg(`${p.owner}${s(p.name) || '(unnamed)'}: `, { bold: true }), seg(s(p.oldValue) || '(none)'), seg(' → '), seg(s(p.newValue) || '(none)')]);
     rows.push({ label: 'Changes', lines: [...lines, ...more(changes.length - listed.length, 'change')] });
   }
   return rows;

@@ -78,7 +78,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
-    tableNames: ['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'ThresholdState', 'Channels']
+    tableNames: ['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']
   }
 }
 

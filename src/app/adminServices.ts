@@ -7,7 +7,6 @@ import { TableChangeWindowStore } from '../state/tableChangeWindowStore';
 import type { TableClients } from '../state/tableClients';
 import { TableRuleHistory } from '../state/tableRuleHistory';
 import type { TableRuleStore } from '../state/tableRuleStore';
-import { TableThresholdStore } from '../state/tableThresholdStore';
 import { type BacktestProgress, backtest } from './backtest';
 import type { AppConfig } from './config';
 import { PollExtras } from './pollExtras';
@@ -34,8 +33,7 @@ export interface AdminServiceInputs {
 export function createAdminServices(i: AdminServiceInputs) {
   const history = new TableRuleHistory(i.tables);
   const windows = new TableChangeWindowStore(i.tables);
-  const thresholds = new TableThresholdStore(i.tables);
-  const extras = new PollExtras({ rules: i.rules, history, windows, thresholds, outbox: i.outbox });
+  const extras = new PollExtras({ rules: i.rules, history, windows, outbox: i.outbox });
   const deps = (log: Logger): RuleAdminDeps & WindowAdminDeps => ({
     tenantId: i.config.tenantId,
     rules: i.rules,
@@ -49,7 +47,6 @@ export function createAdminServices(i: AdminServiceInputs) {
   return {
     history,
     windows,
-    thresholds,
     extras,
     /** What the rule and window use cases (ruleAdmin.ts, windowAdmin.ts) take. */
     deps,

@@ -1,14 +1,12 @@
 import type { AuditEvent } from '../audit/auditEvent';
 import type { AuditSource } from '../audit/auditSource';
-import { toAuditEvent } from '../audit/toAuditEvent';
+import { SlicedReader } from '../audit/slicedReader';
 import type { Alert } from '../dispatch/alert';
-import { AlertAccumulator } from '../dispatch/alertAccumulator';
+import { Detector } from '../detection/detector';
+import { OfflineAlerts } from '../detection/offlineAlerts';
 import { actorOf, caOf } from '../dispatch/windowSummary';
 import type { AlertRule } from '../rules/alertRule';
-import { compileRules, matchRules } from '../rules/matchRules';
 import { parseRule } from '../rules/parseRule';
-import { thresholdGroupKey } from '../rules/threshold';
-import { ThresholdTracker } from '../rules/thresholdTracker';
 import { type FieldProblem, NotFoundError, ValidationError } from '../shared/errors';
 import type { RuleRepository } from './ruleRepository';
 
@@ -103,78 +101,45 @@ const briefAlert = (a: Alert) => ({ id: a.id, ruleId: a.ruleId, severity: a.seve
 export async function backtest(deps: BacktestDeps, body: unknown) {
   const { rule: parsed, from, to, events } = await prepare(deps, body);
   const rule: AlertRule = { ...parsed, enabled: true }; // a disabled rule can still be tried
-  const compiled = compileRules([rule]);
-  const tracker = new ThresholdTracker();
-  const scanned = { pages: 0, events: 0, malformed: 0, ignoredOwn: 0 };
-  let matches = 0;
-  let fired = 0;
+  // The poll's own detection stages and the replay's grouping (src/detection/): they cannot drift apart.
+  const detector = new Detector([rule], { ownClientId: deps.ownClientId });
+  const offline = new OfflineAlerts(deps.tenantId, deps.sampleSize);
   const firedEvents: ReturnType<typeof briefEvent>[] = [];
-  const alerts: ReturnType<typeof briefAlert>[] = [];
-  let alertCount = 0;
-  let run: { minute: number; groups: Map<string, AlertAccumulator> } = { minute: -1, groups: new Map() };
-  const flush = () => {
-    for (const [key, acc] of run.groups) {
-      for (const p of acc.drain(deps.tenantId, new Date((run.minute + 1) * 60_000))) {
-        alertCount++;
-        if (alerts.length < backtestListCap.alerts) alerts.push(briefAlert({ ...p.alert, ...(rule.threshold ? { groupKey: key } : {}) }));
-      }
-    }
-    run.groups.clear();
-  };
-  const consider = (event: AuditEvent) => {
-    scanned.events++;
-    if (deps.ownClientId && event.actor.applicationId?.toLowerCase() === deps.ownClientId.toLowerCase()) return void scanned.ignoredOwn++;
-    if (matchRules(compiled, event).length === 0) return;
-    matches++;
-    const minute = Math.floor(event.activityTimeInMs / 60_000);
-    if (minute !== run.minute) {
-      flush();
-      run = { minute, groups: new Map() };
-    }
-    for (const e of tracker.offer(rule, event)) {
-      fired++;
-      if (firedEvents.length < backtestListCap.events) firedEvents.push(briefEvent(e));
-      const key = rule.threshold ? thresholdGroupKey(rule, e) : '*';
-      if (!run.groups.has(key)) run.groups.set(key, new AlertAccumulator(deps.sampleSize));
-      run.groups.get(key)!.add(rule, e);
-    }
-  };
-  const convert = (raw: unknown): AuditEvent | undefined => {
-    const r = toAuditEvent(raw);
-    if (r.ok) return r.event;
-    scanned.malformed++;
-    return undefined;
+  const consider = (raw: unknown) => {
+    const offered = detector.offerSync(raw);
+    if (offered.kind !== 'event' || offered.rules.length === 0) return;
+    for (const e of offline.add(rule, offered.event)) if (firedEvents.length < backtestListCap.events) firedEvents.push(briefEvent(e));
   };
   let truncated = false;
   let scannedTo = to?.toISOString();
+  let pages = 0;
   if (events) {
-    const converted = events.map(convert).filter((e): e is AuditEvent => e !== undefined);
-    converted.sort((a, b) => a.activityTimeInMs - b.activityTimeInMs || (a.id < b.id ? -1 : 1)).forEach(consider);
+    for (const raw of events) consider(raw);
   } else {
-    let last = -Infinity;
-    for await (const page of deps.source.listPages({ from: from!, to: to!, basis: 'first-run' })) {
-      scanned.pages++;
-      for (const raw of page.events) {
-        const e = convert(raw);
-        if (!e) continue;
-        last = Math.max(last, e.activityTimeInMs);
-        consider(e);
-      }
-      deps.onProgress?.({ pages: scanned.pages, events: scanned.events, matches });
-      if (page.hasMore && scanned.pages >= deps.maxPages) {
-        truncated = true;
-        scannedTo = new Date(last).toISOString();
-        break;
-      }
+    const reader = new SlicedReader(deps.source, { from: from!, to: to!, basis: 'first-run' }, { maxPages: deps.maxPages });
+    for await (const page of reader.pages()) {
+      pages = reader.progress.pages;
+      for (const raw of page.events) consider(raw);
+      deps.onProgress?.({ pages, events: detector.counts.events, matches: detector.counts.matches });
+    }
+    pages = reader.progress.pages;
+    if (reader.progress.completedTo < to!.getTime()) {
+      truncated = true;
+      scannedTo = new Date(reader.progress.completedTo).toISOString();
     }
   }
-  flush();
+  const all = offline.drain();
+  const alerts = all.slice(0, backtestListCap.alerts).map((p) => briefAlert(p.alert));
+  const alertCount = all.length;
+  const { events: eventCount, malformed, ignoredOwn, matches } = detector.counts;
+  const scanned = { pages, events: eventCount, malformed, ignoredOwn };
+  const fired = offline.fired;
   return {
     rule: parsed,
     source: events ? 'inline' : 'graph',
     ...(from ? { range: { from: from.toISOString(), to: to!.toISOString(), scannedTo } } : {}),
     windowsIgnored: true,
-    notes: truncated ? [...notes, `The page budget (${deps.maxPages} pages) ran out: only events up to ${scannedTo} were read; backtest the rest with from = that time.`] : notes,
+    notes: truncated ? [...notes, `The page budget (${deps.maxPages} pages) ran out: every event up to ${scannedTo} was read; backtest the rest with from = that time.`] : notes,
     truncated,
     scanned,
     matches,

@@ -10,14 +10,14 @@ import type { Logger } from '../shared/logger';
 import type { RuleHistory } from './ruleHistory';
 import type { RuleRepository } from './ruleRepository';
 import { loadRulesWithPack } from './rulePack';
-import { ThresholdRun, type ThresholdStore } from './thresholds';
+import type { MatchRecorder } from './matchRecorder';
+import { ThresholdRun } from './thresholds';
 import { summarizeEndedWindows } from './windowSummaries';
 
 export interface PollExtrasDeps {
   rules: RuleRepository;
   history: RuleHistory;
   windows: ChangeWindowStore;
-  thresholds: ThresholdStore;
   outbox: Outbox;
 }
 
@@ -43,10 +43,13 @@ export interface PollExtrasResult {
   checkpointExtra: CheckpointExtra;
 }
 
-/** Alert writers of the run: `write` resolves the rule's channels; `record` writes with no deliveries. */
+/** How the run writes: `write` an alert that records no match (window summaries); `recordGroup` matches + alert. */
 export interface RunWriters {
   write: (pending: PendingAlert) => Promise<number>;
-  record: (pending: PendingAlert) => Promise<number>;
+  /** Records a group's matches with its alert (`channels: []` = recorded, not sent); 1 when written. */
+  recordGroup: (pending: PendingAlert, channels?: string[]) => Promise<number>;
+  recorder: MatchRecorder;
+  channelsOf: (pending: PendingAlert) => Promise<string[]>;
 }
 
 /**
@@ -71,8 +74,6 @@ export class PollExtrasRun {
   private readonly suppressed: SuppressionAccumulator;
   private readonly thresholds: ThresholdRun;
   private suppressedCount = 0;
-  /** Events a plain rule's alert claims in this run: already marked seen by that alert. */
-  private readonly claimed = new Set<string>();
 
   constructor(
     private readonly deps: PollExtrasDeps,
@@ -80,7 +81,7 @@ export class PollExtrasRun {
   ) {
     this.suppressed = new SuppressionAccumulator(ctx.sampleSize);
     // Late events must still count with the ones around them: keep buckets at least a lookback longer.
-    this.thresholds = new ThresholdRun({ tenantId: ctx.tenantId, store: deps.thresholds, sampleSize: ctx.sampleSize, retainLateInMinutes: Math.max(60, ctx.lookbackInMinutes + 5), now: ctx.now, log: ctx.log });
+    this.thresholds = new ThresholdRun({ tenantId: ctx.tenantId, sampleSize: ctx.sampleSize, retainLateInMinutes: Math.max(60, ctx.lookbackInMinutes + 5), now: ctx.now, log: ctx.log });
   }
 
   /**
@@ -100,7 +101,6 @@ export class PollExtrasRun {
       this.thresholds.add(rule, event);
       return true;
     }
-    this.claimed.add(event.id);
     return false;
   }
 
@@ -115,8 +115,8 @@ export class PollExtrasRun {
   async finish(writers: RunWriters): Promise<PollExtrasResult> {
     const { tenantId, now, stored } = this.ctx;
     const result: PollExtrasResult = { suppressed: this.suppressedCount, thresholdCounted: 0, thresholdAlerts: 0, windowSummaries: 0, checkpointExtra: {} };
-    for (const pending of this.suppressed.drain(tenantId, now)) await writers.record(pending);
-    const t = await this.thresholds.finish(writers.write, (keys) => this.deps.outbox.markSeen(tenantId, keys.filter((k) => !this.claimed.has(k.id)), 'threshold'));
+    for (const pending of this.suppressed.drain(tenantId, now)) await writers.recordGroup(pending, []);
+    const t = await this.thresholds.finish(this.deps.outbox, writers.recorder, writers.channelsOf);
     result.thresholdCounted = t.counted;
     result.thresholdAlerts = t.alerts;
     const hint = stored?.windowSummaryDueAt;

@@ -1,49 +1,34 @@
-import { toAuditEvent } from '../audit/toAuditEvent';
 import type { Alert } from '../dispatch/alert';
-import { AlertAccumulator } from '../dispatch/alertAccumulator';
+import { Detector } from '../detection/detector';
+import { OfflineAlerts } from '../detection/offlineAlerts';
 import type { AlertRule } from '../rules/alertRule';
-import { compileRules, matchRules } from '../rules/matchRules';
-import { ThresholdTracker } from '../rules/thresholdTracker';
 
 export interface ReplaySummary {
   events: number;
   malformed: number;
+  /** Ids that appeared more than once in the file: counted once. */
+  repeated: number;
   ignoredOwn: number;
   matches: number;
   alerts: number;
 }
 
 /**
- * Runs raw Graph events through rules offline, as one poll run would (one alert per rule), with no
- * storage and no sending: for testing rules against exported audit logs. Pure.
+ * Runs raw Graph events through rules offline with the poll's own detection stages (convert, fold repeated
+ * ids, drop own reads, match) and the backtest's grouping (per rule per minute of event time, thresholds over
+ * the whole file), with no storage and no sending: for testing rules against exported audit logs. Pure.
  */
 export function replayEvents(rawEvents: readonly unknown[], rules: readonly AlertRule[], options: { tenantId?: string; sampleSize?: number; ownClientId?: string; now?: Date } = {}): { alerts: Alert[]; summary: ReplaySummary; problems: string[] } {
-  const compiled = compileRules(rules);
-  const acc = new AlertAccumulator(options.sampleSize ?? 10);
-  // Threshold rules count over the whole file: their matches are held back until the threshold is reached.
-  const thresholds = new ThresholdTracker();
-  const summary: ReplaySummary = { events: 0, malformed: 0, ignoredOwn: 0, matches: 0, alerts: 0 };
+  const detector = new Detector(rules, { ownClientId: options.ownClientId });
+  const offline = new OfflineAlerts(options.tenantId ?? 'replay', options.sampleSize ?? 10);
   const problems: string[] = [];
   for (const raw of rawEvents) {
-    const r = toAuditEvent(raw);
-    if (!r.ok) {
-      summary.malformed++;
-      problems.push(`event ${r.id ?? '(no id)'}: ${r.problem}`);
-      continue;
-    }
-    summary.events++;
-    if (options.ownClientId && r.event.actor.applicationId?.toLowerCase() === options.ownClientId.toLowerCase()) {
-      summary.ignoredOwn++;
-      continue;
-    }
-    for (const rule of matchRules(compiled, r.event)) {
-      for (const event of thresholds.offer(rule, r.event)) {
-        acc.add(rule, event);
-        summary.matches++;
-      }
-    }
+    const offered = detector.offerSync(raw);
+    if (offered.kind === 'malformed') problems.push(`event ${offered.id ?? '(no id)'}: ${offered.problem}`);
+    if (offered.kind !== 'event') continue;
+    for (const rule of offered.rules) offline.add(rule, offered.event);
   }
-  const alerts = acc.drain(options.tenantId ?? 'replay', options.now ?? new Date()).map((p) => p.alert);
-  summary.alerts = alerts.length;
-  return { alerts, summary, problems };
+  const alerts = offline.drain().map((p) => p.alert);
+  const { events, malformed, repeated, ignoredOwn } = detector.counts;
+  return { alerts, summary: { events, malformed, repeated, ignoredOwn, matches: offline.fired, alerts: alerts.length }, problems };
 }

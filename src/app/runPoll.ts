@@ -1,18 +1,19 @@
-import type { AuditEvent } from '../audit/auditEvent';
 import type { AuditSource } from '../audit/auditSource';
 import { CheckpointConflict, type CheckpointExtra, type CheckpointStore } from '../audit/checkpointStore';
-import { type Checkpoint, computeWindow, type PollWindow } from '../audit/pollWindow';
-import { toAuditEvent } from '../audit/toAuditEvent';
+import { type Checkpoint, computeWindow, nextCheckpoint, type PollWindow } from '../audit/pollWindow';
+import { SlicedReader } from '../audit/slicedReader';
 import { AlertAccumulator, alertIdFor, type EventKey, type PendingAlert } from '../dispatch/alertAccumulator';
-import type { Outbox, SeenEvents } from '../dispatch/outbox';
+import type { Outbox } from '../dispatch/outbox';
+import { Detector } from '../detection/detector';
 import type { AlertRule } from '../rules/alertRule';
 import { defaultRulePack } from '../rules/defaultRulePack';
-import { type CompiledRule, compileRules, matchRules } from '../rules/matchRules';
 import type { RuleStore } from '../rules/ruleStore';
 import { errorText, type Logger } from '../shared/logger';
-import { mergeCheckpointExtra, type PollExtras } from './pollExtras';
+import { MatchRecorder } from './matchRecorder';
+import { mergeCheckpointExtra, type PollExtras, type PollExtrasRun, type PollExtrasResult } from './pollExtras';
 
-export type PollStep = 'page-read' | 'outbox-written' | 'checkpoint-advanced' | 'window-summary-written';
+/** The crash-injection seams, between stages (and between the transactions of the outbox stage). */
+export type PollStep = 'page-read' | 'group-written' | 'outbox-written' | 'checkpoint-advanced' | 'window-summary-written';
 
 export interface PollDeps {
   tenantId: string;
@@ -33,6 +34,8 @@ export interface PollDeps {
     knownChannels: readonly string[];
     seenRetentionInHours: number;
     deliveredRetentionInDays: number;
+    /** No Graph request is started after this long, so a run ends before the next timer fires. */
+    runTimeBudgetInMs?: number;
   };
   /** Test seam for crash injection: called after each step; throwing simulates a crash there. */
   afterStep?: (step: PollStep) => void | Promise<void>;
@@ -55,6 +58,12 @@ export interface PollSummary {
   duplicates: number;
   alerts: number;
   budgetExhausted: boolean;
+  /** Ids seen twice in this run (same page, across pages, overlapping slices): folded before matching. */
+  repeated: number;
+  /** Slices of the window read to their end / split because they were too big for the page budget. */
+  slices: { completedTo: string; splits: number; unsplittable: number; lookbackComplete: boolean };
+  /** Alerts set aside because they could not be stored (see the quarantine). */
+  quarantined: number;
   checkpoint: Checkpoint | 'unchanged';
   graphError?: string;
   ruleProblems: number;
@@ -67,103 +76,124 @@ export interface PollSummary {
 }
 
 const cleanupEveryInMs = 60 * 60_000;
-/** Above this many already-alerted events in a window, de-duplication queries page by page instead. */
-const maxSeenLoaded = 50_000;
+const maxMalformedLogged = 20;
 
 /**
- * One detection cycle: read the window's events page by page, match rules, record alerts in the outbox,
- * then move the checkpoint over exactly what was processed. Sending is separate (deliverPending), so a
- * channel outage never stops detection. A Graph failure mid-window keeps what was processed and rethrows
- * after the checkpoint is saved.
+ * One detection cycle, its stages in order (docs/architecture.md, "The detection model"):
+ *
+ *  1. window       [checkpoint − lookback, now] (first run: the initial lookback)
+ *  2. pages        read in time slices, oldest first, each slice to its end (SlicedReader): no order assumed
+ *  3. detect       convert → fold repeated ids → drop own reads → match rules (Detector, shared with replay)
+ *  4. de-duplicate per match (rule + event) against what the outbox already recorded
+ *  5. route        change window (recorded, not sent) / threshold (counted) / plain (one alert per rule)
+ *  6. outbox       each group's matches + alert + deliveries in one transaction; unstorable → quarantine
+ *  7. checkpoint   to the end of the last slice read completely, never backwards (saved with the ledger)
+ *
+ * Delivery is the next stage of the cycle (services.cycle → deliverPending), so a channel outage never stops
+ * detection. A Graph failure keeps what was read and recorded, and is rethrown after the checkpoint.
  */
 export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   const { tenantId, log, settings } = deps;
   const now = deps.clock();
+  // 1. window
   const stored = await deps.checkpoints.get(tenantId);
   const window = computeWindow(stored?.checkpoint, now, settings);
-  const summary: PollSummary = {
-    window: { from: window.from.toISOString(), to: window.to.toISOString(), basis: window.basis },
-    pages: 0, events: 0, malformed: 0, ignoredOwn: 0, matches: 0, duplicates: 0, alerts: 0,
-    budgetExhausted: false, checkpoint: 'unchanged', ruleProblems: 0, rulesEvaluated: 0,
-  };
-  let compiled: CompiledRule[] | undefined;
+  const summary = emptySummary(window);
+  const detector = new Detector(() => loadRules(deps, summary), { ownClientId: settings.ownClientId });
+  const recorder = new MatchRecorder({ tenantId, outbox: deps.outbox, log, now, fromInMs: window.from.getTime(), noticeChannels: () => noticeChannels(deps) });
   const accumulator = new AlertAccumulator(settings.alertSampleEvents);
   const extras = deps.extras?.startRun({
     tenantId, now, log, stored, sampleSize: settings.alertSampleEvents, lookbackInMinutes: settings.lookbackInMinutes,
-    rules: async () => compiled?.map((c) => c.rule) ?? (await deps.rules.list(tenantId)).rules,
+    rules: async () => (await deps.rules.list(tenantId)).rules,
     afterSummaryWritten: () => deps.afterStep?.('window-summary-written'),
   });
-  let lastTimeInMs = -Infinity;
-  let ascending = true;
+  // 2. pages
+  const reader = new SlicedReader(deps.source, window, {
+    maxPages: settings.maxPagesPerRun,
+    forwardFrom: window.basis === 'lookback' ? Date.parse(stored!.checkpoint.scannedTo) : undefined,
+    sliceInMs: stored?.checkpoint.sliceInMs,
+    deadlineInMs: settings.runTimeBudgetInMs ? Date.now() + settings.runTimeBudgetInMs : undefined,
+  });
   let graphError: unknown;
-  let seenInWindow: SeenEvents | null | undefined;
-
+  let crash: { err: unknown } | undefined;
   try {
-    for await (const page of deps.source.listPages(window)) {
-      summary.pages++;
-      const pairs: { rule: AlertRule; event: AuditEvent }[] = [];
-      for (const raw of page.events) {
-        const converted = toAuditEvent(raw);
-        if (!converted.ok) {
-          summary.malformed++;
-          log.warn(`Skipped malformed audit event ${converted.id ?? '(no id)'}: ${converted.problem}`);
-          continue;
-        }
-        const event = converted.event;
-        summary.events++;
-        if (event.activityTimeInMs < lastTimeInMs) ascending = false;
-        lastTimeInMs = Math.max(lastTimeInMs, event.activityTimeInMs);
-        if (settings.ownClientId && event.actor.applicationId?.toLowerCase() === settings.ownClientId.toLowerCase()) {
-          summary.ignoredOwn++;
-          continue;
-        }
-        compiled ??= compileRules(await loadRules(deps, summary));
-        for (const rule of matchRules(compiled, event)) pairs.push({ rule, event });
-      }
-      if (pairs.length > 0) {
-        // Already-alerted events of the whole window in one query (bounded: only matched events leave
-        // markers, and a resumed window starts where processing stopped); per page if there are too many.
-        if (seenInWindow === undefined) seenInWindow = (await deps.outbox.loadSeen(tenantId, window.from.getTime(), window.to.getTime(), maxSeenLoaded)) ?? null;
-        const keys = pairs.map((p) => ({ id: p.event.id, timeInMs: p.event.activityTimeInMs }));
-        const loaded = seenInWindow;
-        const unseen = new Set((loaded ? keys.filter((k) => !loaded.has(k)) : await deps.outbox.filterUnseen(tenantId, keys)).map((k) => k.id));
-        for (const { rule, event } of pairs) {
-          if (!unseen.has(event.id)) summary.duplicates++;
-          else if (!(await extras?.route(rule, event))) accumulator.add(rule, event);
-        }
-        summary.matches += pairs.length;
-      }
-      await deps.afterStep?.('page-read');
-      if (page.hasMore && page.pageNumber >= settings.maxPagesPerRun) {
-        summary.budgetExhausted = true;
-        log.warn(`Page budget of ${settings.maxPagesPerRun} reached; the rest of the window is read by the next run`);
-        break;
+    for await (const page of reader.pages()) {
+      for (const raw of page.events) await detect(deps, detector, recorder, accumulator, extras, summary, raw);
+      // A crash at this seam is a crash of the process: nothing after it runs.
+      try {
+        await deps.afterStep?.('page-read');
+      } catch (err) {
+        crash = { err };
+        throw err;
       }
     }
   } catch (err) {
+    if (crash) throw crash.err;
     graphError = err;
     summary.graphError = errorText(err);
-    log.error(`Reading Graph audit events failed after ${summary.pages} page(s): ${summary.graphError}`);
+    log.error(`Reading Graph audit events failed after ${reader.progress.pages} page(s): ${summary.graphError}`);
   }
+  Object.assign(summary, { pages: reader.progress.pages, budgetExhausted: reader.progress.budgetExhausted || reader.progress.outOfTime, ...detector.counts, repeated: detector.counts.repeated });
+  summary.slices = { completedTo: new Date(reader.progress.completedTo).toISOString(), splits: reader.progress.splits, unsplittable: reader.progress.unsplittable, lookbackComplete: reader.progress.lookbackComplete };
+  if (!reader.progress.lookbackComplete && !graphError) log.warn('The lookback was only partly re-read (a dense range before the checkpoint): late events there may be missed this run');
+  if (summary.budgetExhausted) log.warn(`${reader.progress.outOfTime ? 'The run time budget' : `The page budget of ${settings.maxPagesPerRun}`} ran out at ${summary.slices.completedTo}; the next run goes on from there (re-reading the lookback)`);
 
-  for (const pending of accumulator.drain(tenantId, now)) summary.alerts += await writeAlert(deps, pending);
-  const done = await extras?.finish({ write: (p) => writeAlert(deps, p), record: (p) => writeAlert(deps, p, []) });
+  // 6. outbox
+  for (const pending of accumulator.drain(tenantId, now)) {
+    summary.alerts += await recordGroup(deps, recorder, pending);
+    await deps.afterStep?.('group-written');
+  }
+  const done = await extras?.finish({ write: (p) => writeAlert(deps, p), recordGroup: (p, channels) => recordGroup(deps, recorder, p, channels), recorder, channelsOf: async (p) => resolveChannels(deps, p, await deps.channelIds?.()) });
   if (done) Object.assign(summary, { suppressed: done.suppressed, thresholdCounted: done.thresholdCounted, alerts: summary.alerts + done.thresholdAlerts + done.windowSummaries });
+  summary.quarantined = recorder.quarantined;
   await deps.afterStep?.('outbox-written');
 
-  const next = nextCheckpoint(window, summary, graphError !== undefined, ascending, lastTimeInMs, log);
+  // 7. checkpoint
+  const next = recorder.gaveUp > 0 ? undefined : nextCheckpoint(stored?.checkpoint, window, reader.progress.completedTo, reader.progress.nextSliceInMs);
+  if (recorder.gaveUp > 0) log.error(`${recorder.gaveUp} outbox write(s) did not go through; the checkpoint stays so their matches are read again`);
+  if (next || done?.checkpointExtra.windowSummaryDueAt !== undefined) await advance(deps, stored, next, now, window, done);
   if (next) {
-    const cleanupDue = !stored?.lastCleanupAt || now.getTime() - Date.parse(stored.lastCleanupAt) > cleanupEveryInMs;
-    if (cleanupDue) await cleanup(deps, now, window);
-    await saveCheckpoint(deps, next, { lastCleanupAt: cleanupDue ? now.toISOString() : undefined, ...done?.checkpointExtra }, stored?.etag);
     summary.checkpoint = next;
     await deps.afterStep?.('checkpoint-advanced');
   }
-  summary.rulesEvaluated = compiled?.length ?? 0;
+  summary.rulesEvaluated = detector.rulesEvaluated;
   log.info(`Poll ${summary.window.from} → ${summary.window.to} (${window.basis}): ${summary.pages} page(s), ${summary.events} event(s), ${summary.matches} match(es), ${summary.alerts} new alert(s)`, { ...summary, window: undefined });
   deps.onSummary?.(summary);
   if (graphError !== undefined) throw graphError;
   return summary;
+}
+
+function emptySummary(window: PollWindow): PollSummary {
+  return {
+    window: { from: window.from.toISOString(), to: window.to.toISOString(), basis: window.basis },
+    pages: 0, events: 0, malformed: 0, ignoredOwn: 0, matches: 0, duplicates: 0, alerts: 0, repeated: 0, quarantined: 0,
+    budgetExhausted: false, checkpoint: 'unchanged', ruleProblems: 0, rulesEvaluated: 0,
+    slices: { completedTo: window.from.toISOString(), splits: 0, unsplittable: 0, lookbackComplete: false },
+  };
+}
+
+/** Stages 3–5 for one raw event. */
+async function detect(deps: PollDeps, detector: Detector, recorder: MatchRecorder, accumulator: AlertAccumulator, extras: PollExtrasRun | undefined, summary: PollSummary, raw: unknown): Promise<void> {
+  const offered = await detector.offer(raw);
+  if (offered.kind === 'malformed') {
+    if (detector.counts.malformed <= maxMalformedLogged) deps.log.warn(`Skipped malformed audit event ${offered.id ?? '(no id)'}: ${offered.problem}`);
+    return;
+  }
+  if (offered.kind !== 'event') return;
+  const { event } = offered;
+  for (const rule of offered.rules) {
+    if (await recorder.isRecorded({ ruleId: rule.id, eventId: event.id, timeInMs: event.activityTimeInMs })) summary.duplicates++;
+    else if (!(await extras?.route(rule, event))) accumulator.add(rule, event);
+  }
+}
+
+/** Moves the checkpoint (with the cleanup hint and the change-window hint) when there is something to save. */
+async function advance(deps: PollDeps, stored: Awaited<ReturnType<CheckpointStore['get']>>, next: Checkpoint | undefined, now: Date, window: PollWindow, done: PollExtrasResult | undefined): Promise<void> {
+  const cleanupDue = Boolean(next) && (!stored?.lastCleanupAt || now.getTime() - Date.parse(stored.lastCleanupAt) > cleanupEveryInMs);
+  if (cleanupDue) await cleanup(deps, now, window);
+  const checkpoint = next ?? stored?.checkpoint;
+  if (!checkpoint) return;
+  await saveCheckpoint(deps, checkpoint, { lastCleanupAt: cleanupDue ? now.toISOString() : undefined, ...done?.checkpointExtra }, stored?.etag);
 }
 
 async function loadRules(deps: PollDeps, summary: PollSummary): Promise<AlertRule[]> {
@@ -186,39 +216,57 @@ async function loadRules(deps: PollDeps, summary: PollSummary): Promise<AlertRul
 }
 
 /**
- * Resolves channels (or uses `fixedChannels`: `[]` records an alert that is not sent), writes the alert; on a
- * conflict (a concurrent run claimed some events) retries with what is left.
+ * Writes an alert that records no match (window summaries, tamper alerts): channels resolved from the
+ * rule's, or `fixedChannels`. 1 when it was created, 0 when it already existed.
  */
 export async function writeAlert(deps: PollDeps, pending: PendingAlert, fixedChannels?: string[]): Promise<number> {
   const channels = fixedChannels ?? resolveChannels(deps, pending, await deps.channelIds?.());
-  let current = pending;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await deps.outbox.writeAlert(current, channels)) === 'created') return 1;
-    const left = await deps.outbox.filterUnseen(deps.tenantId, current.eventKeys);
-    if (left.length === 0) return 0;
-    current = narrow(current, left);
-  }
-  deps.log.error(`Alert for rule ${pending.alert.ruleId} kept conflicting with concurrent runs; its events are retried next run`);
-  return 0;
+  return (await deps.outbox.writeAlert(pending, channels)) === 'created' ? 1 : 0;
 }
 
-function narrow(p: PendingAlert, keys: EventKey[]): PendingAlert {
+/**
+ * Records one group's matches with its alert, exactly once per match: on a conflict the alert is rebuilt
+ * from the matches still unrecorded (a concurrent run took the others), with an id of its own.
+ */
+async function recordGroup(deps: PollDeps, recorder: MatchRecorder, pending: PendingAlert, fixedChannels?: string[]): Promise<number> {
+  const channels = fixedChannels ?? resolveChannels(deps, pending, await deps.channelIds?.());
+  const ruleId = pending.alert.ruleId;
+  let written: PendingAlert | undefined;
+  const outcome = await recorder.record((isRecorded, attempt) => {
+    const left = pending.eventKeys.filter((k) => !isRecorded({ ruleId, eventId: k.id, timeInMs: k.timeInMs }));
+    if (left.length === 0) return undefined;
+    // The same id again after a conflict means an alert row of that id exists without these matches (written
+    // by an older version): take another id rather than conflict forever.
+    written = left.length === pending.eventKeys.length && attempt < 2 ? pending : narrow(pending, left, attempt);
+    return { matches: left.map((k) => ({ ruleId, eventId: k.id, timeInMs: k.timeInMs })), recordedAs: written.alert.id, alert: written, channels };
+  });
+  return outcome === 'written' ? 1 : 0;
+}
+
+function narrow(p: PendingAlert, keys: EventKey[], attempt: number): PendingAlert {
   const ids = new Set(keys.map((k) => k.id));
   const sorted = [...keys].sort((a, b) => a.timeInMs - b.timeInMs || (a.id < b.id ? -1 : 1));
   const events = p.alert.events.filter((e) => ids.has(e.id));
   const iso = (ms: number) => new Date(ms).toISOString();
+  const salt = attempt >= 2 ? `#${attempt}` : '';
   return {
     channels: p.channels,
     eventKeys: keys,
     alert: {
       ...p.alert,
-      id: alertIdFor(p.alert.tenantId, p.alert.ruleId, sorted[0].id),
+      id: alertIdFor(p.alert.tenantId, p.alert.ruleId + salt, sorted[0].id),
       eventCount: keys.length,
       events,
       firstEventTime: events[0]?.activityDateTime ?? iso(sorted[0].timeInMs),
       lastEventTime: iso(sorted[sorted.length - 1].timeInMs),
     },
   };
+}
+
+/** Where the notice about a quarantined item goes: the default channels (configured and table ones). */
+async function noticeChannels(deps: PollDeps): Promise<string[]> {
+  const extra = await deps.channelIds?.();
+  return [...new Set([...deps.settings.defaultChannels, ...(extra?.defaults ?? [])])];
 }
 
 function resolveChannels(deps: PollDeps, pending: PendingAlert, extra?: { known: readonly string[]; defaults: readonly string[] }): string[] {
@@ -233,17 +281,6 @@ function resolveChannels(deps: PollDeps, pending: PendingAlert, extra?: { known:
   // An alert nobody hears about is lost: fall back to the defaults rather than write it with no delivery.
   if (out.size === 0) defaultChannels.forEach((c) => out.add(c));
   return [...out];
-}
-
-function nextCheckpoint(window: PollWindow, summary: PollSummary, failed: boolean, ascending: boolean, lastTimeInMs: number, log: Logger): Checkpoint | undefined {
-  if (!failed && !summary.budgetExhausted) return { scannedTo: window.to.toISOString(), complete: true };
-  if (summary.events === 0) return undefined;
-  if (!ascending) {
-    log.error('Graph did not return events oldest-first, so a partly read window cannot be resumed; the checkpoint stays');
-    return undefined;
-  }
-  // Everything up to the newest event read is processed; events sharing that millisecond are re-read (and de-duplicated).
-  return { scannedTo: new Date(lastTimeInMs).toISOString(), complete: false };
 }
 
 async function saveCheckpoint(deps: PollDeps, next: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {

@@ -1,45 +1,18 @@
 import type { AuditEvent } from '../audit/auditEvent';
-import { alertIdFor, type EventKey, type PendingAlert } from '../dispatch/alertAccumulator';
+import { alertIdFor, type PendingAlert } from '../dispatch/alertAccumulator';
+import type { MatchRef, Outbox, StoredCounter } from '../dispatch/outbox';
 import { caOf } from '../dispatch/windowSummary';
 import type { AlertRule } from '../rules/alertRule';
-import { evaluateThreshold, type ThresholdDecision, type ThresholdState, thresholdGroupKey } from '../rules/threshold';
+import { evaluateThreshold, type ThresholdDecision, thresholdGroupKey } from '../rules/threshold';
 import type { Logger } from '../shared/logger';
-
-/** One stored counter row of a (rule, group key). */
-export interface StoredThreshold {
-  ruleId: string;
-  groupKey: string;
-  rowKey: string;
-  etag: string;
-  state?: ThresholdState;
-  lastEventAt: string;
-}
-
-/** A counter row to write (create when no etag, ETag-guarded replace otherwise) or delete. */
-export interface ThresholdWrite {
-  ruleId: string;
-  groupKey: string;
-  state?: ThresholdState;
-  lastEventAt: string;
-  updatedAt: string;
-  etag?: string;
-  delete?: boolean;
-}
-
-/** Threshold counters (the `ThresholdState` table). */
-export interface ThresholdStore {
-  /** Every counter row of one rule: one query. */
-  loadRule(tenantId: string, ruleId: string): Promise<StoredThreshold[]>;
-  /** Batched writes; a batch that hit a concurrent change comes back in `conflicts`, not written. */
-  save(tenantId: string, writes: readonly ThresholdWrite[]): Promise<{ saved: ThresholdWrite[]; conflicts: ThresholdWrite[] }>;
-}
+import type { MatchRecorder } from './matchRecorder';
 
 interface Group {
   rule: AlertRule;
   key: string;
   times: number[];
   sample: AuditEvent[];
-  keys: EventKey[];
+  matches: MatchRef[];
   cas: Set<string>;
   last: AuditEvent;
 }
@@ -52,29 +25,25 @@ export interface ThresholdRunResult {
 }
 
 /**
- * The threshold rules' matches of one poll run. Each match is counted once (de-duplicated before it gets
- * here) per (rule, thresholdGroupKey) against state that spans runs: the state rows are read once per rule
- * per run, updated in memory with evaluateThreshold, and written back in batches, so Table transactions do
- * not grow with the number of events. A (rule, key) that reaches its threshold gives ONE alert for the run,
- * with the windowed count, the group key (actor / CA) and the affected CAs.
- *
- * Write order: alert (deterministic id), then counters, then the events' "seen" markers. A crash after the
- * alert re-finds it; a crash between the counters and the markers recounts those events on the re-read
- * (an over-count, never a missed alert). A counter changed by a concurrent run is not overwritten: those
- * events stay unmarked and the next run counts them against the fresh counter.
+ * The threshold rules' matches of one poll run. Each match is counted once per (rule, thresholdGroupKey)
+ * against a counter that spans runs: a rule's counter rows are read once per run, updated in memory with
+ * evaluateThreshold, and written back together with the matches they counted (and the alert, when the
+ * threshold is reached) in ONE outbox transaction per (rule, key). So counting is idempotent per match: a
+ * crash or fault at any point leaves either the counter and its matches, or neither, and a re-read counts
+ * exactly what is missing. A counter changed by a concurrent run is re-read and the write rebuilt.
  */
 export class ThresholdRun {
   private readonly groups = new Map<string, Group>();
-  constructor(private readonly o: { tenantId: string; store: ThresholdStore; sampleSize: number; retainLateInMinutes: number; now: Date; log: Logger }) {}
+  constructor(private readonly o: { tenantId: string; sampleSize: number; retainLateInMinutes: number; now: Date; log: Logger }) {}
 
   add(rule: AlertRule, event: AuditEvent): void {
     const key = thresholdGroupKey(rule, event);
     const id = `${rule.id}\u0000${key}`;
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = { rule, key, times: [], sample: [], keys: [], cas: new Set(), last: event }));
+    if (!g) this.groups.set(id, (g = { rule, key, times: [], sample: [], matches: [], cas: new Set(), last: event }));
     if (byTime(g.last, event) < 0) g.last = event;
     g.times.push(event.activityTimeInMs);
-    g.keys.push({ id: event.id, timeInMs: event.activityTimeInMs });
+    g.matches.push({ ruleId: rule.id, eventId: event.id, timeInMs: event.activityTimeInMs });
     if (g.cas.size < 20) g.cas.add(caOf(event));
     g.sample.push(event);
     if (g.sample.length > this.o.sampleSize * 2) trimSample(g.sample, this.o.sampleSize);
@@ -84,39 +53,53 @@ export class ThresholdRun {
     return this.groups.size;
   }
 
-  async finish(write: (pending: PendingAlert) => Promise<number>, markSeen: (keys: EventKey[]) => Promise<void>): Promise<ThresholdRunResult> {
-    const { tenantId, store, now } = this.o;
+  /** Writes each (rule, key): counter + counted matches (+ the alert when reached), one transaction each. */
+  async finish(outbox: Outbox, recorder: MatchRecorder, channelsOf: (pending: PendingAlert) => Promise<string[]>): Promise<ThresholdRunResult> {
+    const { tenantId, now } = this.o;
     const result: ThresholdRunResult = { counted: 0, fired: 0, alerts: 0, conflicts: 0 };
-    if (this.groups.size === 0) return result;
     const byRule = new Map<string, Group[]>();
     for (const g of this.groups.values()) byRule.set(g.rule.id, [...(byRule.get(g.rule.id) ?? []), g]);
-    const writes: ThresholdWrite[] = [];
-    const groupOf = new Map<ThresholdWrite, Group>();
     for (const [ruleId, groups] of byRule) {
       const spec = groups[0].rule.threshold!;
-      const stored = new Map((await store.loadRule(tenantId, ruleId)).map((s) => [s.groupKey, s]));
+      let counters: Map<string, StoredCounter> | undefined;
+      const load = async (fresh: boolean) => {
+        if (!counters || fresh) counters = new Map((await outbox.loadCounters(tenantId, ruleId)).map((c) => [c.groupKey, c]));
+        return counters;
+      };
       for (const g of groups) {
-        const s = stored.get(g.key);
-        stored.delete(g.key);
-        const decision = evaluateThreshold(spec, s?.state, g.times, { retainLateInMinutes: this.o.retainLateInMinutes });
-        result.counted += g.times.length;
-        if (decision.fire) {
-          result.fired++;
-          result.alerts += await write(thresholdAlert(tenantId, g, decision, now, this.o.sampleSize));
-        }
-        const w: ThresholdWrite = { ruleId, groupKey: g.key, state: decision.state, lastEventAt: new Date(Math.max(g.last.activityTimeInMs, s?.lastEventAt ? Date.parse(s.lastEventAt) || 0 : 0)).toISOString(), updatedAt: now.toISOString(), etag: s?.etag };
-        writes.push(w);
-        groupOf.set(w, g);
+        let fired: PendingAlert | undefined;
+        let counted = 0;
+        const outcome = await recorder.record(async (isRecorded, attempt) => {
+          const stored = (await load(attempt > 0)).get(g.key);
+          const matches = g.matches.filter((m) => !isRecorded(m));
+          counted = matches.length;
+          if (matches.length === 0) return undefined;
+          const fresh = new Set(matches.map((m) => m.eventId));
+          const decision = evaluateThreshold(spec, stored?.state, matches.map((m) => m.timeInMs), { retainLateInMinutes: this.o.retainLateInMinutes });
+          const lastEventAt = new Date(Math.max(g.last.activityTimeInMs, stored?.lastEventAt ? Date.parse(stored.lastEventAt) || 0 : 0)).toISOString();
+          const sample = g.sample.filter((e) => fresh.has(e.id));
+          fired = decision.fire ? thresholdAlert(tenantId, { ...g, sample: sample.length ? sample : g.sample }, decision, now, this.o.sampleSize) : undefined;
+          return {
+            matches,
+            recordedAs: fired ? fired.alert.id : `threshold:${ruleId}`,
+            counter: { ruleId, groupKey: g.key, state: decision.state, lastEventAt, updatedAt: now.toISOString(), etag: stored?.etag },
+            ...(fired ? { alert: fired, channels: await channelsOf(fired) } : {}),
+          };
+        });
+        if (outcome === 'written') {
+          result.counted += counted;
+          if (fired) {
+            result.fired++;
+            result.alerts++;
+          }
+        } else if (outcome === 'gave-up') result.conflicts++;
+        counters?.delete(g.key);
       }
       // Counters with nothing left inside their window are dropped.
       const staleBefore = now.getTime() - (spec.windowInMinutes + this.o.retainLateInMinutes + 1) * 60_000;
-      for (const s of stored.values()) if (!(Date.parse(s.lastEventAt) >= staleBefore)) writes.push({ ruleId, groupKey: s.groupKey, lastEventAt: s.lastEventAt, updatedAt: now.toISOString(), delete: true });
+      const stale = [...(counters ?? (await load(false))).values()].filter((c) => !(Date.parse(c.lastEventAt) >= staleBefore));
+      if (stale.length) await recorder.record((_, attempt) => (attempt === 0 ? { matches: [], recordedAs: '', dropCounters: stale.slice(0, 90) } : undefined));
     }
-    const { saved, conflicts } = await store.save(tenantId, writes);
-    const keys = saved.flatMap((w) => groupOf.get(w)?.keys ?? []);
-    await markSeen(keys);
-    result.conflicts = conflicts.filter((w) => groupOf.has(w)).length;
-    if (result.conflicts > 0) this.o.log.warn(`${result.conflicts} threshold counter(s) were changed by a concurrent run; their events are counted again next run`);
     this.groups.clear();
     return result;
   }

@@ -43,6 +43,8 @@ export interface Alert {
   notice?: DeliveryFailureNotice;
   /** Set on matches recorded inside a change window (written with no deliveries): the window id. */
   suppressedBy?: string;
+  /** The stored sample events had to be reduced to fit storage (fields shortened, events dropped); counts are exact. */
+  sampleReduced?: boolean;
 }
 
 /** The content of a failover notice (all app-made text, except the redacted error detail). */

@@ -37,10 +37,19 @@ export const alertIdFor = (tenantId: string, ruleId: string, firstEventId: strin
  */
 export class AlertAccumulator {
   private readonly groups = new Map<string, Group>();
-  constructor(private readonly sampleSize: number) {}
+  /** Groups that reached `maxMatchesPerAlert`: closed, a new one takes the rule's further matches. */
+  private readonly full: Group[] = [];
+  constructor(
+    private readonly sampleSize: number,
+    private readonly maxMatchesPerAlert = 50_000,
+  ) {}
 
   add(rule: AlertRule, event: AuditEvent): void {
     let group = this.groups.get(rule.id);
+    if (group && group.count >= this.maxMatchesPerAlert) {
+      this.full.push(group);
+      group = undefined;
+    }
     if (!group) {
       group = { rule, count: 0, sample: [], keys: [], first: event, last: event };
       this.groups.set(rule.id, group);
@@ -57,13 +66,13 @@ export class AlertAccumulator {
   }
 
   get size(): number {
-    return this.groups.size;
+    return this.groups.size + this.full.length;
   }
 
   /** The alerts of this run, most severe rules first. */
   drain(tenantId: string, createdAt: Date): PendingAlert[] {
     const out: PendingAlert[] = [];
-    for (const g of this.groups.values()) {
+    for (const g of [...this.full, ...this.groups.values()]) {
       g.sample.sort((a, b) => (before(a, b) ? -1 : 1));
       out.push({
         alert: {
@@ -87,6 +96,7 @@ export class AlertAccumulator {
       });
     }
     this.groups.clear();
+    this.full.length = 0;
     return out.sort((a, b) => severityRank[a.alert.severity] - severityRank[b.alert.severity]);
   }
 }

@@ -8,7 +8,7 @@ const rowKey = 'checkpoint';
 /** The checkpoint row as the poll reads it; shared by every reader of the row (tableWatchStore.ts too). */
 export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: string }): VersionedCheckpoint {
   return {
-    checkpoint: { scannedTo: String(e.scannedTo), complete: e.complete === true },
+    checkpoint: { scannedTo: String(e.scannedTo), complete: e.complete === true, ...(typeof e.sliceInMs === 'number' && e.sliceInMs > 0 ? { sliceInMs: e.sliceInMs } : {}) },
     lastCleanupAt: e.lastCleanupAt ? String(e.lastCleanupAt) : undefined,
     ...(e.windowSummaryDueAt ? { windowSummaryDueAt: String(e.windowSummaryDueAt) } : {}),
     etag: e.etag,

@@ -4,7 +4,7 @@ import type { TokenCredential } from '@azure/identity';
 /** A Table SDK pipeline policy (the type lives in a transitive package; derived here to avoid importing it). */
 export type PipelinePolicy = Parameters<TableClient['pipeline']['addPolicy']>[0];
 
-export const tableNames = { rules: 'AlertRules', pollState: 'PollState', outbox: 'AlertOutbox', channels: 'Channels', ruleHistory: 'RuleHistory', changeWindows: 'ChangeWindows', thresholdState: 'ThresholdState' } as const;
+export const tableNames = { rules: 'AlertRules', pollState: 'PollState', outbox: 'AlertOutbox', channels: 'Channels', ruleHistory: 'RuleHistory', changeWindows: 'ChangeWindows' } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 
 /** Counts every HTTP request (a batch is one) the Table clients send: the "Table transactions" figure. */

@@ -1,30 +1,56 @@
+import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Alert } from '../dispatch/alert';
-import type { EventKey, PendingAlert } from '../dispatch/alertAccumulator';
-import { type Delivery, type DeliveryUpdate, deliveryIdFor, type Outbox, type SeenEvents } from '../dispatch/outbox';
+import type { PendingAlert } from '../dispatch/alertAccumulator';
+import { type Delivery, type DeliveryUpdate, deliveryIdFor, type MatchRef, type MatchWrite, type Outbox, type QuarantineItem, type RecordedMatches, type StoredCounter, UnstorableError } from '../dispatch/outbox';
+import { keyDigest, storableAlertText, storableEvents, storableJson, storableText } from '../dispatch/storable';
 import { severityRank } from '../rules/alertRule';
+import type { ThresholdState } from '../rules/threshold';
 import { chunk, statusOf, type TableClients, tableNames } from './tableClients';
 
-// Row kinds share one partition per tenant so one transaction can hold an alert, its deliveries and the
-// event markers it claims. Prefixes keep each kind a contiguous RowKey range.
-// RowKeys may not contain / \\ # ? or control characters; event ids come from Graph, so escape them.
-const safeKey = (s: string) => s.replace(/[%/\\#?\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+// Row kinds share one partition per tenant so one transaction can hold an alert, its deliveries, the matches
+// it records and the counter that counted them. Prefixes keep each kind a contiguous RowKey range:
+//   a|<alert id>                      alert            d|<alert id>|<channel>   delivery
+//   m|<newest event time>|<write>|<n> recorded matches (up to 1,000 per row, as digests of the event ids)
+//   s|matches                         the version of the tenant's match set: every match write updates it
+//   t|<rule>|<group key digest>       threshold counter q|<id>                   quarantined item
+//   e|…                               markers of the old per-event design: only deleted by cleanup
+// Keys never hold event text: event ids and group keys are digested, so no id is too long or has a bad character.
 const rk = {
   alert: (id: string) => `a|${id}`,
   delivery: (alertId: string, channelId: string) => `d|${alertId}|${channelId}`,
-  event: (k: EventKey) => `e|${new Date(k.timeInMs).toISOString()}|${safeKey(k.id)}`,
+  matches: (newestInMs: number, writeId: string, n: number) => `m|${new Date(newestInMs).toISOString()}|${writeId}|${n}`,
+  version: 's|matches',
+  counter: (ruleId: string, groupKey: string) => `t|${ruleId}|${keyDigest(groupKey)}`,
+  quarantine: (id: string) => `q|${id}`,
 };
-const maxJsonChars = 30_000; // a Table string property holds 32K UTF-16 characters
+const matchesPerRow = 1_000;
+/** Matches one write may carry: 60 rows, well inside a transaction's 100 entities and 4 MiB. */
+export const maxMatchesPerWrite = 60_000;
+const matchKey = (ruleId: string, eventId: string) => `${ruleId}\u0000${keyDigest(eventId)}`;
 
 function alertEntity(alert: Alert) {
-  const sample = [...alert.events];
-  let eventsJson = JSON.stringify(sample);
-  while (eventsJson.length > maxJsonChars && sample.length > 1) {
-    sample.pop();
-    eventsJson = JSON.stringify(sample);
-  }
+  const { json, reduced } = storableEvents(alert.events);
   const { events: _events, tenantId, notice, digest: _digest, ...rest } = alert;
-  return { partitionKey: tenantId, rowKey: rk.alert(alert.id), ...rest, ruleDescription: alert.ruleDescription ?? '', eventsJson: eventsJson.slice(0, maxJsonChars), ...(notice ? { noticeJson: JSON.stringify(notice) } : {}) };
+  const text = storableAlertText(alert);
+  return {
+    partitionKey: tenantId,
+    rowKey: rk.alert(alert.id),
+    ...rest,
+    ...text,
+    ruleDescription: text.ruleDescription ?? '',
+    eventsJson: json,
+    ...(reduced ? { sampleReduced: true } : {}),
+    ...(notice ? { noticeJson: storableJson(notice) } : {}),
+  };
+}
+
+function parseJson<T>(text: unknown, fallback: T): T {
+  try {
+    return typeof text === 'string' ? (JSON.parse(text) as T) : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
@@ -36,7 +62,8 @@ function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
     severity: e.severity as Alert['severity'],
     ruleDescription: e.ruleDescription ? String(e.ruleDescription) : undefined,
     eventCount: Number(e.eventCount),
-    events: JSON.parse(String(e.eventsJson ?? '[]')),
+    // A row that cannot be parsed (written by an older version) still delivers: its counts, without samples.
+    events: parseJson<Alert['events']>(e.eventsJson, []),
     firstEventTime: String(e.firstEventTime),
     lastEventTime: String(e.lastEventTime),
     createdAt: String(e.createdAt),
@@ -44,7 +71,8 @@ function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
     ...(typeof e.groupKey === 'string' && e.groupKey ? { groupKey: e.groupKey } : {}),
     ...(typeof e.runbookUrl === 'string' && e.runbookUrl ? { runbookUrl: e.runbookUrl } : {}),
     ...(typeof e.realertInMinutes === 'number' ? { realertInMinutes: e.realertInMinutes } : {}),
-    ...(typeof e.noticeJson === 'string' ? { notice: JSON.parse(e.noticeJson) } : {}),
+    ...(typeof e.noticeJson === 'string' && parseJson(e.noticeJson, undefined) ? { notice: parseJson(e.noticeJson, undefined) } : {}),
+    ...(e.sampleReduced === true ? { sampleReduced: true } : {}),
     ...(typeof e.suppressedBy === 'string' && e.suppressedBy ? { suppressedBy: e.suppressedBy } : {}),
   };
 }
@@ -78,60 +106,125 @@ export class TableOutbox implements Outbox {
     return this.tables.get(tableNames.outbox);
   }
 
-  async filterUnseen(tenantId: string, keys: readonly EventKey[]): Promise<EventKey[]> {
-    if (keys.length === 0) return [];
-    let min = Infinity;
-    let max = -Infinity;
-    for (const k of keys) {
-      min = Math.min(min, k.timeInMs);
-      max = Math.max(max, k.timeInMs);
-    }
-    const seen = (await this.markersIn(tenantId, min, max, Number.POSITIVE_INFINITY))!;
-    return keys.filter((k) => !seen.has(rk.event(k)));
-  }
-
-  async loadSeen(tenantId: string, fromInMs: number, toInMs: number, limit: number): Promise<SeenEvents | undefined> {
-    const seen = await this.markersIn(tenantId, fromInMs, toInMs, limit);
-    return seen && { has: (k: EventKey) => seen.has(rk.event(k)) };
-  }
-
-  /** Row keys of the event markers in a time range (one range query); undefined past `limit`. */
-  private async markersIn(tenantId: string, fromInMs: number, toInMs: number, limit: number): Promise<Set<string> | undefined> {
+  async loadMatches(tenantId: string, fromInMs: number): Promise<RecordedMatches> {
     const client = await this.client();
-    const seen = new Set<string>();
-    const from = `e|${new Date(fromInMs).toISOString()}|`;
-    const to = `e|${new Date(toInMs).toISOString()}|~`;
-    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${from} and RowKey le ${to}`;
-    for await (const e of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
-      seen.add(e.rowKey!);
-      if (seen.size > limit) return undefined;
+    // The version first: a write that lands between the two reads makes ours stale, and ours is refused.
+    let version: string | undefined;
+    try {
+      version = (await client.getEntity(tenantId, rk.version)).etag;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
     }
-    return seen;
+    const seen = new Set<string>();
+    // Markers of the per-event design (before per-match records) still count, for every rule, until cleanup.
+    const legacy = new Set<string>();
+    const iso = new Date(Math.max(0, fromInMs)).toISOString();
+    const filter = odata`PartitionKey eq ${tenantId} and ((RowKey ge ${`m|${iso}`} and RowKey lt 'm}') or (RowKey ge ${`e|${iso}`} and RowKey lt 'e}'))`;
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['RowKey', 'ruleId', 'keys'] } })) {
+      if (e.rowKey!.startsWith('e|')) {
+        legacy.add(unescapeLegacy(e.rowKey!.slice(e.rowKey!.indexOf('|', 2) + 1)));
+        continue;
+      }
+      const ruleId = String(e.ruleId);
+      const keys = String(e.keys ?? '');
+      for (let k = 0; k + 16 <= keys.length; k += 16) seen.add(`${ruleId}\u0000${keys.slice(k, k + 16)}`);
+    }
+    return { has: (ruleId, eventId) => seen.has(matchKey(ruleId, eventId)) || legacy.has(eventId), version, size: seen.size + legacy.size };
+  }
+
+  async recordMatches(tenantId: string, write: MatchWrite, version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
+    const actions: TransactionAction[] = [];
+    if (write.counter) {
+      const c = write.counter;
+      const entity = { partitionKey: tenantId, rowKey: rk.counter(c.ruleId, c.groupKey), ruleId: c.ruleId, groupKey: storableText(c.groupKey, 1_000), stateJson: storableJson(c.state), lastEventAt: c.lastEventAt, updatedAt: c.updatedAt };
+      actions.push(c.etag ? ['update', entity, 'Replace', { etag: c.etag }] : ['create', entity]);
+    }
+    // Transactions cannot guard a delete with an ETag; a stale counter is one with nothing left in its window.
+    for (const d of write.dropCounters ?? []) actions.push(['delete', { partitionKey: tenantId, rowKey: rk.counter(d.ruleId, d.groupKey) }]);
+    if (write.alert) actions.push(...this.alertActions(write.alert, write.channels ?? []));
+    actions.push(...matchRows(tenantId, write.matches, write.recordedAs));
+    return this.submitVersioned(tenantId, actions, version);
+  }
+
+  async quarantine(tenantId: string, item: QuarantineItem, matches: readonly MatchRef[], version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
+    const actions: TransactionAction[] = [['upsert', quarantineEntity(tenantId, item), 'Replace'], ...matchRows(tenantId, matches, `quarantine:${item.id}`)];
+    return this.submitVersioned(tenantId, actions, version);
+  }
+
+  /** Submits `actions` together with the version row's move; `conflict` when any guarded row changed. */
+  private async submitVersioned(tenantId: string, actions: TransactionAction[], version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
+    if (actions.length + 1 > 100) throw new Error(`an outbox write of ${actions.length} rows does not fit one transaction`);
+    const client = await this.client();
+    const versionRow = { partitionKey: tenantId, rowKey: rk.version, at: new Date().toISOString() };
+    const all: TransactionAction[] = [version ? ['update', versionRow, 'Replace', { etag: version }] : ['create', versionRow], ...actions];
+    try {
+      const res = await client.submitTransaction(all);
+      return { outcome: 'written', version: res.getResponseForEntity(rk.version)?.etag ?? res.subResponses[0]?.etag };
+    } catch (err) {
+      const status = statusOf(err);
+      // 409 (exists), 412 (changed) or 404 (gone): another run wrote first; the whole transaction rolled back.
+      if (status === 409 || status === 412 || status === 404) return { outcome: 'conflict' };
+      if (status === 400 || status === 413) throw new UnstorableError(`Table Storage refused the write (${status}): ${oneLine(err)}`, status);
+      throw err;
+    }
+  }
+
+  private alertActions(pending: PendingAlert, channelIds: readonly string[]): TransactionAction[] {
+    const { alert } = pending;
+    const pk = alert.tenantId;
+    const now = alert.createdAt;
+    const out: TransactionAction[] = [['create', alertEntity(alert)]];
+    for (const channelId of channelIds) {
+      out.push(['create', { partitionKey: pk, rowKey: rk.delivery(alert.id, channelId), alertId: alert.id, channelId, priority: severityRank[alert.severity], state: 'pending', attempts: 0, createdAt: now, nextAttemptAt: now, possibleDuplicate: false }]);
+    }
+    return out;
+  }
+
+  async loadCounters(tenantId: string, ruleId: string): Promise<StoredCounter[]> {
+    const client = await this.client();
+    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${`t|${ruleId}|`} and RowKey lt ${`t|${ruleId}}`}`;
+    const out: StoredCounter[] = [];
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      const state = parseJson<ThresholdState | undefined>(e.stateJson, undefined);
+      out.push({ ruleId, groupKey: String(e.groupKey ?? ''), etag: e.etag, state: state && Array.isArray(state.buckets) ? state : undefined, lastEventAt: String(e.lastEventAt ?? '') });
+    }
+    return out;
   }
 
   async writeAlert(pending: PendingAlert, channelIds: readonly string[]): Promise<'created' | 'conflict'> {
     const client = await this.client();
-    const { alert } = pending;
-    const pk = alert.tenantId;
-    const now = alert.createdAt;
-    const head: TransactionAction[] = [['create', alertEntity(alert)]];
-    for (const channelId of channelIds) {
-      head.push(['create', { partitionKey: pk, rowKey: rk.delivery(alert.id, channelId), alertId: alert.id, channelId, priority: severityRank[alert.severity], state: 'pending', attempts: 0, createdAt: now, nextAttemptAt: now, possibleDuplicate: false }]);
-    }
-    const markers = pending.eventKeys.map((k) => ({ partitionKey: pk, rowKey: rk.event(k), alertId: alert.id }));
-    const inHead = markers.slice(0, 100 - head.length);
-    head.push(...inHead.map((m): TransactionAction => ['create', m]));
     try {
-      await client.submitTransaction(head);
+      await client.submitTransaction(this.alertActions(pending, channelIds));
     } catch (err) {
-      // 409: the alert or one of its events is already recorded; the whole transaction rolled back.
+      // 409: the alert is already recorded; the whole transaction rolled back.
       if (statusOf(err) === 409) return 'conflict';
+      if (statusOf(err) === 400 || statusOf(err) === 413) throw new UnstorableError(`Table Storage refused the alert (${statusOf(err)}): ${oneLine(err)}`, statusOf(err));
       throw err;
     }
-    // The alert exists now; the remaining markers are idempotent upserts. A crash here leaves some events
-    // unmarked, and the next run alerts them as a continuation: never lost, never counted twice.
-    for (const part of chunk(markers.slice(inHead.length))) await client.submitTransaction(part.map((m) => ['upsert', m, 'Replace']));
     return 'created';
+  }
+
+  async listQuarantine(tenantId: string): Promise<QuarantineItem[]> {
+    const client = await this.client();
+    const out: QuarantineItem[] = [];
+    const filter = odata`PartitionKey eq ${tenantId} and RowKey ge 'q|' and RowKey lt 'q}'`;
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+      const item = parseJson<QuarantineItem | undefined>(e.itemJson, undefined);
+      if (item) out.push(item);
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async updateQuarantine(tenantId: string, id: string, item: QuarantineItem | undefined): Promise<void> {
+    const client = await this.client();
+    if (item) await client.upsertEntity(quarantineEntity(tenantId, item), 'Replace');
+    else {
+      try {
+        await client.deleteEntity(tenantId, rk.quarantine(id));
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+    }
   }
 
   async listDue(tenantId: string, now: Date): Promise<Delivery[]> {
@@ -186,13 +279,6 @@ export class TableOutbox implements Outbox {
     return [...alerts.values()].sort((a, b) => b.alert.createdAt.localeCompare(a.alert.createdAt)).slice(0, options.limit ?? 100);
   }
 
-  async markSeen(tenantId: string, keys: readonly EventKey[], note: string): Promise<void> {
-    if (keys.length === 0) return;
-    const client = await this.client();
-    const markers = keys.map((k) => ({ partitionKey: tenantId, rowKey: rk.event(k), alertId: note }));
-    for (const part of chunk(markers)) await client.submitTransaction(part.map((m): TransactionAction => ['upsert', m, 'Replace']));
-  }
-
   async listSuppressed(tenantId: string, windowId: string): Promise<Alert[]> {
     const client = await this.client();
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge 'a|' and RowKey lt 'a}' and suppressedBy eq ${windowId}`;
@@ -221,15 +307,17 @@ export class TableOutbox implements Outbox {
         deleted += part.length;
       }
     };
-    const seenCutoff = `e|${retention.seenBefore.toISOString()}`;
+    // Recorded matches of events older than the retention (legacy per-event markers: all of them).
+    const cutoff0 = retention.seenBefore.toISOString();
     const markers: string[] = [];
-    for await (const e of client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tenantId} and RowKey ge 'e|' and RowKey lt ${seenCutoff}`, select: ['RowKey'] } })) markers.push(e.rowKey!);
+    const old = odata`PartitionKey eq ${tenantId} and ((RowKey ge 'e|' and RowKey lt 'e}') or (RowKey ge 'm|' and RowKey lt ${`m|${cutoff0}`}))`;
+    for await (const e of client.listEntities({ queryOptions: { filter: old, select: ['RowKey'] } })) markers.push(e.rowKey!);
     await deleteAll(markers);
     // An old alert goes only when every one of its deliveries is finished (sent or dead).
-    const old = await this.listAlerts(tenantId, { limit: Number.MAX_SAFE_INTEGER });
+    const alerts = await this.listAlerts(tenantId, { limit: Number.MAX_SAFE_INTEGER });
     const cutoff = retention.deliveredBefore.toISOString();
     const rows: string[] = [];
-    for (const { alert, deliveries } of old) {
+    for (const { alert, deliveries } of alerts) {
       if (alert.createdAt >= cutoff || deliveries.some((d) => d.state === 'pending' || d.state === 'sending')) continue;
       rows.push(rk.alert(alert.id), ...deliveries.map((d) => rk.delivery(d.alertId, d.channelId)));
     }
@@ -237,3 +325,37 @@ export class TableOutbox implements Outbox {
     return { deleted };
   }
 }
+
+/** The rows recording `matches` as `recordedAs`: per rule, up to 1,000 event-id digests a row, keyed by the newest event. */
+function matchRows(tenantId: string, matches: readonly MatchRef[], recordedAs: string): TransactionAction[] {
+  if (matches.length > maxMatchesPerWrite) throw new Error(`one write records at most ${maxMatchesPerWrite} matches (got ${matches.length})`);
+  const byRule = new Map<string, MatchRef[]>();
+  for (const m of matches) byRule.set(m.ruleId, [...(byRule.get(m.ruleId) ?? []), m]);
+  const writeId = randomUUID().slice(0, 8);
+  const out: TransactionAction[] = [];
+  let n = 0;
+  for (const [ruleId, refs] of byRule) {
+    const sorted = [...refs].sort((a, b) => a.timeInMs - b.timeInMs);
+    for (const part of chunk(sorted, matchesPerRow)) {
+      const newest = part[part.length - 1].timeInMs;
+      out.push(['create', { partitionKey: tenantId, rowKey: rk.matches(newest, writeId, n++), ruleId, recordedAs: storableText(recordedAs, 200), keys: part.map((m) => keyDigest(m.eventId)).join(''), count: part.length }]);
+    }
+  }
+  return out;
+}
+
+function quarantineEntity(tenantId: string, item: QuarantineItem) {
+  // The item is reduced until it fits: the sample events go first, the counts and ids always stay.
+  let stored: QuarantineItem = { ...item, reason: storableText(item.reason, 2_000) };
+  if (stored.alert) {
+    const { events } = storableEvents(stored.alert.events, 20_000);
+    stored = { ...stored, alert: { ...stored.alert, ...storableAlertText(stored.alert), events } };
+  }
+  let itemJson = storableJson(stored);
+  if (itemJson.length > 30_000 && stored.alert) itemJson = storableJson({ ...stored, alert: { ...stored.alert, events: [], ruleDescription: storableText(stored.alert.ruleDescription ?? '', 2_000) } });
+  return { partitionKey: tenantId, rowKey: rk.quarantine(item.id), kind: item.kind, ruleId: item.ruleId, createdAt: item.createdAt, itemJson };
+}
+
+const unescapeLegacy = (s: string) => s.replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+const oneLine = (err: unknown) => storableText(String(err instanceof Error ? err.message : err).replace(/\s+/g, ' '), 300);

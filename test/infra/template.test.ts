@@ -376,7 +376,7 @@ describe('infra/main.bicep', () => {
       if (loopParam) return resolveParam(scope, loopParam) as string[];
       return [resolveValue(scope, resource.name)];
     });
-    expect(new Set(names)).toEqual(new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'ThresholdState', 'Channels']));
+    expect(new Set(names)).toEqual(new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']));
     expect(new Set(names), 'the tables the code uses (src/state/tableClients.ts)').toEqual(new Set(Object.values(tableNames)));
   });
 

@@ -47,7 +47,8 @@ describe('detection pipeline end to end', () => {
     p.sim.addEvents(Array.from({ length: 250 }, (_, i) => graphEvent({ type: T.leafRevoked, at: new Date(minutesBefore(p.clock.now, 20).getTime() + i * 1000) })));
     const result = await p.services().cycle(p.log);
     // One card of the per-event rule, and one of the pack's mass-revocation threshold rule (20 in 10 min).
-    expect(result.poll).toMatchObject({ pages: 3, events: 250, alerts: 2 });
+    expect(result.poll).toMatchObject({ events: 250, alerts: 2 });
+    expect(result.poll!.pages).toBeLessThanOrEqual(4); // 250 events in pages capped below $top=100 (strict simulator)
     expect(p.cards()).toHaveLength(2);
     expect(p.cards().map((c) => c.text.includes('250 events'))).toEqual([true, true]);
     expect(p.cards().some((c) => c.text.includes('mass leaf certificate revocation'))).toBe(true);

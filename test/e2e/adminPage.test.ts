@@ -363,7 +363,7 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
 
   beforeAll(async () => {
     // As the platform shows App Service Authentication on (else the admin API is closed: src/app/adminAuthPosture.ts).
-    setEnv({ ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`), ADMIN_AUTH_MODE: 'entra', ...entraBehindEasyAuth });
+    setEnv({ ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`), ...entraBehindEasyAuth });
     // No function key: in Azure, App Service Authentication in front decides who gets in.
     host = await startFunctionsHost({ port: 0, functionModules, log: () => {} });
     await host.runTimer('pollAuditEvents');

@@ -102,7 +102,8 @@ async function tokenChecks(config: AppConfig, services: DoctorServices, add: (c:
   const wanted: [string, boolean, string][] = [
     [graphPermissions.auditEvents, true, 'reads the audit events'],
     [graphPermissions.caDetails, false, 'CA details on cards'],
-    ...(mailChannel ? ([[graphPermissions.mail, true, 'a Graph email channel sends with it']] as [string, boolean, string][]) : []),
+    // Not required: Exchange RBAC for Applications (the recommended, scoped grant, docs/deploy.md §3) puts no role in the token.
+    ...(mailChannel ? ([[graphPermissions.mail, false, 'a Graph email channel sends with it; fine without it when Exchange RBAC for Applications scopes the grant']] as [string, boolean, string][]) : []),
   ];
   for (const [role, required, why] of wanted) {
     const held = roles.has(role);

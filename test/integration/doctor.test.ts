@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { runDoctor } from '../../src/app/doctor';
+import { formatDoctor } from '../../src/app/doctorChecks';
+import { createServices } from '../../src/app/services';
 import { doctorCommand } from '../../src/cli/doctor';
 import { cloudPkiActivityTypes } from '../../src/rules/defaultRulePack';
 import { type GraphStandIn, standInEvents, startGraphStandIn } from '../helpers/graphStandIn';
@@ -74,5 +77,50 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
     const code = await doctorCommand([], (l) => lines.push(l), { AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_PAGE_SIZE: 'lots', TEAMS_WEBHOOK_URL: 'x' });
     expect(code).toBe(1);
     expect(lines[0]).toMatch(/^✖ Settings parse: .*GRAPH_PAGE_SIZE/);
+  });
+});
+
+describe('pki-alerts doctor: the Graph token and its roles (a fake credential; the token is decoded, never shown)', () => {
+  const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
+
+  async function withToken(roles: string[]) {
+    standIn = await startGraphStandIn({ events: standInEvents(new Date()).events });
+    teams = await startReceiver();
+    const token = jwt({ tid: 'contoso-tenant-id', appid: 'app-client-id', roles, exp: 2_000_000_000 });
+    const credential = { getToken: async () => ({ token, expiresOnTimestamp: 2_000_000_000_000 }) };
+    const env = {
+      AzureWebJobsStorage: inject('tablesConnectionString'),
+      AZURE_TENANT_ID: `doctor${Date.now()}`,
+      AZURE_CLIENT_ID: 'app-client-id',
+      AZURE_CLIENT_SECRET: 'client-SECRET-value',
+      TEAMS_WEBHOOK_URL: `${teams.url}/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=1&sig=${sig}`,
+      ALLOW_LOOPBACK_WEBHOOKS: 'true',
+      GRAPH_RETRY_DELAY_SECONDS: '0',
+    };
+    // Real-Graph settings (so a token is asked for), with the reads sent to the stand-in.
+    const report = await runDoctor({
+      env,
+      services: (config) => ({ ...createServices({ ...config, graph: { ...config.graph, isSimulator: true, baseUrl: standIn!.url } }, { credential }), credential }),
+    });
+    const text = formatDoctor(report).join('\n');
+    expect(text).not.toContain(token);
+    expect(text).not.toContain('client-SECRET-value');
+    return { report, text };
+  }
+
+  it('names the missing DeviceManagementApps.Read.All and its grant command; exit would be 1', async () => {
+    const { report, text } = await withToken([]);
+    expect(report.ok).toBe(false);
+    expect(text).toMatch(/^✔ Credential: client secret of app app-client-id/m);
+    expect(text).toMatch(/^✔ Graph token: tenant contoso-tenant-id, client id app-client-id, expires 2033-05-18T03:33:20\.000Z$/m);
+    expect(text).toMatch(/^✖ Token role DeviceManagementApps\.Read\.All: missing \(reads the audit events\); roles in the token: none\n {4}fix: Grant DeviceManagementApps\.Read\.All: infra\/scripts\/grant-graph-permissions\.sh --principal-id/m);
+    expect(text).toMatch(/^! Token role DeviceManagementCloudCA\.Read\.All: missing .*\n {4}fix: .*--cloud-ca/m);
+  });
+
+  it('with the role granted, every required check passes', async () => {
+    const { report, text } = await withToken(['DeviceManagementApps.Read.All', 'DeviceManagementCloudCA.Read.All']);
+    expect(report.ok, text).toBe(true);
+    expect(text).toMatch(/^✔ Token role DeviceManagementApps\.Read\.All: present/m);
+    expect(text).toMatch(/^✔ Token role DeviceManagementCloudCA\.Read\.All: present/m);
   });
 });

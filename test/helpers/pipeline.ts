@@ -5,6 +5,7 @@ import { appSettings } from '../../src/app/settings';
 import { loadConfig } from '../../src/app/config';
 import { createServices, type ServiceOverrides, type Services } from '../../src/app/services';
 import { GraphSimulator } from '../../src/local/graphSimulator';
+import type { GraphServerMode } from '../../src/local/graphServerModes';
 import { createLogger, type Logger } from '../../src/shared/logger';
 import { expectValidAdaptiveCards } from './adaptiveCards';
 import { type Receiver, startReceiver } from './httpReceiver';
@@ -27,8 +28,9 @@ export interface ReceivedCard {
  * reached through the real Graph SDK, and a real HTTP receiver in place of Teams. The clock is
  * controlled; `services()` builds a fresh set (a "new process") over the same storage.
  */
-export async function startPipeline(options: { env?: Record<string, string>; now?: Date } = {}) {
-  const sim = await GraphSimulator.start();
+export async function startPipeline(options: { env?: Record<string, string>; now?: Date; graphMode?: GraphServerMode } = {}) {
+  // `graphMode`: run the same test against each Graph behaviour (describe.each(graphServerModes)).
+  const sim = await GraphSimulator.start(options.graphMode ? { mode: options.graphMode } : {});
   const teams = await startReceiver();
   const tenantId = `t${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const env: Record<string, string> = {
@@ -107,11 +109,11 @@ export function deliveredAlertIds(p: Pipeline): string[] {
  * time whose settings replace every app setting in the environment; after it, the environment restored and
  * the cached services dropped. Returns a getter for the current pipeline.
  */
-export function usePipelineEnvironment(options: { env?: Record<string, string> } = {}): () => Pipeline {
+export function usePipelineEnvironment(options: { env?: Record<string, string>; graphMode?: GraphServerMode } = {}): () => Pipeline {
   let current: Pipeline | undefined;
   const saved = { ...process.env };
   beforeEach(async () => {
-    current = await startPipeline({ now: new Date(), env: options.env });
+    current = await startPipeline({ now: new Date(), env: options.env, graphMode: options.graphMode });
     for (const spec of appSettings) delete process.env[spec.name];
     Object.assign(process.env, current.env);
     resetServices();

@@ -141,6 +141,7 @@ export function thresholdAlert(tenantId: string, g: Pick<Group, 'rule' | 'key' |
       groupKey: key,
       ...(rule.runbookUrl ? { runbookUrl: rule.runbookUrl } : {}),
       ...(rule.realertInMinutes ? { realertInMinutes: rule.realertInMinutes } : {}),
+      ...(rule.groupWindow !== undefined && rule.groupWindow !== 'auto' ? { groupWindow: rule.groupWindow } : {}),
     },
     channels: rule.channels,
     // Counted events are marked seen separately: the alert claims none, so a rule that alerts on each of the

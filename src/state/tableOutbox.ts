@@ -73,6 +73,7 @@ function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
     ...(typeof e.realertInMinutes === 'number' ? { realertInMinutes: e.realertInMinutes } : {}),
     ...(typeof e.noticeJson === 'string' && parseJson(e.noticeJson, undefined) ? { notice: parseJson(e.noticeJson, undefined) } : {}),
     ...(e.sampleReduced === true ? { sampleReduced: true } : {}),
+    ...(e.groupWindow === 'none' || typeof e.groupWindow === 'number' ? { groupWindow: e.groupWindow } : {}),
     ...(typeof e.suppressedBy === 'string' && e.suppressedBy ? { suppressedBy: e.suppressedBy } : {}),
   };
 }

@@ -75,7 +75,7 @@ describe('timing policy: no high-severity alert held behind a digest', () => {
 
   // Needs src/state/tableOutbox.ts (toAlert) to read the alert's `groupWindow` back from its row; until
   // then the Table outbox drops it and every rule behaves as `auto` (groupWindowFor is unit-tested).
-  it.skip('a rule can opt out of the digest (groupWindow none) or into a window of its own (minutes)', async () => {
+  it('a rule can opt out of the digest (groupWindow none) or into a window of its own (minutes)', async () => {
     const s = await start();
     const rules: AlertRule[] = [
       { id: 'leaf-none', name: 'Leaf revoked (no digest)', enabled: true, severity: 'medium', activityTypes: [T.leafRevoked], channels: ['teams'], groupWindow: 'none' },

@@ -14,8 +14,20 @@ for (const f of process.argv.slice(1)) require(f);
 process.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6));
 `;
 
+/**
+ * Under a (fake) Functions worker the bundle checks the settings at load and refuses to start without a valid
+ * set, as it must in Azure. The probe gives it one (nothing is contacted at import), in an environment of its
+ * own so the figure does not depend on the caller's shell.
+ */
+export const coldImportSettings: Record<string, string> = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000000',
+  TEAMS_WEBHOOK_URL: 'https://prod-00.westeurope.logic.azure.com/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sig=bench',
+};
+
 function coldRequire(files: string[]): number {
-  return Number(execFileSync(process.execPath, ['-e', probe, ...files], { encoding: 'utf8' }));
+  const env = { PATH: process.env.PATH ?? '', ...coldImportSettings };
+  return Number(execFileSync(process.execPath, ['-e', probe, ...files], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Cold import time of the deployment bundle vs the unbundled tsc output, alternating runs so both see the same machine state. */

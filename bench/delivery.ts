@@ -30,7 +30,8 @@ function alert(tenantId: string, id: string, ruleId: string, createdAt: Date, ev
 
 const keys = (prefix: string, count: number, at: Date): EventKey[] => Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${i}`, timeInMs: at.getTime() - 60_000 + (i % 60_000) }));
 
-export async function measureDelivery(): Promise<DeliveryFigures> {
+export async function measureDelivery(options: { pacedGroups?: number } = {}): Promise<DeliveryFigures> {
+  const pacedGroups = options.pacedGroups ?? 40;
   const azurite = await startAzuriteTables();
   const sim = await GraphSimulator.start();
   const received: { at: number; body: string }[] = [];
@@ -67,9 +68,9 @@ export async function measureDelivery(): Promise<DeliveryFigures> {
     await services.deliver(log);
     const digestPosts = received.length - inWindow;
 
-    // 2. Pacing: 40 distinct groups due at once on one Teams channel.
+    // 2. Pacing: `pacedGroups` (40) distinct groups due at once on one Teams channel.
     const before = received.length;
-    for (let i = 0; i < 40; i++) await services.outbox.writeAlert({ alert: alert(tenantId, `rate-${i}`, `bench-rule-${i}`, clock.now, 1), channels: ['teams'], eventKeys: keys(`r${i}`, 1, clock.now) }, ['teams']);
+    for (let i = 0; i < pacedGroups; i++) await services.outbox.writeAlert({ alert: alert(tenantId, `rate-${i}`, `bench-rule-${i}`, clock.now, 1), channels: ['teams'], eventKeys: keys(`r${i}`, 1, clock.now) }, ['teams']);
     const started = performance.now();
     await services.deliver(log);
     const stamps = received.slice(before).map((r) => r.at);

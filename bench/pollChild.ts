@@ -9,6 +9,9 @@ import { createLogger } from '../src/shared/logger';
  */
 async function main() {
   const services = createServices(loadConfig());
+  // RSS once the app is loaded and wired, before any run: what the runs add is measured against it.
+  const baselineRssMb = process.memoryUsage().rss / 2 ** 20;
+  const rssByRunMb: number[] = [];
   const log = createLogger(() => undefined);
   const tenantId = services.config.tenantId;
   if (process.env.BENCH_MODE === 'backlog') {
@@ -33,9 +36,11 @@ async function main() {
     sent += result.delivery.sent;
     pollError ??= result.pollError;
     if (result.watch?.entry.gapFrom) gaps++;
+    rssByRunMb.push(process.memoryUsage().rss / 2 ** 20);
     if (process.env.BENCH_TRACE) {
       const m = process.memoryUsage();
-      process.stderr.write(`run ${runs}: ${result.poll?.events ?? 0} events, ${JSON.stringify(result.delivery)}, heap ${Math.round(m.heapUsed / 1e6)} MB, rss ${Math.round(m.rss / 1e6)} MB\n`);
+      const mb = (v: number) => Math.round(v / 1e6);
+      process.stderr.write(`run ${runs}: ${result.poll?.events ?? 0} events, ${JSON.stringify(result.delivery)}, heap used ${mb(m.heapUsed)} / total ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)}), rss ${mb(m.rss)} MB\n`);
     }
     if (process.env.BENCH_MODE !== 'backlog' || !result.poll?.budgetExhausted || runs >= 1000) break;
   }
@@ -43,7 +48,7 @@ async function main() {
   // With --expose-gc: what stays after a full collection, i.e. what the runs really retain.
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  const retainedHeapMb = process.memoryUsage().heapUsed / 1e6;
+  const retainedHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
   process.stdout.write(`${JSON.stringify({
     graphRequests: services.counters.graphRequests - graphBefore,
     tableTransactions: services.counters.tableRequests.count - tablesBefore,
@@ -54,6 +59,8 @@ async function main() {
     pollError,
     wallMs,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    baselineRssMb,
+    rssByRunMb,
     retainedHeapMb,
     gaps,
   })}\n`);

@@ -104,7 +104,7 @@ describe('Graph simulator server modes', () => {
 
   it('strict: newest first without $orderby and with desc; asc refused with a Graph 400', async () => {
     const sim = await start();
-    for (const params of [{}, { $orderby: 'activityDateTime desc' }]) {
+    for (const params of [{}, { $orderby: 'activityDateTime desc' }] as Record<string, string>[]) {
       const answer = await get(sim, query(params));
       expect(answer !== 'hung' && answer.body.value!.map((e) => e.id)).toEqual([...ids].reverse());
     }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_REQUEST_BODY_BYTES, startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { createLocalInbox, type LocalInbox } from '../../src/local/localInbox';
 // Type only: importing the fixture's values would evaluate it (and register its functions) before the host's shim.
@@ -16,15 +16,6 @@ function probe(): SampleProbe {
 }
 
 const callsOf = (name: string) => probe().timerCalls.filter((c) => c.functionName === name);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, timeoutInMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutInMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function card(title: string) {
   return {
@@ -43,8 +34,12 @@ describe('timer triggers', () => {
   let host: FunctionsHost;
   const lines: string[] = [];
   let blockEndedAt = 0;
+  // A fake clock (Date and setTimeout only: HTTP and module loading stay real) drives the host's timers, so
+  // every tick, skip and late run happens at a known instant, however busy the machine is.
+  const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
   beforeAll(async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00.250Z'), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     probe().slowDelayInMs = 1200;
     host = await startFunctionsHost({
       port: 0,
@@ -52,17 +47,21 @@ describe('timer triggers', () => {
       env: { SAMPLE_SCHEDULE: '*/1 * * * * *', SLOW_SCHEDULE: '*/1 * * * * *', FAILING_SCHEDULE: '*/1 * * * * *' },
       log: (line) => lines.push(line),
     });
-    // slowTimer's second due time has been handled once it was skipped (or, were overlap allowed, run again).
-    const slowSecondTick = () => lines.some((l) => l.includes("Timer 'slowTimer' skipped")) || callsOf('slowTimer').length >= 2;
-    await waitFor(() => callsOf('sampleTimer').length >= 2 && slowSecondTick(), 3500, 'two ticks of each timer');
-    // Hold the event loop past a due time: the run that was due starts > 1 s late, so it is past due.
-    const blockStart = Date.now();
-    while (Date.now() - blockStart < 2100) { /* busy */ }
+    await advance(750); // 00:01.000: every timer's first tick; slowTimer runs until 00:02.200
+    await advance(1000); // 00:02.000: second ticks; slowTimer's is skipped (its first run is still going)
+    await advance(500); // 00:02.500
+    // The event loop was blocked for 2.1 s past a due time (00:03.000): the run that was due starts late.
+    vi.setSystemTime(Date.now() + 2100);
     blockEndedAt = Date.now();
-    await waitFor(() => callsOf('sampleTimer').some((c) => c.startedAt >= blockEndedAt), 1500, 'the late tick');
+    await advance(500); // the timeout armed for 00:03.000 fires now, at 00:05.100: a run 2.1 s past due
   });
 
-  afterAll(() => host?.close());
+  afterAll(async () => {
+    const closing = host?.close();
+    await advance(5_000); // lets a running slowTimer finish so close() does not wait on the fake clock
+    await closing;
+    vi.useRealTimers();
+  });
 
   it('lists the captured registrations with their resolved schedules', () => {
     expect(host.functions.filter((f) => f.trigger === 'timer')).toEqual([
@@ -74,8 +73,8 @@ describe('timer triggers', () => {
 
   it('fires on the NCRONTAB schedule, once per due second', () => {
     const [first, second] = callsOf('sampleTimer');
-    expect(second!.startedAt - first!.startedAt).toBeGreaterThan(800);
-    expect(second!.startedAt - first!.startedAt).toBeLessThan(1200);
+    expect(new Date(first!.startedAt).toISOString()).toBe('2026-01-01T00:00:01.000Z');
+    expect(second!.startedAt - first!.startedAt).toBe(1000);
     expect(first!.timer.scheduleStatus.next).toMatch(/\.000Z$/);
   });
 
@@ -114,10 +113,12 @@ describe('timer triggers', () => {
   });
 
   it('stops every timer on close', async () => {
-    await host.close();
+    const closing = host.close();
+    await advance(1200); // a slowTimer run still going ends; close() waits for it
+    await closing;
     const count = probe().timerCalls.length;
     const logged = lines.length;
-    await sleep(1100);
+    await advance(3000); // three more due times pass
     expect(probe().timerCalls.length).toBe(count);
     expect(lines.slice(logged).filter((l) => l.includes('Executing'))).toEqual([]);
     await expect(host.runTimer('sampleTimer')).rejects.toThrow(/closed/);

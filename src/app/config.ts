@@ -14,6 +14,7 @@ export interface AppConfig {
     auth: { kind: 'none' } | { kind: 'clientSecret'; clientId: string; clientSecret: string } | { kind: 'certificate'; clientId: string; certificatePath: string } | { kind: 'managedIdentity'; clientId?: string };
     pageSize: number;
     maxPagesPerRun: number;
+    runTimeBudgetInMs: number;
     requestTimeoutInMs: number;
     maxRetries: number;
     retryDelayInSeconds: number;
@@ -68,6 +69,7 @@ const schema = z.object({
   INITIAL_LOOKBACK_MINUTES: int(1, 366 * 24 * 60),
   GRAPH_PAGE_SIZE: int(1, 1000),
   GRAPH_MAX_PAGES_PER_RUN: int(1, 100_000),
+  POLL_TIME_BUDGET_SECONDS: int(5, 3600),
   GRAPH_REQUEST_TIMEOUT_MS: int(100, 600_000),
   GRAPH_MAX_RETRIES: int(0, 10),
   GRAPH_RETRY_DELAY_SECONDS: int(0, 180),
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       auth,
       pageSize: s.GRAPH_PAGE_SIZE,
       maxPagesPerRun: s.GRAPH_MAX_PAGES_PER_RUN,
+      runTimeBudgetInMs: s.POLL_TIME_BUDGET_SECONDS * 1000,
       requestTimeoutInMs: s.GRAPH_REQUEST_TIMEOUT_MS,
       maxRetries: s.GRAPH_MAX_RETRIES,
       retryDelayInSeconds: s.GRAPH_RETRY_DELAY_SECONDS,

@@ -113,6 +113,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
     forwardFrom: window.basis === 'lookback' ? Date.parse(stored!.checkpoint.scannedTo) : undefined,
     sliceInMs: stored?.checkpoint.sliceInMs,
     deadlineInMs: settings.runTimeBudgetInMs ? Date.now() + settings.runTimeBudgetInMs : undefined,
+    log,
   });
   let graphError: unknown;
   let crash: { err: unknown } | undefined;

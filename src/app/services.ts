@@ -121,6 +121,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       lookbackInMinutes: config.lookbackInMinutes,
       initialLookbackInMinutes: config.initialLookbackInMinutes,
       maxPagesPerRun: config.graph.maxPagesPerRun,
+      runTimeBudgetInMs: config.graph.runTimeBudgetInMs,
       alertSampleEvents: config.alertSampleEvents,
       ownClientId: config.ownClientId,
       defaultChannels: config.channels.filter((c) => c.isDefault).map((c) => c.id),

@@ -28,6 +28,7 @@ export const appSettings: readonly SettingSpec[] = [
   { name: 'INITIAL_LOOKBACK_MINUTES', default: '60', description: 'How far back the very first run looks.' },
   { name: 'GRAPH_PAGE_SIZE', default: '100', description: '$top of each Graph request.' },
   { name: 'GRAPH_MAX_PAGES_PER_RUN', default: '100', description: 'Page budget per run; a bigger backlog is worked off over several runs.' },
+  { name: 'POLL_TIME_BUDGET_SECONDS', default: '45', description: 'No Graph request is started after this long in a run (retry waits end there too), so a run ends before the next timer fires; the rest is read by the next run.' },
   { name: 'GRAPH_REQUEST_TIMEOUT_MS', default: '30000', description: 'Timeout of every Graph request attempt.' },
   { name: 'GRAPH_MAX_RETRIES', default: '3', description: 'Retries of a Graph request on 429 / 503 / 504 (Retry-After honoured).' },
   { name: 'GRAPH_RETRY_DELAY_SECONDS', default: '3', description: 'First retry wait when Graph sends no Retry-After (429 without it is observed on auditEvents); doubles per retry with jitter, each wait at most 30 s.' },

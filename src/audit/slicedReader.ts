@@ -1,4 +1,6 @@
+import type { Logger } from '../shared/logger';
 import type { AuditPage, AuditSource } from './auditSource';
+import { GraphReadError } from './graphReadError';
 import type { PollWindow } from './pollWindow';
 
 /** A slice this short is not split further: in the forward range it is read to its end, whatever the budget. */
@@ -33,6 +35,7 @@ export interface SliceReaderOptions {
   deadlineInMs?: number;
   now?: () => number;
   abortSignal?: AbortSignal;
+  log?: Logger;
 }
 
 type SlicePage = AuditPage & { slice: { from: Date; to: Date } };
@@ -46,12 +49,14 @@ interface RangeResult {
  * events in (ascending, descending or none), and no burst can livelock the checkpoint:
  *
  * - A slice counts as read only when every page of it was read; `completedTo` moves slice by slice.
- * - A slice may use at most half of the pages left (at least one). When it needs more it is abandoned and
- *   the slice length cut to a quarter; its events, already handed out, are de-duplicated when re-read.
- * - After a slice that took at most a quarter of its cap, the next one is twice as long.
- * - The window is first tried as one slice (an idle poll is one request). When that is too big, the lookback
- *   range (before `forwardFrom`) gets at most half the budget, and the forward range the rest, at least half:
- *   re-reading a dense lookback can slow progress but never stop it.
+ * - A slice that needs more pages than a whole budget is abandoned and cut (to a quarter or less, from the
+ *   span of the events it showed); its events, already handed out, are de-duplicated when re-read. A slice cut
+ *   short only by what earlier slices left of the budget is read whole by the next run (length kept).
+ * - After a slice that took at most a quarter of the budget, the next one is twice as long.
+ * - The window is first tried as one slice with half the budget (an idle poll is one request). When that is
+ *   too big, the lookback range (before `forwardFrom`) gets half of what is left (at least a page) and the
+ *   forward range the rest (at least half the budget): re-reading a dense lookback can slow progress but
+ *   never stop it. A lookback denser than that is re-read only in part (`lookbackComplete` false, logged).
  * - In the forward range a slice of `minSliceInMs` cannot be split: it is read to its end, past the budget.
  *
  * Pages are yielded as they arrive, with their slice; read `progress` when done.
@@ -86,8 +91,9 @@ export class SlicedReader {
       }
     }
     if (this.forwardFrom > from && !p.outOfTime) {
-      const lookbackBudget = Math.floor(budget / 2) - p.pages;
-      if (lookbackBudget > 0) {
+      // Half of what the whole-window try left (at least a page): the lookback is re-read for late events.
+      const lookbackBudget = Math.max(1, Math.floor((budget - p.pages) / 2));
+      {
         const lookback = yield* this.readRange(from, this.forwardFrom, this.options.sliceInMs ?? this.forwardFrom - from, lookbackBudget, { split: true, pastBudget: false });
         p.lookbackComplete = lookback.completedTo >= this.forwardFrom;
       }
@@ -113,28 +119,43 @@ export class SlicedReader {
       if (this.outOfTime()) break;
       const end = Math.min(to, at + length);
       const unsplittable = end - at <= minSliceInMs;
-      const cap = unsplittable && o.pastBudget ? Number.POSITIVE_INFINITY : o.split ? Math.max(1, Math.ceil(left / 2)) : left;
+      const cap = unsplittable && o.pastBudget ? Number.POSITIVE_INFINITY : left;
       const slice = { from: new Date(at), to: new Date(end) };
       let pages = 0;
       let complete = true;
-      for await (const page of this.source.listPages({ from: slice.from, to: slice.to, basis: this.window.basis }, { abortSignal: this.options.abortSignal })) {
-        pages++;
-        p.pages++;
-        yield { ...page, slice };
-        complete = !page.hasMore;
-        if (complete || pages >= cap || this.outOfTime()) break;
+      const seen = { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+      const deadline = this.options.deadlineInMs !== undefined ? new Date(this.options.deadlineInMs) : undefined;
+      try {
+        for await (const page of this.source.listPages({ from: slice.from, to: slice.to, basis: this.window.basis }, { abortSignal: this.options.abortSignal, deadline, log: this.options.log })) {
+          pages++;
+          p.pages++;
+          observe(page.events, seen);
+          yield { ...page, slice };
+          complete = !page.hasMore;
+          if (complete || pages >= cap || this.outOfTime()) break;
+        }
+      } catch (err) {
+        // The run's time is up (a retry wait would end past it): the slice stays unread, the run ends normally.
+        if (!(err instanceof GraphReadError && err.kind === 'deadline')) throw err;
+        p.outOfTime = true;
+        complete = false;
       }
       used += pages;
       if (!complete) {
-        if (!o.split || p.outOfTime || unsplittable) break;
-        // Too big for what is left of the budget: a quarter as long, so a dense range converges fast.
+        // Cut short by what was left of the budget after other slices: the next run reads it whole.
+        if (!o.split || p.outOfTime || unsplittable || pages < budget) break;
+        // Too big for a whole budget. The events seen tell the density when Graph pages newest (or oldest)
+        // first: half their span holds half a budget. In any order, at most a quarter of the slice.
         p.splits++;
-        length = Math.max(minSliceInMs, Math.floor(length / 4));
+        // With no span to go by (one event seen, or none), halve it: a binary search against the budget.
+        const estimate = seen.count > 1 ? Math.min(length / 4, Math.max(length / 64, (seen.max - seen.min) / 2)) : length / 2;
+        length = Math.max(minSliceInMs, Math.floor(estimate));
         continue;
       }
       if (unsplittable && pages > budget) p.unsplittable++;
       at = end;
-      if (pages * 4 <= cap || pages <= 1 || unsplittable) length = Math.min(whole, length * 2);
+      // Room to spare (a quarter of the budget, one page, or nothing there at all): try twice as long next.
+      if (pages * 4 <= budget || pages <= 1 || seen.count === 0 || unsplittable) length = Math.min(whole, length * (seen.count === 0 ? 4 : 2));
     }
     return { completedTo: at, length };
   }
@@ -142,5 +163,17 @@ export class SlicedReader {
   private outOfTime(): boolean {
     if (this.options.deadlineInMs !== undefined && this.now() >= this.options.deadlineInMs) this.progress.outOfTime = true;
     return this.progress.outOfTime;
+  }
+}
+
+/** Counts a page's events and the span of their `activityDateTime` (raw Graph JSON; odd items ignored). */
+function observe(events: readonly unknown[], seen: { count: number; min: number; max: number }): void {
+  for (const e of events) {
+    const text = typeof e === 'object' && e !== null ? (e as { activityDateTime?: unknown }).activityDateTime : undefined;
+    const t = typeof text === 'string' ? Date.parse(text) : Number.NaN;
+    if (Number.isNaN(t)) continue;
+    seen.count++;
+    if (t < seen.min) seen.min = t;
+    if (t > seen.max) seen.max = t;
   }
 }

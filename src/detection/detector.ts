@@ -12,6 +12,8 @@ export interface DetectionCounts {
   repeated: number;
   /** Written by the app's own identity (its CA lookups are audited too). */
   ignoredOwn: number;
+  /** `Get` reads: the poll asks Graph to leave them out; dropped here too, whatever the server did. */
+  ignoredReads: number;
   /** (rule, event) pairs. */
   matches: number;
 }
@@ -24,11 +26,12 @@ export type Offered =
 /**
  * The first stages of detection, shared by the poll, backtest, replay and the card preview so they cannot
  * drift: convert (Graph JSON → AuditEvent), fold duplicates (an id is taken once per pass, whatever the
- * paging repeated), drop the app's own reads, match the rules. Pure; memory grows with the ids of one pass
+ * paging repeated), drop the app's own events and `Get` reads (client-side, whatever the server filter did),
+ * match the rules. Pure; memory grows with the ids of one pass
  * (a poll run, bounded by its page budget; a replay file).
  */
 export class Detector {
-  readonly counts: DetectionCounts = { events: 0, malformed: 0, repeated: 0, ignoredOwn: 0, matches: 0 };
+  readonly counts: DetectionCounts = { events: 0, malformed: 0, repeated: 0, ignoredOwn: 0, ignoredReads: 0, matches: 0 };
   private readonly seen = new Set<string>();
   private compiled: CompiledRule[] | undefined;
 
@@ -76,6 +79,10 @@ export class Detector {
     const own = this.options.ownClientId?.toLowerCase();
     if (own && event.actor.applicationId?.toLowerCase() === own) {
       this.counts.ignoredOwn++;
+      return { kind: 'own', event };
+    }
+    if (event.activityOperationType?.toLowerCase() === 'get') {
+      this.counts.ignoredReads++;
       return { kind: 'own', event };
     }
     return event;

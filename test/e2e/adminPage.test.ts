@@ -15,7 +15,7 @@ import { type Receiver, startReceiver } from '../helpers/httpReceiver';
 import { launchChromium, screenshots, seriousAxeViolations, watchPage } from './browser';
 
 /*
- * The admin page end to end, in Debian's Chromium driven by playwright-core, against the real function
+ * The admin page end to end, in Chromium (see findChromium.ts) driven by playwright-core, against the real function
  * modules on the local host, Azurite (global setup), the Graph simulator with the Cloud PKI scenario, and a
  * local receiver standing in for Teams. The steps build on each other (one signed-in page).
  */

@@ -94,7 +94,8 @@ export class SlicedReader {
       // Half of what the whole-window try left (at least a page): the lookback is re-read for late events.
       const lookbackBudget = Math.max(1, Math.floor((budget - p.pages) / 2));
       {
-        const lookback = yield* this.readRange(from, this.forwardFrom, this.options.sliceInMs ?? this.forwardFrom - from, lookbackBudget, { split: true, pastBudget: false });
+        // Whole first: it was read before, and is usually sparse (one request); a dense one is cut as it shows.
+        const lookback = yield* this.readRange(from, this.forwardFrom, this.forwardFrom - from, lookbackBudget, { split: true, pastBudget: false });
         p.lookbackComplete = lookback.completedTo >= this.forwardFrom;
       }
     }
@@ -113,10 +114,15 @@ export class SlicedReader {
     let length = Math.min(whole, Math.max(minSliceInMs, startLength));
     let used = 0;
     let at = from;
+    let burstAt: number | undefined;
     while (at < to) {
       const left = budget - used;
       if (left <= 0) break;
       if (this.outOfTime()) break;
+      if (burstAt !== undefined && at >= burstAt) {
+        length = minSliceInMs;
+        burstAt = undefined;
+      }
       const end = Math.min(to, at + length);
       const unsplittable = end - at <= minSliceInMs;
       const cap = unsplittable && o.pastBudget ? Number.POSITIVE_INFINITY : left;
@@ -147,6 +153,18 @@ export class SlicedReader {
         // Too big for a whole budget. The events seen tell the density when Graph pages newest (or oldest)
         // first: half their span holds half a budget. In any order, at most a quarter of the slice.
         p.splits++;
+        // Every event seen in one millisecond: a burst there. Read up to it, then that millisecond alone.
+        if (seen.count > 1 && seen.min === seen.max && seen.min >= at) {
+          burstAt = Math.floor(seen.min);
+          length = Math.max(minSliceInMs, burstAt - at);
+          continue;
+        }
+        // Newest first (Graph's documented order, and its default): what was seen is the slice's newest part;
+        // read the older, unseen part first, then the dense part on its own.
+        if (seen.count > 1 && seen.min - at > length / 8) {
+          length = Math.max(minSliceInMs, Math.floor(seen.min - at));
+          continue;
+        }
         // With no span to go by (one event seen, or none), halve it: a binary search against the budget.
         const estimate = seen.count > 1 ? Math.min(length / 4, Math.max(length / 64, (seen.max - seen.min) / 2)) : length / 2;
         length = Math.max(minSliceInMs, Math.floor(estimate));
@@ -154,8 +172,11 @@ export class SlicedReader {
       }
       if (unsplittable && pages > budget) p.unsplittable++;
       at = end;
-      // Room to spare (a quarter of the budget, one page, or nothing there at all): try twice as long next.
-      if (pages * 4 <= budget || pages <= 1 || seen.count === 0 || unsplittable) length = Math.min(whole, length * (seen.count === 0 ? 4 : 2));
+      // After a burst's millisecond, try the rest at once; after an empty slice, eight times as long; with room
+      // to spare (a quarter of the budget, or one page), twice as long. A dense rest is cut again from its span.
+      if (unsplittable) length = whole;
+      else if (seen.count === 0) length = Math.min(whole, length * 8);
+      else if (pages * 4 <= budget || pages <= 1) length = Math.min(whole, length * 2);
     }
     return { completedTo: at, length };
   }

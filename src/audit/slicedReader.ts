@@ -3,8 +3,12 @@ import type { AuditPage, AuditSource } from './auditSource';
 import { GraphReadError } from './graphReadError';
 import type { PollWindow } from './pollWindow';
 
-/** A slice this short is not split further: in the forward range it is read to its end, whatever the budget. */
-export const minSliceInMs = 1;
+/**
+ * A slice this short is not split further: in the forward range it is read to its end, whatever the budget.
+ * Two milliseconds, because the time filter has millisecond literals and is inclusive at both ends: [t − 1, t + 1]
+ * holds every event of millisecond t (Graph's 7-digit times included) and those of t − 1 after the previous slice.
+ */
+export const minSliceInMs = 2;
 
 export interface SliceProgress {
   /** Everything in [forwardFrom, completedTo] has been read completely (every page of every slice). */
@@ -119,7 +123,7 @@ export class SlicedReader {
       const left = budget - used;
       if (left <= 0) break;
       if (this.outOfTime()) break;
-      if (burstAt !== undefined && at >= burstAt) {
+      if (burstAt !== undefined && at >= burstAt - 1) {
         length = minSliceInMs;
         burstAt = undefined;
       }
@@ -156,18 +160,19 @@ export class SlicedReader {
         // Every event seen in one millisecond: a burst there. Read up to it, then that millisecond alone.
         if (seen.count > 1 && seen.min === seen.max && seen.min >= at) {
           burstAt = Math.floor(seen.min);
-          length = Math.max(minSliceInMs, burstAt - at);
+          // Up to the millisecond before it; then [burst − 1, burst + 1] alone (unsplittable, read to its end).
+          length = burstAt - 1 - at >= minSliceInMs ? Math.min(length - 1, burstAt - 1 - at) : minSliceInMs;
           continue;
         }
         // Newest first (Graph's documented order, and its default): what was seen is the slice's newest part;
         // read the older, unseen part first, then the dense part on its own.
         if (seen.count > 1 && seen.min - at > length / 8) {
-          length = Math.max(minSliceInMs, Math.floor(seen.min - at));
+          length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(seen.min - at) - 1));
           continue;
         }
         // With no span to go by (one event seen, or none), halve it: a binary search against the budget.
         const estimate = seen.count > 1 ? Math.min(length / 4, Math.max(length / 64, (seen.max - seen.min) / 2)) : length / 2;
-        length = Math.max(minSliceInMs, Math.floor(estimate));
+        length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(estimate)));
         continue;
       }
       if (unsplittable && pages > budget) p.unsplittable++;

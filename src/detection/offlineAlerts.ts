@@ -26,7 +26,8 @@ export class OfflineAlerts {
   add(rule: AlertRule, event: AuditEvent): AuditEvent[] {
     const released = this.tracker.offer(rule, event);
     for (const e of released) {
-      const bucket = Math.floor(e.activityTimeInMs / (this.bucketInMinutes * 60_000));
+      // A threshold's held-back events are alerted when it is reached: in the bucket of the event that reached it.
+      const bucket = Math.floor((rule.threshold ? event : e).activityTimeInMs / (this.bucketInMinutes * 60_000));
       const groupKey = rule.threshold ? thresholdGroupKey(rule, e) : undefined;
       const id = JSON.stringify([bucket, rule.id, groupKey ?? '']);
       let entry = this.buckets.get(id);

@@ -12,9 +12,11 @@ import { type DeliveryPipeline, startDeliveryPipeline } from '../helpers/deliver
 import { acceptedCards, type Pipeline, startPipeline } from '../helpers/pipeline';
 
 /**
- * The fault matrix: every injected fault × one fixed scenario (6 events over 3 Graph pages, 4 rules → 4
- * alerts), then recovery runs by fresh "processes". Each cell counts alerts expected, delivered, lost and
- * duplicated (labelled / unlabelled). A cell fails on any lost alert or unlabelled duplicate.
+ * The fault matrix: every injected fault × one fixed scenario (6 events over 3 Graph pages, 4 rules), then
+ * recovery runs by fresh "processes". Each cell counts the rules expected to alert, delivered, lost and
+ * duplicated (the same alert posted again: labelled / unlabelled). A fault can split one rule's events over
+ * two alerts (different matches, not duplicates). The Data rows add odd events (the data faults) to the same
+ * scenario. A cell fails on any lost alert or unlabelled duplicate.
  */
 const scenarioTypes = [T.caDeleted, T.caCertificateRevoked, T.caStatusChanged, T.leafRevoked, T.leafRevoked, T.leafRevoked];
 const expected = ['cloudpki-ca-certificate-revoked', 'cloudpki-ca-deleted', 'cloudpki-ca-status-changed', 'cloudpki-leaf-revoked'];
@@ -45,6 +47,11 @@ const tryRun = async (run: () => Promise<unknown>) => {
   } catch {
     // The injected fault may fail the run; what matters is the end state after recovery.
   }
+};
+/** A data fault: odd events beside the scenario's, then a normal run. */
+const withEvents = (make: (p: Pipeline) => unknown[]): FirstRun => async (p) => {
+  p.sim.addEvents(make(p));
+  await tryRun(() => p.services().cycle(p.log));
 };
 const cycleWith = (overrides: ServiceOverrides): FirstRun => (p) => tryRun(() => p.services(overrides).cycle(p.log));
 const graphFault = (fault: GraphFault, options: { times?: number; on?: 'firstPage' | 'nextPage' } = { on: 'nextPage' }): FirstRun => async (p) => {
@@ -97,15 +104,24 @@ const cells: [string, string, FirstRun][] = [
   ...(['page-read', 'outbox-written', 'checkpoint-advanced', 'delivery-claimed', 'delivery-sent', 'delivery-recorded'].map(
     (step): [string, string, FirstRun] => ['Crash', `after ${step}`, crashAfter(step)],
   )),
+  ['Data', 'duplicate event ids (on a page and across pages)', withEvents((p) => {
+    const e = graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 9), id: 'dup' });
+    return [e, e, e];
+  })],
+  ['Data', 'a certificate PEM in modifiedProperties (120,000 characters)', withEvents((p) => [graphEvent({ type: T.caCertificateRevoked, at: minutesBefore(p.clock.now, 8), modified: [{ displayName: 'Certificate', oldValue: null, newValue: 'A'.repeat(120_000) }] })])],
+  ['Data', 'an event id of 4,000 characters with key characters', withEvents((p) => [graphEvent({ type: T.caStatusChanged, at: minutesBefore(p.clock.now, 8), id: '/#?\\'.repeat(1000) })])],
+  ['Data', 'a lone surrogate in an id, U+2028 in a CA name', withEvents((p) => [graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 7), id: 'x\udc00', caName: 'CA\u2028name' })])],
+  ['Data', 'a same-millisecond burst of 60 events (60 one-event pages)', withEvents((p) => Array.from({ length: 60 }, () => graphEvent({ type: T.leafRevoked, at: minutesBefore(p.clock.now, 6) })))],
+  ['Data', 'malformed events (no id, bad date, not an object)', withEvents(() => [{ activityDateTime: '2026-01-01T00:00:00Z' }, { id: 'bad', activityDateTime: 'never' }, 'text', null])],
   ['Concurrency', 'two overlapping runs', async (p) => {
     await Promise.allSettled([p.services().cycle(p.log), p.services().cycle(p.log)]);
   }],
 ];
 
 function measure(p: Pipeline): Outcome {
-  const cards = acceptedCards(p).map((c) => ({ rule: /rule ([a-z0-9-]+)/.exec(c.text)?.[1] ?? '?', labelled: c.possibleDuplicate }));
+  const cards = acceptedCards(p).map((c) => ({ rule: /rule ([a-z0-9-]+)/.exec(c.text)?.[1] ?? '?', alert: c.alertId || c.text, labelled: c.possibleDuplicate }));
   const delivered = new Set(cards.map((c) => c.rule));
-  const extra = cards.length - delivered.size;
+  const extra = cards.length - new Set(cards.map((c) => c.alert)).size;
   const labelled = Math.min(extra, cards.filter((c) => c.labelled).length);
   return { expected: expected.length, delivered: [...delivered].filter((r) => expected.includes(r)).length, held: 0, lost: expected.filter((r) => !delivered.has(r)).length, labelled, unlabelled: extra - labelled };
 }

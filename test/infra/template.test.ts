@@ -27,6 +27,7 @@ const optionalInAzure: Record<string, string> = {
   INITIAL_LOOKBACK_MINUTES: 'code default (60) is the intended first-run window; set by hand to backfill',
   GRAPH_PAGE_SIZE: 'code default (100) suits audit-event volumes',
   GRAPH_MAX_PAGES_PER_RUN: 'code default (100) bounds one run; backlogs are worked off over several runs',
+  POLL_TIME_BUDGET_SECONDS: 'code default (45 s) ends a run before the next 1-minute timer fires',
   GRAPH_REQUEST_TIMEOUT_MS: 'code default (30 s) fits under the 4 min functionTimeout',
   GRAPH_MAX_RETRIES: 'code default (3) is the tuned retry budget',
   GRAPH_RETRY_DELAY_SECONDS: 'code default (3 s) is the tuned base delay',

@@ -33,6 +33,8 @@ export interface HealthDetail extends HealthReport {
   adminApi?: { mode: 'key' | 'entra'; open: boolean; detail: string };
   /** The audit-event query as the server allows it: one line per optional clause seen accepted or refused. */
   graph?: { query: string[] };
+  /** Alerts set aside because they could not be stored: list and retry them (`pki-alerts quarantine`). */
+  quarantine: { count: number; oldest?: string };
 }
 
 const recentAlerts = 1000;
@@ -47,10 +49,11 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
 export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
   const report = await checkHealth(deps);
   const since = new Date(Date.parse(report.checkedAt) - 86_400_000);
-  const [entries, alerts, capabilities] = await Promise.all([
+  const [entries, alerts, capabilities, quarantined] = await Promise.all([
     deps.store.list(deps.tenantId, since),
     deps.outbox.listAlerts(deps.tenantId, { limit: recentAlerts }),
     deps.graphCapabilities?.get(deps.tenantId).catch(() => undefined),
+    deps.outbox.listQuarantine(deps.tenantId),
   ]);
   const byState: Record<string, number> = {};
   const failedByChannel: Record<string, number> = {};
@@ -62,5 +65,6 @@ export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
   }
   const posture = deps.adminApi?.();
   const adminApi = posture && { mode: posture.mode, open: posture.ok, detail: posture.ok ? posture.summary : posture.problem };
-  return { ...report, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel }, ...(adminApi ? { adminApi } : {}), ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}) };
+  const quarantine = { count: quarantined.length, ...(quarantined[0] ? { oldest: quarantined[0].createdAt } : {}) };
+  return { ...report, quarantine, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel }, ...(adminApi ? { adminApi } : {}), ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}) };
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { getAlertStatus, listAlertStatus } from '../app/alertStatus';
 import { getChannel, listChannels, testChannel } from '../app/channelAdmin';
+import { listQuarantine, retryQuarantined } from '../app/quarantine';
 import { loadConfig } from '../app/config';
 import { createServices, type Services } from '../app/services';
 import { NotFoundError, ValidationError } from '../shared/errors';
@@ -12,13 +13,15 @@ export const deliveryUsage = `  pki-alerts channels list [--json]           ever
   pki-alerts channels test ID                 sends a sample alert to the channel now; prints status and detail
                                               (exit code 1 when the channel failed)
   pki-alerts alerts list [--limit N] [--json] recent alerts with each channel's delivery state
-  pki-alerts alerts get ID                    one alert with each channel's delivery as JSON`;
+  pki-alerts alerts get ID                    one alert with each channel's delivery as JSON
+  pki-alerts quarantine list [--json]         alerts set aside because they could not be stored
+  pki-alerts quarantine retry ID              writes a quarantined alert to the outbox again (exit 1 if still refused)`;
 
 type Out = (line: string) => void;
 
 
-/** `pki-alerts channels …` and `pki-alerts alerts …`; `services` is injectable for tests. */
-export async function deliveryCommand(command: 'channels' | 'alerts', argv: string[], out: Out, services?: Services): Promise<number> {
+/** `pki-alerts channels …`, `alerts …` and `quarantine …`; `services` is injectable for tests. */
+export async function deliveryCommand(command: 'channels' | 'alerts' | 'quarantine', argv: string[], out: Out, services?: Services): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, limit: { type: 'string' } }, strict: true, allowPositionals: true });
@@ -57,6 +60,16 @@ export async function deliveryCommand(command: 'channels' | 'alerts', argv: stri
       }
       case 'alerts get':
         out(JSON.stringify(await getAlertStatus(s(), one()), null, 2));
+        return 0;
+      case 'quarantine list': {
+        const items = await listQuarantine(s());
+        if (values.json) out(JSON.stringify({ value: items }));
+        else if (items.length === 0) out('quarantine is empty');
+        else for (const q of items) out(`${q.id}  ${q.createdAt}  ${q.kind.padEnd(8)}  ${String(q.matchCount).padStart(6)} matches  ${q.ruleId}  retries ${q.retries}  ${q.reason}`);
+        return 0;
+      }
+      case 'quarantine retry':
+        out(JSON.stringify(await retryQuarantined(s(), one())));
         return 0;
       default:
         throw new UsageError(sub ? `unknown ${command} command "${sub}"` : `${command} needs a command`);

@@ -73,6 +73,7 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         return await rulesCommand(rest, out);
       case 'channels':
       case 'alerts':
+      case 'quarantine':
         return await deliveryCommand(command, rest, out);
       case 'replay': {
         const { values } = parseArgs({ args: rest, options: { events: { type: 'string' }, rules: { type: 'string' }, 'own-client-id': { type: 'string' }, json: { type: 'boolean' } }, strict: true });

@@ -1,5 +1,6 @@
 import type { View } from '../context';
-import { badge, h, table, put } from '../dom';
+import { badge, h, put, replace, table } from '../dom';
+import { errorBox } from '../errors';
 import { ago, utc } from '../format';
 import { connectionCheck } from './connectionCheck';
 
@@ -13,7 +14,18 @@ interface HealthDetail {
   coverage: { frontier?: string; recentGaps: { from: string; to: string; detectedAt: string }[] };
   rules: { problems: { ruleId: string; problems?: { field: string; message: string }[] }[] };
   graph?: { query: string[] };
+  quarantine?: { count: number; oldest?: string };
   [more: string]: unknown;
+}
+
+interface QuarantineItem {
+  id: string;
+  ruleId: string;
+  reason: string;
+  createdAt: string;
+  matchCount: number;
+  retries: number;
+  alert?: { eventCount: number; severity: string };
 }
 
 const kind = { ok: 'ok', warn: 'warn', fail: 'error', healthy: 'ok', degraded: 'warn', unhealthy: 'error' } as const;
@@ -52,5 +64,28 @@ export const healthView: View = async (ctx, main) => {
     r.graph?.query.length
       ? h('div', { class: 'notice notice-warn', 'data-testid': 'graph-query' }, h('strong', {}, 'Graph query options the server refused: '), r.graph.query.join('; '))
       : null,
+    r.quarantine?.count ? await quarantineSection(ctx) : null,
     connectionCheck(ctx));
 };
+
+/** Alerts set aside because they could not be stored, with a retry for the admin (POST /api/quarantine/{id}/retry). */
+async function quarantineSection(ctx: Parameters<View>[0]): Promise<HTMLElement> {
+  const { body } = await ctx.api.get<{ value: QuarantineItem[] }>('/quarantine');
+  const result = h('div', { 'aria-live': 'polite' });
+  const retry = async (button: HTMLButtonElement, id: string) => {
+    button.disabled = true;
+    try {
+      const { body: r } = await ctx.api.request<{ outcome: string }>('POST', `/quarantine/${encodeURIComponent(id)}/retry`);
+      replace(result, h('p', { class: 'notice notice-ok' }, `${id}: ${r.outcome}; it is delivered with the next run.`));
+    } catch (err) {
+      replace(result, errorBox('The retry did not go through', err));
+      button.disabled = false;
+    }
+  };
+  return h('section', { class: 'card', 'data-testid': 'quarantine' },
+    table('Quarantine: alerts set aside because they could not be stored', ['Item', 'Rule', 'Matches', 'Since', 'Retries', 'Reason', ''], body.value.map((q) => [
+      h('span', { class: 'mono' }, q.id), q.ruleId, String(q.alert?.eventCount ?? q.matchCount), utc(q.createdAt), String(q.retries), q.reason,
+      ctx.isAdmin ? h('button', { type: 'button', class: 'secondary', onclick: (e: Event) => void retry(e.currentTarget as HTMLButtonElement, q.id) }, 'Retry') : '',
+    ])),
+    result);
+}

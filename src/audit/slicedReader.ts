@@ -57,10 +57,11 @@ interface RangeResult {
  *   span of the events it showed); its events, already handed out, are de-duplicated when re-read. A slice cut
  *   short only by what earlier slices left of the budget is read whole by the next run (length kept).
  * - After a slice that took at most a quarter of the budget, the next one is twice as long.
- * - The window is first tried as one slice with half the budget (an idle poll is one request). When that is
- *   too big, the lookback range (before `forwardFrom`) gets half of what is left (at least a page) and the
- *   forward range the rest (at least half the budget): re-reading a dense lookback can slow progress but
- *   never stop it. A lookback denser than that is re-read only in part (`lookbackComplete` false, logged).
+ * - Without a slice length from the last run, the window is tried as one slice with the whole budget (an
+ *   idle poll is one request). When that is too big, its events are processed all the same and the run ends
+ *   with a slice length for the next. With one, the lookback range (before `forwardFrom`) gets half the
+ *   budget (at least a page) and the forward range the rest (at least half): re-reading a dense lookback can
+ *   slow progress but never stop it. A lookback denser than that is re-read only in part (logged).
  * - In the forward range a slice of `minSliceInMs` cannot be split: it is read to its end, past the budget.
  *
  * Pages are yielded as they arrive, with their slice; read `progress` when done.
@@ -87,12 +88,16 @@ export class SlicedReader {
     const budget = this.options.maxPages;
     const half = Math.max(1, Math.ceil(budget / 2));
     if (this.options.sliceInMs === undefined) {
-      // One try of the whole window: the common case, and an idle poll's one request.
-      const whole = yield* this.readRange(from, to, to - from, half, { split: false, pastBudget: false });
+      // One try of the whole window with the whole budget: the common case (an idle poll is one request,
+      // a window that fits the budget is read in the fewest requests). Too big: its events are processed all
+      // the same (alerted now), and the next run reads in slices of the length it showed.
+      const whole = yield* this.readRange(from, to, to - from, budget, { split: false, pastBudget: false });
       if (whole.completedTo >= to) {
         Object.assign(p, { completedTo: to, lookbackComplete: true, nextSliceInMs: undefined });
         return;
       }
+      Object.assign(p, { budgetExhausted: !p.outOfTime, lookbackComplete: false, nextSliceInMs: Math.max(minSliceInMs, Math.min(whole.length, Math.floor((to - from) / 2))) });
+      return;
     }
     if (this.forwardFrom > from && !p.outOfTime) {
       // Half of what the whole-window try left (at least a page): the lookback is re-read for late events.
@@ -108,7 +113,8 @@ export class SlicedReader {
     const forward = yield* this.readRange(this.forwardFrom, to, this.options.sliceInMs ?? to - this.forwardFrom, forwardBudget, { split: true, pastBudget: true });
     p.completedTo = forward.completedTo;
     p.budgetExhausted = forward.completedTo < to && !p.outOfTime;
-    p.nextSliceInMs = forward.length >= to - this.forwardFrom ? undefined : forward.length;
+    // Caught up with room to spare: the next run tries the whole window again. Else it goes on in slices.
+    p.nextSliceInMs = forward.completedTo >= to && p.pages * 2 <= budget ? undefined : Math.min(forward.length, Math.max(minSliceInMs, to - from));
   }
 
   /** Reads [from, to] in slices within `budget` pages; returns how far it got completely, and the slice length. */
@@ -153,7 +159,7 @@ export class SlicedReader {
       used += pages;
       if (!complete) {
         // Cut short by what was left of the budget after other slices: the next run reads it whole.
-        if (!o.split || p.outOfTime || unsplittable || pages < budget) break;
+        if (p.outOfTime || unsplittable || pages < budget) break;
         // Too big for a whole budget. The events seen tell the density when Graph pages newest (or oldest)
         // first: half their span holds half a budget. In any order, at most a quarter of the slice.
         p.splits++;
@@ -162,17 +168,20 @@ export class SlicedReader {
           burstAt = Math.floor(seen.min);
           // Up to the millisecond before it; then [burst − 1, burst + 1] alone (unsplittable, read to its end).
           length = burstAt - 1 - at >= minSliceInMs ? Math.min(length - 1, burstAt - 1 - at) : minSliceInMs;
+          if (!o.split) break;
           continue;
         }
         // Newest first (Graph's documented order, and its default): what was seen is the slice's newest part;
         // read the older, unseen part first, then the dense part on its own.
         if (seen.count > 1 && seen.min - at > length / 8) {
           length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(seen.min - at) - 1));
+          if (!o.split) break;
           continue;
         }
         // With no span to go by (one event seen, or none), halve it: a binary search against the budget.
         const estimate = seen.count > 1 ? Math.min(length / 4, Math.max(length / 64, (seen.max - seen.min) / 2)) : length / 2;
         length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(estimate)));
+        if (!o.split) break;
         continue;
       }
       if (unsplittable && pages > budget) p.unsplittable++;

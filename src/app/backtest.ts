@@ -8,7 +8,7 @@ import { actorOf, caOf } from '../dispatch/windowSummary';
 import type { AlertRule } from '../rules/alertRule';
 import { parseRule } from '../rules/parseRule';
 import { type FieldProblem, NotFoundError, ValidationError } from '../shared/errors';
-import type { RuleRepository } from './ruleRepository';
+import type { RuleRepository } from '../rules/ruleRepository';
 
 export interface BacktestDeps {
   tenantId: string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PendingAlert } from '../dispatch/alertAccumulator';
 import { type TamperNotice, tamperAlert } from '../dispatch/tamper';
 import type { Logger } from '../shared/logger';
-import type { HistoryEntry, RuleHistory } from './ruleHistory';
+import type { HistoryEntry, RuleHistory } from '../rules/ruleHistory';
 
 /** What every administration use case needs to record a change. */
 export interface ChangeRecorderDeps {

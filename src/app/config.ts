@@ -3,6 +3,7 @@ import { ConfigError, type FieldProblem } from '../shared/errors';
 import type { AuthSettings } from './authorization';
 import { appSettings } from './settings';
 import { maxWindowInDays } from '../dispatch/changeWindow';
+import type { ChannelConfig } from '../notifiers/channelConfig';
 
 /** The parsed, validated configuration. Built once from the environment; every bad setting reported at once. */
 export interface AppConfig {
@@ -37,16 +38,6 @@ export interface AppConfig {
   backtestMaxPages: number;
   /** The watchdog, health and heartbeat (src/app/watchServices.ts). */
   watch: { channel?: string; failedPolls: number; channelFailures: number; maxLagInMinutes: number; heartbeatSchedule?: string; ledgerRetentionInDays: number };
-}
-
-/** A delivery channel. `url` is a secret: never logged, never returned. */
-export interface ChannelConfig {
-  id: string;
-  type: 'teams';
-  url: string;
-  isDefault: boolean;
-  /** Where the URL came from, for error messages (never the value). */
-  setting: string;
 }
 
 type Env = Record<string, string | undefined>;

@@ -3,9 +3,9 @@ import type { AlertRule } from '../rules/alertRule';
 import { parseRule } from '../rules/parseRule';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { type ChangeRecorderDeps, recordChange } from './changeRecorder';
-import type { HistoryEntry } from './ruleHistory';
-import type { RuleRepository, StoredRule } from './ruleRepository';
-import { canonicalJson } from './ruleDiff';
+import type { HistoryEntry } from '../rules/ruleHistory';
+import type { RuleRepository, StoredRule } from '../rules/ruleRepository';
+import { canonicalJson } from '../shared/jsonDiff';
 
 export interface RuleAdminDeps extends ChangeRecorderDeps {
   rules: RuleRepository;

@@ -5,8 +5,8 @@ import type { RuleProblem } from '../rules/ruleStore';
 import { ConflictError, PreconditionFailedError } from '../shared/errors';
 import { errorText, type Logger } from '../shared/logger';
 import { newHistoryId } from './changeRecorder';
-import type { HistoryEntry, RuleHistory } from './ruleHistory';
-import type { RuleRepository } from './ruleRepository';
+import type { HistoryEntry, RuleHistory } from '../rules/ruleHistory';
+import type { RuleRepository } from '../rules/ruleRepository';
 
 export interface RulePackDeps {
   tenantId: string;

@@ -4,9 +4,9 @@ import { mostSevere, protectedRulesCoveredBy } from '../dispatch/tamper';
 import { defaultRulePack } from '../rules/defaultRulePack';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../shared/errors';
 import { type ChangeRecorderDeps, recordChange, type TamperSpec } from './changeRecorder';
-import type { HistoryEntry } from './ruleHistory';
-import type { RuleRepository } from './ruleRepository';
-import { canonicalJson } from './ruleDiff';
+import type { HistoryEntry } from '../rules/ruleHistory';
+import type { RuleRepository } from '../rules/ruleRepository';
+import { canonicalJson } from '../shared/jsonDiff';
 
 /** Tells the poll when a window ends, so the run after it checks windows (see windowSummaries.ts). */
 export interface WindowSummaryHint {

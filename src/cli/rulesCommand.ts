@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { BacktestProgress } from '../app/backtest';
 import { loadConfig } from '../app/config';
 import { deleteRule, getRule, listRules, putRule } from '../app/ruleAdmin';
-import { type ImportPlan, planImport } from '../app/ruleDiff';
+import { type ImportPlan, planImport } from '../rules/planImport';
 import { createServices, type Services } from '../app/services';
 import { type AlertRule, ruleSchemaVersion } from '../rules/alertRule';
 import { parseRule } from '../rules/parseRule';

@@ -1,14 +1,10 @@
 import { DeliveryError, type DeliveryFailureReason } from '../shared/errors';
 import { describeUrl, redactSecrets } from '../shared/redact';
+import { type HttpResult, maxResponseBodyBytes } from './httpResult';
 import type { DeliveryReceipt } from './notifier';
 import { postPinned, type ResolveHost, systemResolver } from './pinnedRequest';
 
-/** What a receiver answered: status, the first {@link maxResponseBodyBytes} of the body, headers. */
-export interface HttpResult {
-  status: number;
-  body: string;
-  headers: Headers;
-}
+export { type HttpResult, maxResponseBodyBytes };
 
 export interface PostJsonOptions {
   timeoutInMs: number;
@@ -33,7 +29,6 @@ export interface HttpSender {
   postJson(url: string, body: unknown, options: PostJsonOptions): Promise<HttpResult>;
 }
 
-export const maxResponseBodyBytes = 64 * 1024;
 export const maxRetryAfterInMs = 60 * 60 * 1000;
 
 /**

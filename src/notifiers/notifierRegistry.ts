@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { ChannelConfig } from '../app/config';
+import type { ChannelConfig } from './channelConfig';
 import type { Alert } from '../dispatch/alert';
 import { ConfigError, DeliveryError, type FieldProblem } from '../shared/errors';
 import { type ChannelDefinition, type ResolvedSecrets, resolveSecrets } from './channel';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { DeliveryError } from '../shared/errors';
-import { type HttpResult, maxResponseBodyBytes } from './httpSender';
+import { type HttpResult, maxResponseBodyBytes } from './httpResult';
 import { blockedAddressClass } from './urlPolicy';
 
 /** Resolves a host name to every address (injected in tests: no real DNS). */

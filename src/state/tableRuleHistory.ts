@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import type { HistoryEntry, HistorySubject, RuleHistory } from '../app/ruleHistory';
+import type { HistoryEntry, HistorySubject, RuleHistory } from '../rules/ruleHistory';
 import { chunk, type TableClients, tableNames } from './tableClients';
 
 const maxJsonChars = 30_000; // a Table string property holds 32K UTF-16 characters

@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import type { ChangeMeta, PackState, RuleRepository, StoredRule } from '../app/ruleRepository';
+import type { ChangeMeta, PackState, RuleRepository, StoredRule } from '../rules/ruleRepository';
 import { type AlertRule, ruleSchemaVersion } from '../rules/alertRule';
 import { parseRule } from '../rules/parseRule';
 import type { RuleProblem } from '../rules/ruleStore';

@@ -1,4 +1,4 @@
-import { diffFields } from '../../app/ruleDiff';
+import { diffFields } from '../../shared/jsonDiff';
 import type { View } from '../context';
 import { h, table, put } from '../dom';
 import { utc, valueText } from '../format';

@@ -1,5 +1,5 @@
-import type { AlertRule } from '../rules/alertRule';
-import type { RuleStore } from '../rules/ruleStore';
+import type { AlertRule } from './alertRule';
+import type { RuleStore } from './ruleStore';
 import type { FieldProblem } from '../shared/errors';
 
 /**

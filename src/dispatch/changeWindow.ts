@@ -44,7 +44,8 @@ export const maxBackdateInMinutes = 5;
 
 // Bounded so the stored scope fits one Table property (32K characters).
 const list = z.array(z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters')).max(50, 'must list at most 50 entries');
-const inputSchema = z
+/** What an admin sends for a window (POST /api/windows, PUT /api/windows/{id}); also the OpenAPI document's schema. */
+export const changeWindowInputSchema = z
   .object({
     scope: z.object({ ruleIds: list.optional(), caIds: list.optional(), actors: list.optional() }, { error: 'must be an object with ruleIds, caIds and / or actors' }).strict(),
     start: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
@@ -61,7 +62,7 @@ const fieldOf = (path: readonly PropertyKey[]) => path.map((p, i) => (typeof p =
  * start in the past). Throws a ValidationError naming each bad field. Pure.
  */
 export function parseWindowInput(input: unknown, now: Date, existing?: ChangeWindow): ChangeWindowInput & { start: string } {
-  const parsed = inputSchema.safeParse(input);
+  const parsed = changeWindowInputSchema.safeParse(input);
   if (!parsed.success) {
     throw new ValidationError('change window', parsed.error.issues.map((i) => ({
       field: i.path.length ? fieldOf(i.path) : i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.join(', ') : 'window',

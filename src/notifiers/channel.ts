@@ -58,7 +58,8 @@ const recipients = z.array(email).min(1, 'must list at least one recipient').max
 const rate = z.number().min(0.1).max(50).optional();
 const base = { id: channelId, isDefault: z.boolean().default(false), description: z.string().max(500).optional() };
 
-const schema = z.discriminatedUnion(
+/** A table channel document (parseChannel); also the OpenAPI document's schema of PUT /api/channels/{id}. */
+export const channelDocumentSchema = z.discriminatedUnion(
   'type',
   [
     z.object({ ...base, type: z.literal('teams'), settings: z.object({ urlSetting: settingName, maxPerSecond: rate }).strict() }).strict(),
@@ -84,7 +85,7 @@ const schema = z.discriminatedUnion(
 
 /** The one parse-and-validate function for channel documents (API writes and table reads). */
 export function parseChannel(input: unknown, subject = 'channel'): ChannelDefinition {
-  const parsed = schema.safeParse(input);
+  const parsed = channelDocumentSchema.safeParse(input);
   if (parsed.success) return { ...parsed.data, source: 'table' };
   const id = typeof input === 'object' && input !== null && typeof (input as { id?: unknown }).id === 'string' ? (input as { id: string }).id : undefined;
   throw new ValidationError(id ? `${subject} "${id}"` : subject, parsed.error.issues.map((issue) => ({

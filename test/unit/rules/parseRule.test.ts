@@ -143,11 +143,11 @@ describe('parseRule', () => {
   });
 });
 
-describe('README rule example', () => {
+describe('docs/rules.md rule example', () => {
   it('is a valid rule that matches what it says', () => {
-    const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
-    const block = /```json\n(\{\n {2}"\$schema"[\s\S]*?)```/.exec(readme);
-    expect(block, 'README has a rule example').not.toBeNull();
+    const page = readFileSync(path.join(__dirname, '../../../docs/rules.md'), 'utf8');
+    const block = /```json\n(\{\n {2}"\$schema"[\s\S]*?)```/.exec(page);
+    expect(block, 'docs/rules.md has a rule example').not.toBeNull();
     const rule = parseRule(JSON.parse(block![1]));
     const paused = (upn: string, ca: string) =>
       sampleEvent({ activityType: 'ChangeCloudCertificationAuthorityStatusAsync CloudCertificationAuthority', actor: { userPrincipalName: upn }, resources: [sampleResource({ displayName: ca, modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: 'paused' }] })] });

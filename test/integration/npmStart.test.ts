@@ -50,6 +50,11 @@ describe('npm start (the compiled local host) on embedded defaults', () => {
     expect(output).toContain(`admin page ${url}/api/ui (open it in a browser and enter the local admin key above)`);
     // Admin routes need the local key.
     expect((await fetch(`${url}/api/alerts`)).status).toBe(401);
+    // The admin API's OpenAPI document is anonymous (no data) and lists the rules routes.
+    const openApi = await fetch(`${url}/api/openapi.json`);
+    expect(openApi.status).toBe(200);
+    const documented = Object.keys(((await openApi.json()) as { paths: Record<string, unknown> }).paths);
+    expect(documented).toEqual(expect.arrayContaining(['/rules', '/rules/{id}', '/rules/validate', '/rules/{id}/history']));
     const key = { 'x-functions-key': 'test-admin-key' };
     const getJson = async <T>(p: string, statuses = [200]): Promise<T> => {
       const res = await fetch(`${url}${p}`, { headers: key });

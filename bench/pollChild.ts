@@ -25,6 +25,7 @@ async function main() {
   let runs = 0;
   let events = 0;
   let alerts = 0;
+  let matches = 0;
   let sent = 0;
   let pollError: string | undefined;
   let gaps = 0;
@@ -33,6 +34,7 @@ async function main() {
     runs++;
     events += result.poll?.events ?? 0;
     alerts += result.poll?.alerts ?? 0;
+    matches += result.poll?.matches ?? 0;
     sent += result.delivery.sent;
     pollError ??= result.pollError;
     if (result.watch?.entry.gapFrom) gaps++;
@@ -55,6 +57,7 @@ async function main() {
     runs,
     events,
     alerts,
+    matches,
     sent,
     pollError,
     wallMs,

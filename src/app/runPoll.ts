@@ -112,6 +112,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
     maxPages: settings.maxPagesPerRun,
     forwardFrom: window.basis === 'lookback' ? Date.parse(stored!.checkpoint.scannedTo) : undefined,
     sliceInMs: stored?.checkpoint.sliceInMs,
+    dense: stored?.checkpoint.denseFromInMs !== undefined && stored.checkpoint.denseSliceInMs ? { fromInMs: stored.checkpoint.denseFromInMs, sliceInMs: stored.checkpoint.denseSliceInMs } : undefined,
     deadlineInMs: settings.runTimeBudgetInMs ? Date.now() + settings.runTimeBudgetInMs : undefined,
     log,
   });
@@ -150,7 +151,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   await deps.afterStep?.('outbox-written');
 
   // 7. checkpoint
-  const next = recorder.gaveUp > 0 ? undefined : nextCheckpoint(stored?.checkpoint, window, reader.progress.completedTo, reader.progress.nextSliceInMs);
+  const next = recorder.gaveUp > 0 ? undefined : nextCheckpoint(stored?.checkpoint, window, reader.progress.completedTo, reader.progress.nextSliceInMs, reader.progress.nextDense);
   if (recorder.gaveUp > 0) log.error(`${recorder.gaveUp} outbox write(s) did not go through; the checkpoint stays so their matches are read again`);
   if (next || done?.checkpointExtra.windowSummaryDueAt !== undefined) await advance(deps, stored, next, now, window, done);
   if (next) {

@@ -5,6 +5,9 @@ export interface Checkpoint {
   complete: boolean;
   /** The slice length the next run starts with (learned from a dense range); absent = the whole window. */
   sliceInMs?: number;
+  /** A dense part ahead the last run saw (epoch ms) and the slice length that fits it. */
+  denseFromInMs?: number;
+  denseSliceInMs?: number;
 }
 
 export interface PollWindow {
@@ -31,15 +34,19 @@ export function computeWindow(checkpoint: Checkpoint | undefined, now: Date, set
  * Where the checkpoint goes after a run that read [window.from, completedTo] completely: never backwards,
  * and only as far as what was read and recorded. Undefined = leave it as it is. Pure.
  */
-export function nextCheckpoint(previous: Checkpoint | undefined, window: PollWindow, completedToInMs: number, sliceInMs: number | undefined): Checkpoint | undefined {
+export function nextCheckpoint(previous: Checkpoint | undefined, window: PollWindow, completedToInMs: number, sliceInMs: number | undefined, dense?: { fromInMs: number; sliceInMs: number }): Checkpoint | undefined {
+  const d = dense ? { denseFromInMs: dense.fromInMs, denseSliceInMs: dense.sliceInMs } : {};
   const before = previous ? Date.parse(previous.scannedTo) : Number.NaN;
   const complete = completedToInMs >= window.to.getTime();
   if (!previous || Number.isNaN(before)) {
     // A first run that got nowhere still keeps what it learned of the slice length (or it would learn it forever).
-    if (completedToInMs <= window.from.getTime()) return sliceInMs ? { scannedTo: window.from.toISOString(), complete: false, sliceInMs } : undefined;
-    return { scannedTo: new Date(completedToInMs).toISOString(), complete, ...(sliceInMs ? { sliceInMs } : {}) };
+    if (completedToInMs <= window.from.getTime()) return sliceInMs ? { scannedTo: window.from.toISOString(), complete: false, sliceInMs, ...d } : undefined;
+    return { scannedTo: new Date(completedToInMs).toISOString(), complete, ...(sliceInMs ? { sliceInMs } : {}), ...d };
   }
   // No progress past the stored checkpoint: keep it (only a new slice length is worth a write).
-  if (completedToInMs <= before) return sliceInMs !== previous.sliceInMs && sliceInMs !== undefined ? { ...previous, sliceInMs } : undefined;
-  return { scannedTo: new Date(completedToInMs).toISOString(), complete, ...(sliceInMs ? { sliceInMs } : {}) };
+  if (completedToInMs <= before) {
+    const changed = (sliceInMs !== previous.sliceInMs && sliceInMs !== undefined) || dense?.fromInMs !== previous.denseFromInMs;
+    return changed ? { scannedTo: previous.scannedTo, complete: previous.complete, ...(sliceInMs ?? previous.sliceInMs ? { sliceInMs: sliceInMs ?? previous.sliceInMs } : {}), ...d } : undefined;
+  }
+  return { scannedTo: new Date(completedToInMs).toISOString(), complete, ...(sliceInMs ? { sliceInMs } : {}), ...d };
 }

@@ -27,6 +27,14 @@ export interface SliceProgress {
   unsplittable: number;
   /** The slice length to start the next run with (undefined: the whole window). */
   nextSliceInMs: number | undefined;
+  /** A dense part ahead, seen at a too-big slice's newest end: the next run reads up to it, then it in slices. */
+  nextDense: DensePart | undefined;
+}
+
+/** Where a dense part starts (epoch ms) and the slice length that fits it. */
+export interface DensePart {
+  fromInMs: number;
+  sliceInMs: number;
 }
 
 export interface SliceReaderOptions {
@@ -35,6 +43,8 @@ export interface SliceReaderOptions {
   forwardFrom?: number;
   /** Slice length to start with (from the checkpoint); undefined = the whole window. */
   sliceInMs?: number;
+  /** A dense part the last run saw ahead (from the checkpoint). */
+  dense?: DensePart;
   /** Epoch ms after which no new request is started. */
   deadlineInMs?: number;
   now?: () => number;
@@ -78,7 +88,7 @@ export class SlicedReader {
   ) {
     this.now = options.now ?? Date.now;
     this.forwardFrom = Math.min(window.to.getTime(), Math.max(window.from.getTime(), options.forwardFrom ?? window.from.getTime()));
-    this.progress = { completedTo: this.forwardFrom, lookbackComplete: this.forwardFrom <= window.from.getTime(), pages: 0, budgetExhausted: false, outOfTime: false, splits: 0, unsplittable: 0, nextSliceInMs: options.sliceInMs };
+    this.progress = { completedTo: this.forwardFrom, lookbackComplete: this.forwardFrom <= window.from.getTime(), pages: 0, budgetExhausted: false, outOfTime: false, splits: 0, unsplittable: 0, nextSliceInMs: options.sliceInMs, nextDense: options.dense };
   }
 
   async *pages(): AsyncIterable<SlicePage> {
@@ -125,6 +135,10 @@ export class SlicedReader {
     let used = 0;
     let at = from;
     let burstAt: number | undefined;
+    /** The length that fits half a budget, learned from the last dense slice: the next run starts with it. */
+    let fit: number | undefined;
+    /** A dense part a too-big slice showed at its newest end (Graph's default order). */
+    let dense: { from: number; length: number } | undefined = o.pastBudget && this.options.dense && this.options.dense.fromInMs > from ? { from: this.options.dense.fromInMs, length: this.options.dense.sliceInMs } : undefined;
     while (at < to) {
       const left = budget - used;
       if (left <= 0) break;
@@ -133,7 +147,13 @@ export class SlicedReader {
         length = minSliceInMs;
         burstAt = undefined;
       }
+      // Up to a dense part seen newest-first, not into it; from there in slices of its span.
+      if (dense && at >= dense.from) {
+        length = dense.length;
+        dense = undefined;
+      } else if (dense) length = Math.max(minSliceInMs, Math.min(length, dense.from - at));
       const end = Math.min(to, at + length);
+      const sliceLength = Math.max(1, end - at);
       const unsplittable = end - at <= minSliceInMs;
       const cap = unsplittable && o.pastBudget ? Number.POSITIVE_INFINITY : left;
       const slice = { from: new Date(at), to: new Date(end) };
@@ -171,16 +191,17 @@ export class SlicedReader {
           if (!o.split) break;
           continue;
         }
-        // Newest first (Graph's documented order, and its default): what was seen is the slice's newest part;
-        // read the older, unseen part first, then the dense part on its own.
+        // The events seen tell the density: half their span holds about half a budget. When they are the
+        // slice's newest part (Graph's documented and default order, newest first), read the older, unseen
+        // part first, in slices of that length. With no span to go by, halve it (a binary search).
+        const span = seen.count > 1 ? Math.max(length / 64, (seen.max - seen.min) / 2) : length / 2;
         if (seen.count > 1 && seen.min - at > length / 8) {
-          length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(seen.min - at) - 1));
-          if (!o.split) break;
-          continue;
-        }
-        // With no span to go by (one event seen, or none), halve it: a binary search against the budget.
-        const estimate = seen.count > 1 ? Math.min(length / 4, Math.max(length / 64, (seen.max - seen.min) / 2)) : length / 2;
-        length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(estimate)));
+          // The older part's density is unknown: between "as dense" (the span) and "empty" (all of it), the
+          // geometric mean; never past the dense part, which is then read in slices of its span.
+          const older = seen.min - at - 1;
+          dense = { from: seen.min - 1, length: Math.max(minSliceInMs, Math.floor(span)) };
+          length = Math.max(minSliceInMs, Math.min(length - 1, older, Math.floor(Math.sqrt(older * span))));
+        } else length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(seen.count > 1 ? Math.min(length / 4, span) : span)));
         if (!o.split) break;
         continue;
       }
@@ -191,8 +212,17 @@ export class SlicedReader {
       if (unsplittable) length = whole;
       else if (seen.count === 0) length = Math.min(whole, length * 8);
       else if (pages * 4 <= budget || pages <= 1) length = Math.min(whole, length * 2);
+      else {
+        // Dense: its pages per millisecond size the next run's first slice to half a budget.
+        fit = Math.max(minSliceInMs, Math.floor((sliceLength * budget) / 2 / pages));
+        length = Math.min(length, fit);
+      }
+      // Within this run, to what is left of the budget, so the run's last slice is not cut short.
+      const rest = budget - used;
+      if (rest > 0 && pages > 1 && !unsplittable) length = Math.max(minSliceInMs, Math.min(length, Math.floor((sliceLength * rest * 0.9) / pages)));
     }
-    return { completedTo: at, length };
+    if (o.pastBudget) this.progress.nextDense = dense && dense.from > at ? { fromInMs: dense.from, sliceInMs: dense.length } : undefined;
+    return { completedTo: at, length: fit ?? length };
   }
 
   private outOfTime(): boolean {

@@ -8,7 +8,7 @@ const rowKey = 'checkpoint';
 /** The checkpoint row as the poll reads it; shared by every reader of the row (tableWatchStore.ts too). */
 export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: string }): VersionedCheckpoint {
   return {
-    checkpoint: { scannedTo: String(e.scannedTo), complete: e.complete === true, ...(typeof e.sliceInMs === 'number' && e.sliceInMs > 0 ? { sliceInMs: e.sliceInMs } : {}) },
+    checkpoint: { scannedTo: String(e.scannedTo), complete: e.complete === true, ...(typeof e.sliceInMs === 'number' && e.sliceInMs > 0 ? { sliceInMs: e.sliceInMs } : {}), ...(typeof e.denseFromInMs === 'number' && typeof e.denseSliceInMs === 'number' && e.denseSliceInMs > 0 ? { denseFromInMs: e.denseFromInMs, denseSliceInMs: e.denseSliceInMs } : {}) },
     lastCleanupAt: e.lastCleanupAt ? String(e.lastCleanupAt) : undefined,
     ...(e.windowSummaryDueAt ? { windowSummaryDueAt: String(e.windowSummaryDueAt) } : {}),
     etag: e.etag,
@@ -18,7 +18,8 @@ export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: strin
 /** The checkpoint row to write (also written inside the run's ledger transaction, see tableWatchStore.ts). */
 export function checkpointEntity(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra) {
   const hint = extra.windowSummaryDueAt !== undefined ? { windowSummaryDueAt: extra.windowSummaryDueAt } : {};
-  return { partitionKey: tenantId, rowKey, ...checkpoint, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), ...hint, updatedAt: new Date().toISOString() };
+  // Rows are merged: a hint that is gone is written as 0 (read as absent), or the old one would stay.
+  return { partitionKey: tenantId, rowKey, ...checkpoint, sliceInMs: checkpoint.sliceInMs ?? 0, denseFromInMs: checkpoint.denseFromInMs ?? 0, denseSliceInMs: checkpoint.denseSliceInMs ?? 0, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), ...hint, updatedAt: new Date().toISOString() };
 }
 
 /** Checkpoint in the `PollState` table: one row per tenant, ETag-guarded. */

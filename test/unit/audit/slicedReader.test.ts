@@ -30,26 +30,37 @@ const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 const hour = 3_600_000;
 
 /** Runs the reader run after run (checkpoint and slice hint carried), as the poll does, until caught up. */
-async function drive(times: number[], pageSize: number, maxPages: number, order: Order, maxRuns = 200) {
+async function drive(times: number[], pageSize: number, maxPages: number, order: Order, maxRuns = 200, spanInMs = hour) {
   const src = source(times, pageSize, order);
   const seen = new Set<string>();
   let scannedTo = T0;
   let slice: number | undefined;
+  let dense: { fromInMs: number; sliceInMs: number } | undefined;
   let runs = 0;
-  const end = T0 + hour;
+  const end = T0 + spanInMs;
   for (; runs < maxRuns; runs++) {
     const window: PollWindow = { from: new Date(scannedTo - 15 * 60_000), to: new Date(end), basis: 'lookback' };
-    const reader = new SlicedReader(src, window, { maxPages, forwardFrom: scannedTo, sliceInMs: slice });
+    const reader = new SlicedReader(src, window, { maxPages, forwardFrom: scannedTo, sliceInMs: slice, dense });
     for await (const page of reader.pages()) for (const e of page.events as { id: string }[]) seen.add(e.id);
     expect(reader.progress.completedTo).toBeGreaterThanOrEqual(scannedTo);
     scannedTo = Math.max(scannedTo, reader.progress.completedTo);
     slice = reader.progress.nextSliceInMs;
+    dense = reader.progress.nextDense;
     if (scannedTo >= end) break;
   }
   return { seen, runs, requests: src.requests, caughtUp: scannedTo >= end };
 }
 
 describe('SlicedReader', () => {
+  it('a 7-day backlog, newest first, is worked off in at most 1.5 × the fewest runs (learning the slice length costs a few)', async () => {
+    const week = 7 * 24 * hour;
+    const times = Array.from({ length: 14_000 }, (_, i) => T0 + Math.floor((i * week) / 14_000));
+    const r = await drive(times, 75, 10, 'desc', 200, week);
+    expect(r.caughtUp).toBe(true);
+    expect(r.seen.size).toBe(times.length);
+    expect(r.runs).toBeLessThanOrEqual(Math.ceil(1.5 * Math.ceil(14_000 / 75 / 10)));
+  });
+
   it('an idle window is one request', async () => {
     expect((await drive([], 100, 100, 'desc')).requests).toBe(1);
   });

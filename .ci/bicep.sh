@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the path of a working Bicep CLI on stdout (and nothing else); diagnostics go to stderr.
 #
-# Order (docs: shared/docs/azure-platform.md §8):
+# Order (docs: docs/reference/azure-platform.md §8):
 #   1. `bicep` on PATH
 #   2. the Azure CLI's managed copy (`az bicep version`, then ~/.azure/bin/bicep)
 #   3. the NuGet package Azure.Bicep.CommandLine.<rid> (self-contained single-file binary at tools/bicep),

@@ -2,7 +2,7 @@
 // A custom table in the app's Log Analytics workspace, a data collection endpoint, a data collection rule
 // whose stream declares the row's columns (src/notifiers/azureMonitorLogs/logsRow.ts: keep both in step),
 // and "Monitoring Metrics Publisher" on the DCR for the app's identity (Logs Ingestion API,
-// shared/docs/alert-delivery.md §14). Sentinel analytics rule over the table: docs/channels.md.
+// docs/reference/alert-delivery.md §14). Sentinel analytics rule over the table: docs/channels.md.
 
 param location string
 param tags object

@@ -7,7 +7,7 @@ param storageAccountName string
 param keyVaultName string
 param appInsightsName string
 
-// Built-in role definition ids (shared/docs/azure-platform.md §6.3).
+// Built-in role definition ids (docs/reference/azure-platform.md §6.3).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host storage: timers, singleton lock, deployment package
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // host storage (queueServiceUri)

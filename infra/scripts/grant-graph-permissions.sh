@@ -1,6 +1,6 @@
 #!/bin/sh
 # grant-graph-permissions.sh - grant Microsoft Graph APPLICATION roles to the app's user-assigned
-# managed identity (plain Bicep can't; see shared/docs/azure-platform.md §7). Idempotent: roles that are
+# managed identity (plain Bicep can't; see docs/reference/azure-platform.md §7). Idempotent: roles that are
 # already assigned are skipped, so it is safe as an azd postprovision hook and safe to re-run.
 #
 # WHO CAN RUN IT: an account holding the Entra role **Privileged Role Administrator** (or Global

@@ -28,7 +28,7 @@ export interface BacktestProgress {
   matches: number;
 }
 
-/** Audit events are kept for a year (docs/graph-audit-events.md §8). */
+/** Audit events are kept for a year (docs/reference/graph-audit-events.md §8). */
 export const maxBacktestDays = 365;
 export const maxInlineEvents = 10_000;
 /** The response lists at most this many fired events and alerts; counts are always exact. */

@@ -55,7 +55,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
     add({ id: 'settings', title: 'Settings parse', status: 'pass', required: true, detail: `tenant ${config.tenantId}, Graph ${config.graph.isSimulator ? `stand-in at ${config.graph.baseUrl}` : 'https://graph.microsoft.com'}` });
   } catch (err) {
     const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.field} ${p.message}`) : [errorText(err)];
-    add({ id: 'settings', title: 'Settings parse', status: 'fail', required: true, detail: problems.join('; '), fix: 'Fix each setting named (app settings in Azure, local.settings.json "Values" or the environment locally); README "Settings" lists them with defaults.' });
+    add({ id: 'settings', title: 'Settings parse', status: 'fail', required: true, detail: problems.join('; '), fix: 'Fix each setting named (app settings in Azure, local.settings.json "Values" or the environment locally); docs/configuration.md lists them with defaults.' });
     return finish();
   }
   const services = input.services(config);
@@ -183,7 +183,7 @@ async function channelChecks(config: AppConfig, services: DoctorServices, input:
     const allowLoopback = config.webhookPolicy.allowLoopback || def.id === 'local-inbox';
     const secrets = resolveSecrets(def, { readSetting: config.readSetting, extraAllowedHosts: config.webhookPolicy.extraAllowedHosts, allowLoopback });
     if (!secrets.ok) {
-      add({ id: `channel:${def.id}`, title, status: 'fail', required: true, detail: secrets.problems.map((p) => p.message).join('; '), fix: 'Fix the app setting named (docs/alert-delivery.md has the URL rules per type).' });
+      add({ id: `channel:${def.id}`, title, status: 'fail', required: true, detail: secrets.problems.map((p) => p.message).join('; '), fix: 'Fix the app setting named (docs/reference/alert-delivery.md has the URL rules per type).' });
       continue;
     }
     const target = secrets.secrets.url ?? secrets.secrets.endpoint;
@@ -200,7 +200,7 @@ async function channelChecks(config: AppConfig, services: DoctorServices, input:
     if (input.sendTest) {
       const sent = await settled(() => input.sendTest!(def.id));
       const outcome = sent.ok ? sent.value : { ok: false, status: 0, detail: errorText(sent.error) };
-      add({ id: `channel:${def.id}`, title, status: outcome.ok ? 'pass' : 'fail', required: true, detail: `${detail}; test card: ${outcome.ok ? 'accepted' : 'refused'} (HTTP ${outcome.status}) ${outcome.detail}`.trim(), ...(outcome.ok ? {} : { fix: 'See docs/alert-delivery.md for what the channel answered.' }) });
+      add({ id: `channel:${def.id}`, title, status: outcome.ok ? 'pass' : 'fail', required: true, detail: `${detail}; test card: ${outcome.ok ? 'accepted' : 'refused'} (HTTP ${outcome.status}) ${outcome.detail}`.trim(), ...(outcome.ok ? {} : { fix: 'See docs/reference/alert-delivery.md for what the channel answered.' }) });
     } else {
       add({ id: `channel:${def.id}`, title, status: 'pass', required: true, detail });
     }

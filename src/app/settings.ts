@@ -1,6 +1,6 @@
 /**
  * Every app setting the code reads, with its default and meaning. This table is the single source for
- * `config.ts` (parsing), the README settings table and the infra test that compares it with the
+ * `config.ts` (parsing), the settings table of docs/configuration.md and the infra test that compares it with the
  * compiled Bicep template.
  */
 export interface SettingSpec {

@@ -15,7 +15,7 @@ export interface GraphAuditSourceOptions {
   pageSize: number;
   /** Ask the server to drop `Get` reads (`activityOperationType ne 'Get'`); the core still filters reads itself. Default true. */
   excludeReads?: boolean;
-  /** `desc` (documented, the default) or no `$orderby`. Never `asc`: undocumented (docs/graph-audit-events.md §4a). */
+  /** `desc` (documented, the default) or no `$orderby`. Never `asc`: undocumented (docs/reference/graph-audit-events.md §4a). */
   orderBy?: 'desc' | 'none';
   /** Key of the remembered capabilities (the tenant). */
   tenantId?: string;
@@ -197,7 +197,7 @@ export class GraphAuditSource implements AuditSource {
     }
   }
 
-  /** `getAuditCategories` (docs/graph-audit-events.md §3.1). */
+  /** `getAuditCategories` (docs/reference/graph-audit-events.md §3.1). */
   async listCategories(abortSignal?: AbortSignal): Promise<string[]> {
     return this.listStrings(`${path}/getAuditCategories`, 'the audit categories', abortSignal);
   }

@@ -1,7 +1,7 @@
 /**
  * What the Graph `auditEvents` endpoint of a tenant was seen to accept, remembered between runs so a clause
  * the server answered 400 to is not sent (and the 400 not paid) again every minute. Only optional parts of
- * the query are listed: the time filter is never optional (docs/graph-audit-events.md §4, §4a).
+ * the query are listed: the time filter is never optional (docs/reference/graph-audit-events.md §4, §4a).
  */
 export type OptionalClause = 'orderBy' | 'operationTypeFilter' | 'top';
 

@@ -20,7 +20,7 @@ const maxLength = 400;
 /**
  * Makes a Graph error message readable on one line. Intune's back end answers with an `error.message`
  * that is itself JSON (`{"_version":3,"Message":"An error has occurred - Operation ID … - Url: https://…"}`,
- * docs/graph-audit-events.md §4a): its `Message` is taken. URLs keep scheme, host and path (their query can
+ * docs/reference/graph-audit-events.md §4a): its `Message` is taken. URLs keep scheme, host and path (their query can
  * carry the filter or a token), bearer tokens and JWTs are removed, webhook secrets redacted. Pure.
  */
 export function readableGraphMessage(message: string): string {

@@ -23,7 +23,7 @@ const mailRoute = /^\/(beta|v1\.0)\/users\/([^/]+)\/sendmail\/?$/i;
 
 /**
  * The Graph simulator's minimal stand-ins for the delivery side: Cloud PKI CA resources
- * (`GET /beta/deviceManagement/cloudCertificationAuthority[/{id}]`, docs/graph-audit-events.md §9) for card
+ * (`GET /beta/deviceManagement/cloudCertificationAuthority[/{id}]`, docs/reference/graph-audit-events.md §9) for card
  * enrichment, and `POST /users/{mailbox}/sendMail` (202, recorded) for email channels, each with fault
  * injection. The CA objects follow the documented `cloudCertificationAuthority` fields (§9) but their
  * values are ILLUSTRATIVE GUESSES, like every Cloud PKI shape of the simulator (no public sample exists).

@@ -4,7 +4,7 @@
  * revocations, read noise, unrelated Intune changes, a read by the app itself, and a CA named to inject Markdown.
  * Deterministic per seed.
  *
- * ILLUSTRATIVE GUESSES: no public sample of a Cloud PKI audit event exists (docs/graph-audit-events.md §4a).
+ * ILLUSTRATIVE GUESSES: no public sample of a Cloud PKI audit event exists (docs/reference/graph-audit-events.md §4a).
  * Only the ten `activityType` strings are documented (§3); the Cloud PKI `category`, `componentName`,
  * `auditResourceType`, modified property names and values below are made up to exercise the app, not
  * copied from a tenant. Every event follows the one real event shape the docs show (§2.1): `actor.type` and

@@ -8,7 +8,7 @@ import Module from 'node:module';
  * the worker, `null` ("test mode": registrations are skipped with a warning) anywhere else. Making the name
  * resolve to a fake before that first call turns every `app.timer(...)` / `app.http(...)` into a captured
  * registration, so the local host can run the same function files as Azure. Unofficial but stable: it relies
- * only on the module name and the `registerFunction(metadata, handler)` contract, see toolchain.md §5.
+ * only on the module name and the `registerFunction(metadata, handler)` contract, see docs/reference/toolchain.md §5.
  */
 
 /** One binding as `@azure/functions` describes it to the worker (`toCoreFunctionMetadata`). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * How the Graph simulator behaves where Graph's documentation is silent (docs/graph-audit-events.md §4a).
+ * How the Graph simulator behaves where Graph's documentation is silent (docs/reference/graph-audit-events.md §4a).
  * `strict` is the default and stricter than the docs: newest first when no `$orderby` is sent, `asc`
  * refused with 400, pages smaller than `$top`. Every other mode is `strict` plus one alternative seen or
  * reported in the field. Exported so the pipeline's integration tests can run in each (`describe.each`).

@@ -2,7 +2,7 @@ import type { Alert } from '../dispatch/alert';
 
 /**
  * Cloud PKI CA details for a card, from Graph's `cloudCertificationAuthority` resource
- * (docs/graph-audit-events.md §9). Every text field is data from the tenant: untrusted on cards.
+ * (docs/reference/graph-audit-events.md §9). Every text field is data from the tenant: untrusted on cards.
  */
 export interface CaDetails {
   id: string;

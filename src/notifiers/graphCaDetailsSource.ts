@@ -4,7 +4,7 @@ import type { CaDetails, CaDetailsSource, CaLookup } from './enrichment';
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
- * Reads `GET /beta/deviceManagement/cloudCertificationAuthority/{id}` (docs/graph-audit-events.md §9) with
+ * Reads `GET /beta/deviceManagement/cloudCertificationAuthority/{id}` (docs/reference/graph-audit-events.md §9) with
  * the app's Graph client. Needs `DeviceManagementCloudCA.Read.All`; without it Graph answers 403 and the
  * card says "CA details unavailable" (remembered for `forbiddenForInMs`, so a missing permission costs one
  * call, not one per alert). Never throws.

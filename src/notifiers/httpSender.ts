@@ -13,7 +13,7 @@ export interface PostJsonOptions {
   /** Channel id, used in messages instead of the (secret) URL. */
   label: string;
   /**
-   * Generic webhooks (docs/alert-delivery.md §12): resolve the host, refuse any non-public address
+   * Generic webhooks (docs/reference/alert-delivery.md §12): resolve the host, refuse any non-public address
    * (loopback only when allowed for development) and connect to the checked address.
    */
   pinPublicAddress?: { allowLoopback: boolean };
@@ -100,7 +100,7 @@ const statusHints: Record<number, string> = {
 };
 
 /**
- * Maps a receiver's answer to a receipt or a typed failure (docs/alert-delivery.md §4, §10).
+ * Maps a receiver's answer to a receipt or a typed failure (docs/reference/alert-delivery.md §4, §10).
  * `acceptAnyBody` skips the legacy-connector check of 200 bodies, for generic webhooks whose 200 may
  * carry any text.
  */

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { describeUrl } from '../shared/redact';
 
 /**
- * Which destination rules apply (docs/alert-delivery.md §2 for Teams, §12 for generic webhooks): Teams and
+ * Which destination rules apply (docs/reference/alert-delivery.md §2 for Teams, §12 for generic webhooks): Teams and
  * email webhooks (Logic Apps / Power Automate HTTP triggers) must be Workflows / Logic Apps trigger URLs;
  * generic webhooks must be on a host of WEBHOOK_ALLOWED_HOSTS.
  */

@@ -70,7 +70,7 @@ export interface AlertRule {
   resource?: { ids?: string[]; namePatterns?: string[] };
   /** Some resource must have a modified property matching any of these. */
   modifiedProperties?: ModifiedPropertyCriteria[];
-  /** Advanced condition in OData `$filter` syntax over the event's Graph fields (see README). */
+  /** Advanced condition in OData `$filter` syntax over the event's Graph fields (docs/rules.md, "Rule language"). */
   filter?: string;
   threshold?: ThresholdSpec;
   /** Channel ids; `default` means every channel configured as a default. */

@@ -3,7 +3,7 @@ import type { AlertRule } from './alertRule';
 /** Version of the built-in pack; bumped whenever one of its rules changes (see rulePackHistory.ts). */
 export const defaultRulePackVersion = 2;
 
-/** The 10 Cloud PKI activity types Microsoft documents (docs/graph-audit-events.md §3). */
+/** The 10 Cloud PKI activity types Microsoft documents (docs/reference/graph-audit-events.md §3). */
 export const cloudPkiActivityTypes = {
   created: 'Create CloudCertificationAuthority',
   searched: 'Search CloudCertificationAuthority',
@@ -24,8 +24,8 @@ const knownTypesFilter = `not (${Object.values(t).map((v) => `activityType eq '$
 /**
  * The Cloud PKI rule pack seeded into an empty `AlertRules` table and offered by planPackUpgrade. Every
  * documented activity type has a severity or is off (reads are noise); on top: mass leaf revocation, any
- * failed Cloud PKI action, and any Cloud PKI activity type Microsoft has not documented. README "Default
- * rules" is the table of this pack.
+ * failed Cloud PKI action, and any Cloud PKI activity type Microsoft has not documented. docs/rules.md
+ * "Default rules (pack v2)" is the table of this pack.
  */
 export const defaultRulePack: readonly AlertRule[] = [
   { id: 'cloudpki-ca-certificate-revoked', name: 'Cloud PKI CA certificate revoked', enabled: true, severity: 'critical', activityTypes: [t.caCertRevoked], channels: ['default'], description: 'A CA certificate was revoked. Revocation is permanent and revokes every active leaf certificate of the CA.', origin },

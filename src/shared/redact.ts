@@ -1,6 +1,6 @@
 /**
  * Redaction of webhook secrets in free text (log lines, error messages, telemetry), following
- * docs/alert-delivery.md §11. Every webhook URL is a credential: with "Anyone" auth the `sig` query
+ * docs/reference/alert-delivery.md §11. Every webhook URL is a credential: with "Anyone" auth the `sig` query
  * value is the key, and legacy connector URLs carried it in the path.
  */
 

@@ -1,7 +1,7 @@
 import type { AuditActor, AuditEvent, AuditResource } from '../../src/audit/auditEvent';
 import type { Alert } from '../../src/dispatch/alert';
 
-/** The documented Cloud PKI `activityType` values (docs/graph-audit-events.md §3). */
+/** The documented Cloud PKI `activityType` values (docs/reference/graph-audit-events.md §3). */
 export const cloudPkiActivityTypes = {
   caCreated: 'Create CloudCertificationAuthority',
   caPatched: 'Patch CloudCertificationAuthority',

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * An independent stand-in for Graph's auditEvents, written for the tests from the field reports
- * (docs/graph-audit-events.md §4a), sharing NO code with the project's simulator: it refuses
+ * (docs/reference/graph-audit-events.md §4a), sharing NO code with the project's simulator: it refuses
  * `$orderby=… asc` (400), answers the very first auditEvents request with a 429 without Retry-After,
  * serves at most `pageCap` items per page whatever `$top` says, repeats the last item of a page at the
  * start of the next, ignores every filter clause but the time range, and hands out opaque nextLinks.

@@ -30,7 +30,7 @@ export interface IngestionResponse {
 /**
  * An https server on 127.0.0.1 that speaks the Logs Ingestion API contract
  * (`POST /dataCollectionRules/{dcrImmutableId}/streams/{stream}?api-version=2023-01-01`, bearer token,
- * gzip JSON array, 204 = accepted; docs/alert-delivery.md §14). Its certificate is the self-signed
+ * gzip JSON array, 204 = accepted; docs/reference/alert-delivery.md §14). Its certificate is the self-signed
  * test fixture, trusted through {@link LogsIngestionReceiver.clientOptions}.
  */
 export interface LogsIngestionReceiver {

@@ -134,7 +134,7 @@ describe('detection pipeline end to end', () => {
   });
 
   // 3 = read checkpoint (+ watchdog state, one query), list due deliveries, and one transaction holding
-  // the checkpoint move, the run's ledger row and the watchdog state (README "Performance").
+  // the checkpoint move, the run's ledger row and the watchdog state (docs/performance.md, note 1).
   it('an idle poll costs at most 1 Graph request and 3 Table transactions', async () => {
     const s = p.services();
     await s.cycle(p.log); // first run: creates tables, writes the first checkpoint

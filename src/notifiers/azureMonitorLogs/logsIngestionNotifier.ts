@@ -27,7 +27,7 @@ export interface LogsIngestionNotifierOptions {
 /**
  * Sends one row per alert to a custom Log Analytics table through the Logs Ingestion API
  * (`POST {endpoint}/dataCollectionRules/{dcr}/streams/{stream}?api-version=2023-01-01`, 204 = accepted;
- * docs/alert-delivery.md §14) with `@azure/monitor-ingestion`'s LogsIngestionClient. SDK retries are off:
+ * docs/reference/alert-delivery.md §14) with `@azure/monitor-ingestion`'s LogsIngestionClient. SDK retries are off:
  * the outbox retries with backoff, so one slow answer never blocks a run. Failures are classified by HTTP
  * status (413 and other 4xx permanent, 429 / 5xx retryable with Retry-After); a message never holds a token.
  */

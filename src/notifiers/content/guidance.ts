@@ -1,5 +1,5 @@
 // What the on-call engineer should do first, keyed by lower-cased Cloud PKI activityType
-// (docs/graph-audit-events.md §3 and §9: pause is reversible, revoke and delete are permanent).
+// (docs/reference/graph-audit-events.md §3 and §9: pause is reversible, revoke and delete are permanent).
 const guidance: Record<string, string> = {
   'revokecloudcertificationauthoritycertificateasync cloudcertificationauthority':
     'Revocation is permanent and also revokes every active leaf certificate of this CA: expect Wi-Fi, VPN and ' +

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../../audit/auditEvent';
 import type { Alert } from '../../dispatch/alert';
 
-/** What a CA status change did, read from its modified properties (docs/graph-audit-events.md §9). */
+/** What a CA status change did, read from its modified properties (docs/reference/graph-audit-events.md §9). */
 export type StatusTransition = 'paused' | 'resumed' | 'revoked';
 
 const statusChanged = 'changecloudcertificationauthoritystatusasync cloudcertificationauthority';

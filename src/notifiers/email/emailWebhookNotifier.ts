@@ -5,7 +5,7 @@ import { buildEmail } from './emailBody';
 
 /**
  * The JSON body posted to an email webhook (a Logic App "When a HTTP request is received" or Power
- * Automate HTTP trigger followed by "Send an email (V2)"). Documented in the README; `deliveryId` is the
+ * Automate HTTP trigger followed by "Send an email (V2)"). Documented in docs/channels.md; `deliveryId` is the
  * idempotency key (same for every attempt of one delivery).
  */
 export interface EmailWebhookBody {
@@ -24,7 +24,7 @@ export interface EmailWebhookNotifierOptions extends UrlNotifierOptions {
   intunePortalUrl: string;
 }
 
-/** Sends alerts as email through a Logic App / Power Automate HTTP trigger (docs/alert-delivery.md §7). */
+/** Sends alerts as email through a Logic App / Power Automate HTTP trigger (docs/reference/alert-delivery.md §7). */
 export class EmailWebhookNotifier extends UrlNotifier<EmailWebhookNotifierOptions> {
   readonly type = 'email-webhook';
 

@@ -23,7 +23,7 @@ const hints: Record<number, string> = {
 };
 
 /**
- * Sends alerts as email with Graph `POST /users/{mailbox}/sendMail` (docs/alert-delivery.md §7). A 202 only
+ * Sends alerts as email with Graph `POST /users/{mailbox}/sendMail` (docs/reference/alert-delivery.md §7). A 202 only
  * means accepted. Graph has no idempotency key: the delivery id goes in an `x-alert-id` header so a
  * resend is recognisable.
  */

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 export const pagerDutyRegions = ['us', 'eu'] as const;
 export type PagerDutyRegion = (typeof pagerDutyRegions)[number];
 
-/** Events API v2 enqueue URLs (docs/alert-delivery.md §13; PagerDuty developer docs, events-API-v2). */
+/** Events API v2 enqueue URLs (docs/reference/alert-delivery.md §13; PagerDuty developer docs, events-API-v2). */
 export const pagerDutyEnqueueUrls: Readonly<Record<PagerDutyRegion, string>> = {
   us: 'https://events.pagerduty.com/v2/enqueue',
   eu: 'https://events.eu.pagerduty.com/v2/enqueue',

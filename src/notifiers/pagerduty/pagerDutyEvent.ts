@@ -9,8 +9,8 @@ import type { AlertEnrichment } from '../enrichment';
 import { safeText } from '../teams/safeText';
 
 /**
- * PagerDuty Events API v2 trigger event (docs/alert-delivery.md §13; PagerDuty developer docs,
- * `docs/events-API-v2/02-Trigger-Events.md`): `routing_key`, `event_action`, `dedup_key`, `payload` with
+ * PagerDuty Events API v2 trigger event (docs/reference/alert-delivery.md §13; PagerDuty's developer
+ * docs, Events API v2 "Trigger Events"): `routing_key`, `event_action`, `dedup_key`, `payload` with
  * `summary` (≤ 1,024 characters), `source`, `severity`, `timestamp`, `component`, `group`, `class`,
  * `custom_details`, plus `links`, `client`, `client_url`.
  */

@@ -1,6 +1,6 @@
 /**
  * Neutralising of untrusted text (CA names, actor names, modified values) before it goes on a Teams
- * card, per docs/alert-delivery.md §6. Cards put such text in `TextRun`s, which do not parse Markdown;
+ * card, per docs/reference/alert-delivery.md §6. Cards put such text in `TextRun`s, which do not parse Markdown;
  * this module covers what a TextRun still shows: invisible or reordering characters, newlines, links
  * that a client might auto-link, mention markup and unbounded length.
  */

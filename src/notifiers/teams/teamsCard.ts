@@ -9,7 +9,7 @@ import type { AlertEnrichment } from '../enrichment';
 import { escapeMarkdown, safeText } from './safeText';
 
 /**
- * Teams Workflows payload builder ("Send webhook alerts to a channel" template, docs/alert-delivery.md
+ * Teams Workflows payload builder ("Send webhook alerts to a channel" template, docs/reference/alert-delivery.md
  * §3 and §6). Adaptive Card schema: https://adaptivecards.io/explorer/ (version 1.4, 1.2-era elements).
  * Trust boundary: TextBlocks hold only app-made text (labels, counts, formatted times, ids, guidance,
  * the escaped rule name); everything from event data goes in RichTextBlock TextRuns via safeText.

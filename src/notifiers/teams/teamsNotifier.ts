@@ -3,7 +3,7 @@ import type { DeliveryContext, DeliveryReceipt } from '../notifier';
 import { postToChannel, UrlNotifier, type UrlNotifierOptions } from '../postToChannel';
 import { buildTeamsMessage } from './teamsCard';
 
-/** `url` is the Workflows trigger URL; `maxPerSecond` defaults to 4 (Teams throttles bursts, docs/alert-delivery.md §5). */
+/** `url` is the Workflows trigger URL; `maxPerSecond` defaults to 4 (Teams throttles bursts, docs/reference/alert-delivery.md §5). */
 export interface TeamsNotifierOptions extends UrlNotifierOptions {
   intunePortalUrl: string;
 }

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * Standard Webhooks signing, `v1` scheme (https://github.com/standard-webhooks/standard-webhooks,
- * spec/standard-webhooks.md): HMAC-SHA256 over `${id}.${timestamp}.${body}` with the base64-decoded part of
+ * Standard Webhooks signing, `v1` scheme (the spec in https://github.com/standard-webhooks/standard-webhooks;
+ * docs/reference/alert-delivery.md §8): HMAC-SHA256 over `${id}.${timestamp}.${body}` with the base64-decoded part of
  * a `whsec_` secret, sent as `webhook-signature: v1,<base64>`; several secrets (rotation) give several
  * space-separated signatures.
  */

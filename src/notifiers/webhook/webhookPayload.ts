@@ -3,7 +3,7 @@ import type { Alert } from '../../dispatch/alert';
 import type { AlertEnrichment } from '../enrichment';
 import { auditLogUrl, runbookLink } from '../content/format';
 
-/** Standard Webhooks payload: `{ type, timestamp, data }` (spec/standard-webhooks.md, "Payload structure"). */
+/** Standard Webhooks payload: `{ type, timestamp, data }` (the Standard Webhooks spec, "Payload structure"; docs/reference/alert-delivery.md §8). */
 export interface WebhookPayload {
   type: string;
   timestamp: string;
@@ -12,7 +12,7 @@ export interface WebhookPayload {
 
 export const maxWebhookPayloadBytes = 20 * 1024;
 
-// Dot-separated [a-zA-Z0-9_] types, by lower-cased Cloud PKI activityType (docs/graph-audit-events.md §3).
+// Dot-separated [a-zA-Z0-9_] types, by lower-cased Cloud PKI activityType (docs/reference/graph-audit-events.md §3).
 const typesByActivity: Record<string, string> = {
   'revokecloudcertificationauthoritycertificateasync cloudcertificationauthority': 'pkica.ca.revoked',
   'delete cloudcertificationauthority': 'pkica.ca.deleted',

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../src/app/openApi';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
+import { entraBehindEasyAuth, principalHeader } from '../helpers/apiCalls';
+import { usePipelineEnvironment } from '../helpers/pipeline';
 
 // Every function module runs on the local functions host, as `npm start` runs them, so this file must not import
 // them (src/app/openApi.ts registers nothing): that would evaluate them before the host's shim.
@@ -60,3 +62,21 @@ describe('GET /api/openapi.json on the local host (every function module, as npm
     }
   });
 });
+
+describe('x-role of each operation, checked with a signed-in reader (entra mode behind App Service Authentication)', () => {
+  usePipelineEnvironment({ env: { ...entraBehindEasyAuth, HEARTBEAT_SCHEDULE: never } });
+
+  it('refuses a reader (403) exactly on the operations marked admin', async () => {
+    const reader = { 'x-functions-key': key, ...principalHeader('rita@contoso.com', ['PkiAlerts.Reader']), 'content-type': 'application/json' };
+    const answers: string[] = [];
+    for (const op of operations().filter((o) => o['x-role'] !== 'anonymous')) {
+      const [method, p] = op.key.split(' ');
+      const res = await fetch(`${host.url}/api${p.replace(/\{\w+\}/g, 'x')}`, { method, headers: reader, body: method === 'GET' || method === 'DELETE' ? undefined : '{}' });
+      await res.arrayBuffer();
+      expect(res.status, `${op.key}`).not.toBe(401);
+      if ((res.status === 403) !== (op['x-role'] === 'admin')) answers.push(`${op.key}: ${res.status}, documented ${op['x-role']}`);
+    }
+    expect(answers).toEqual([]);
+  }, 60_000);
+});
+

@@ -29,7 +29,7 @@ function setting(name: string, fallback: number): number {
 const repeats = setting('BENCH_REPEATS', 3);
 const only = process.env.BENCH_ONLY?.split(',');
 const wanted = (name: string) => !only || only.includes(name);
-// Sizes: the defaults are the figures the README reports; CI's smoke run passes smaller ones.
+// Sizes: the defaults are the figures docs/performance.md reports; CI's smoke run passes smaller ones.
 const windowEvents = setting('BENCH_WINDOW_EVENTS', 10_000);
 const backlogEvents = setting('BENCH_BACKLOG_EVENTS', 140_000);
 const pageSize = 100;

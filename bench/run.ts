@@ -162,7 +162,9 @@ async function main() {
     const expectedRuns = Math.ceil(backlogPages / backlogPagesPerRun);
     const b = (await repeat(() => measure({ seed: events(backlogEvents, 7 * 24 * 3_600_000, 'week'), env: { BENCH_MODE: 'backlog', BENCH_OUTAGE_HOURS: '168', GRAPH_MAX_PAGES_PER_RUN: String(backlogPagesPerRun) } }))).map((x) => x.child);
     rows.push(row('Backlog (7-day outage): events worked off', b.map((c) => c.events), 'events', { text: `≥ ${n(backlogEvents)}`, ok: (v) => v >= backlogEvents }));
-    rows.push(row('Backlog (7-day outage): runs needed', b.map((c) => c.runs), 'runs', { text: `⌈${n(backlogPages)} pages / ${backlogPagesPerRun} per run⌉ ≈ ${expectedRuns}`, ok: (v) => v <= expectedRuns + 2 }));
+    // + 1 run whose whole-window try does not fit (its events are alerted, the checkpoint stays) and about 3
+    // that learn the density (a slice too big for a budget is cut, newest-first pages show where).
+    rows.push(row('Backlog (7-day outage): runs needed', b.map((c) => c.runs), 'runs', { text: `⌈${n(backlogPages)} pages / ${backlogPagesPerRun} per run⌉ + 4 = ${expectedRuns + 4}`, ok: (v) => v <= expectedRuns + 4 }));
     rows.push(row('Backlog (7-day outage): coverage gaps in the ledger', b.map((c) => c.gaps), 'gaps', { text: '0', ok: (v) => v === 0 }));
     rows.push(row('Backlog (7-day outage): throughput', b.map((c) => (c.events / c.wallMs) * 1000), 'events/s'));
     rows.push(row('Backlog (7-day outage): start-up RSS (before the first run)', b.map((c) => c.baselineRssMb), 'MB'));

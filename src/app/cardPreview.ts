@@ -3,7 +3,7 @@ import type { AuditSource } from '../audit/auditSource';
 import { toAuditEvent } from '../audit/toAuditEvent';
 import { AlertAccumulator } from '../dispatch/alertAccumulator';
 import type { AlertRule } from '../rules/alertRule';
-import { compileRules, matchRules } from '../rules/matchRules';
+import { Detector } from '../detection/detector';
 import { parseRule } from '../rules/parseRule';
 import { buildTeamsMessage, type TeamsMessage } from '../notifiers/teams/teamsCard';
 import { type FieldProblem, NotFoundError, ValidationError } from '../shared/errors';
@@ -64,8 +64,10 @@ export async function previewCard(deps: CardPreviewDeps, body: unknown): Promise
   const accumulator = new AlertAccumulator(1);
   accumulator.add(rule, event);
   const [pending] = accumulator.drain(deps.tenantId, deps.clock());
-  const message = buildTeamsMessage(pending!.alert, { deliveryId: `${pending!.alert.id}.preview`, possibleDuplicate: false, intunePortalUrl: deps.intunePortalUrl });
-  const matches = matchRules(compileRules([{ ...rule, enabled: true }]), event).length > 0;
+  const message = buildTeamsMessage(pending.alert, { deliveryId: `${pending.alert.id}.preview`, possibleDuplicate: false, intunePortalUrl: deps.intunePortalUrl });
+  // The poll's own detection stages (convert, own / read filter, match) decide whether the rule fires on it.
+  const offered = new Detector([{ ...rule, enabled: true }]).offerEvent(event);
+  const matches = offered.kind === 'event' && offered.rules.length > 0;
   return { message, eventSource: given ? 'given' : ref ? 'graph' : 'sample', eventId: event.id, matches, bytes: Buffer.byteLength(JSON.stringify(message)) };
 }
 
@@ -117,3 +119,4 @@ export function sampleEvent(rule: AlertRule, now: Date): AuditEvent {
     resources: [{ displayName: 'Sample Issuing CA', type: 'CloudCertificationAuthority', resourceId: '00000000-0000-4000-8000-0000000000ca', modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: 'paused' }] }],
   };
 }
+

@@ -39,7 +39,7 @@ export const appSettings: readonly SettingSpec[] = [
   { name: 'DELIVERY_RETRY_BASE_SECONDS', default: '30', description: 'First retry delay of a failed delivery; doubles per attempt with jitter, capped at 15 min, Retry-After honoured.' },
   { name: 'DELIVERY_MAX_AGE_MINUTES', default: '1440', description: 'A delivery still failing after this long is dead-lettered.' },
   { name: 'ALERT_SAMPLE_EVENTS', default: '10', description: 'How many of an alert\'s events are kept and shown; the count is always exact.' },
-  { name: 'SEEN_RETENTION_HOURS', default: '72', description: 'How long processed event ids are kept for de-duplication (must exceed the lookback).' },
+  { name: 'SEEN_RETENTION_HOURS', default: '72', description: 'How long recorded matches (rule + event) are kept for de-duplication (must exceed the lookback).' },
   { name: 'DELIVERED_RETENTION_DAYS', default: '30', description: 'How long sent alerts and their delivery records are kept (also the matches recorded inside a change window, so more than 7 days).' },
   { name: 'ALERT_GROUP_WINDOW_MINUTES', default: '10', description: 'After a post of a medium or low alert group (rule + group key) to a channel, further alerts of that group within this many minutes are held and sent as one follow-up digest when the window ends (0 = off). High and critical alerts are never held unless their rule sets groupWindow.' },
   { name: 'FAILOVER_CHANNEL', description: 'Channel id that gets a notice (through the outbox, once per incident) when another channel fails permanently, dead-letters or is misconfigured.' },

@@ -62,6 +62,13 @@ export class Detector {
     return 'kind' in pre ? pre : this.match(pre, (this.compiled ??= compileRules(this.rules)));
   }
 
+  /** The same for an event already converted (the card preview's sample or given event). */
+  offerEvent(event: AuditEvent): Offered {
+    if (typeof this.rules === 'function') throw new Error('offerEvent needs the rules given up front');
+    const pre = this.foldEvent(event);
+    return 'kind' in pre ? pre : this.match(pre, (this.compiled ??= compileRules(this.rules)));
+  }
+
   /** Convert, fold repeats, drop own reads: the event to match, or what it was instead. */
   private fold(raw: unknown): Offered | AuditEvent {
     const converted = toAuditEvent(raw);
@@ -69,7 +76,10 @@ export class Detector {
       this.counts.malformed++;
       return { kind: 'malformed', id: converted.id, problem: converted.problem };
     }
-    const event = converted.event;
+    return this.foldEvent(converted.event);
+  }
+
+  private foldEvent(event: AuditEvent): Offered | AuditEvent {
     if (this.seen.has(event.id)) {
       this.counts.repeated++;
       return { kind: 'repeated', event };

@@ -129,11 +129,11 @@ export async function measureRuleEvaluation(options: { repeats?: number; events?
 
     started = performance.now();
     const engineMatches: string[][] = [];
-    for (const e of events.slice(0, engineEvents)) engineMatches.push((await engine.run(factsOf(e))).events.map((x) => x.type!).sort());
+    for (const e of events.slice(0, engineEvents)) engineMatches.push((await engine.run(factsOf(e))).events.map((x) => x.type).sort());
     const engineRate = (rules.length * engineEvents) / ((performance.now() - started) / 1000);
     events.slice(0, engineEvents).forEach((e, i) => {
       const ours = matchRules(compiled, e).map((x) => x.id).sort();
-      if (ours.join() !== engineMatches[i].join()) throw new Error(`rule sets disagree on event ${e.id}: ours [${ours}] vs json-rules-engine [${engineMatches[i]}]`);
+      if (ours.join() !== engineMatches[i].join()) throw new Error(`rule sets disagree on event ${e.id}: ours [${ours.join(', ')}] vs json-rules-engine [${engineMatches[i].join(', ')}]`);
     });
     out.ours.push(oursRate);
     out.engine.push(engineRate);

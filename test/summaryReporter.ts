@@ -36,7 +36,7 @@ export function summarize(testModules: ReadonlyArray<TestModule>, unhandledError
       else summary.skipped++;
     }
     // A file marked failed with nothing above to show for it still failed.
-    if (mod.state() === 'failed' && summary.failed === failedBefore) own(file, [{ name: 'Error', message: 'the file failed without a reported error' } as SerializedError]);
+    if (mod.state() === 'failed' && summary.failed === failedBefore) own(file, [{ name: 'Error', message: 'the file failed without a reported error' }]);
   }
   for (const e of unhandledErrors) {
     summary.failed++;

@@ -37,7 +37,7 @@ function readV2Config(text: string | undefined): V2Config | undefined {
   if (!text?.trim()) return undefined;
   try {
     const parsed = JSON.parse(text) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as V2Config) : undefined;
+    return typeof parsed === 'object' && parsed !== null ? (parsed) : undefined;
   } catch {
     return undefined; // unreadable: fall back to WEBSITE_AUTH_CLIENT_ID
   }

@@ -75,7 +75,7 @@ export function loadUiAssets(from = __dirname): UiAssets | undefined {
     const body = fs.readFileSync(path.join(dir, name));
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 22);
     all.update(hash);
-    files.set(name, { body, contentType: contentTypes[path.extname(name)]!, etag: `"${hash}"` });
+    files.set(name, { body, contentType: contentTypes[path.extname(name)], etag: `"${hash}"` });
   }
   const assets = { dir, files, version: all.digest('base64url').slice(0, 12) };
   cached = { manifestPath, mtimeMs, assets };

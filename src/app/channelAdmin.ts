@@ -81,7 +81,7 @@ export async function getChannel(services: Services, id: string): Promise<Channe
  */
 export async function putChannel(services: Services, id: string, body: unknown, options: { ifMatch?: string; caller: string }): Promise<ChannelView> {
   if (services.channels.configured.some((c) => c.id === id)) throw new ConflictError(`channel "${id}" comes from app settings and cannot be changed through the API`);
-  const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body as object), id } : body;
+  const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body), id } : body;
   const def = parseChannel(input);
   const problems: FieldProblem[] = [];
   for (const field of ['urlSetting', 'secretSetting', 'routingKeySetting'] as const) {

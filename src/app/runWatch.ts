@@ -93,7 +93,7 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
   /** Each notifier, wrapped so every send attempt is observed (everything else is the notifier itself). */
   const observe = (notifiers: ReadonlyMap<string, Notifier>): Map<string, Notifier> =>
     new Map([...notifiers].map(([id, n]) => {
-      const watched: Notifier = Object.create(n, {
+      const watched = Object.create(n, {
         send: {
           value: async (...args: Parameters<Notifier['send']>) => {
             try {
@@ -108,7 +108,7 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
             }
           },
         },
-      });
+      }) as Notifier;
       return [id, watched];
     }));
 

@@ -66,7 +66,7 @@ class OriginRewriteHandler implements Middleware {
     if (typeof context.request !== 'string') {
       init.method ??= context.request.method;
       init.headers = new Headers(context.request.headers);
-      for (const [k, v] of new Headers(context.options?.headers as HeadersInit | undefined)) init.headers.set(k, v);
+      for (const [k, v] of new Headers(context.options?.headers)) init.headers.set(k, v);
     }
     context.response = await fetch(target, init);
   }

@@ -80,7 +80,7 @@ function setHeader(context: Context, name: string, value: string): void {
     context.request.headers.set(name, value);
     return;
   }
-  const headers = new Headers(context.options?.headers as HeadersInit | undefined);
+  const headers = new Headers(context.options?.headers);
   headers.set(name, value);
   context.options = { ...context.options, headers: Object.fromEntries(headers) };
 }

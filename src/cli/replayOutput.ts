@@ -51,7 +51,7 @@ export function replayTable(lines: readonly ReplayLine[], summary: ReplaySummary
     l.severity.toUpperCase(), l.ruleName, String(l.eventCount), list(l.activityTypes, l.sampled), list(l.actors, l.sampled), list(l.cas, l.sampled),
     `${l.firstEventTime.slice(0, 16).replace('T', ' ')} – ${l.lastEventTime.slice(11, 16)}`,
   ]);
-  const render = (cells: string[]) => cells.map((c, i) => clip(c, widths[i]!).padEnd(widths[i]!)).join('  ').trimEnd();
+  const render = (cells: string[]) => cells.map((c, i) => clip(c, widths[i]).padEnd(widths[i])).join('  ').trimEnd();
   const out = [render(header), ...rows.map(render)];
   if (lines.some((l) => l.sampled)) out.push('(… = from the first events of the alert only; --json lists the ids)');
   out.push('', `${summary.alerts} alert(s) from ${summary.events} event(s) (${summary.matches} match(es), ${summary.malformed} malformed, ${summary.ignoredOwn} by the app itself) against ${summary.rules} rule(s).`);

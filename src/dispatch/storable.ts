@@ -47,7 +47,7 @@ export function keyDigest(s: string): string {
 
 function mapStrings<T>(value: T, f: (s: string) => string): T {
   if (typeof value === 'string') return f(value) as T;
-  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => mapStrings(v, f)) as T;
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)])) as T;
   return value;
 }
@@ -70,7 +70,7 @@ export function storableEvents(events: readonly AuditEvent[], maxChars = maxProp
   if (json.length <= maxChars) return { json, events: sample, reduced: false };
   for (const cap of fieldCaps) {
     sample = events.map((e) => reduceEvent(e, cap));
-    while (sample.length > 1 && (json = storableJson(sample)).length > maxChars) sample.pop();
+    while (sample.length > 1 && storableJson(sample).length > maxChars) sample.pop();
     json = storableJson(sample);
     if (json.length <= maxChars) return { json, events: sample, reduced: true };
   }

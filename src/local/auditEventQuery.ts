@@ -29,7 +29,7 @@ export const KNOWN_CATEGORIES = [
 
 export function storeEvent(raw: unknown, seq: number): StoredEvent {
   const record = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const text = (key: string): string | null => (typeof record[key] === 'string' ? (record[key] as string) : null);
+  const text = (key: string): string | null => (typeof record[key] === 'string' ? (record[key]) : null);
   const fields = {} as FilterFields;
   for (const name of Object.values(FILTER_PROPERTIES)) fields[name] = text(name);
   const rawTime = fields.activityDateTime;
@@ -133,9 +133,9 @@ export function normalizeDateTime(text: string, requireZone: boolean): string | 
   if (m === null || (requireZone && m[4] !== undefined && m[8] === undefined)) return null;
   const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((part) => Number(part ?? 0));
   const date = new Date(0);
-  date.setUTCFullYear(year!, month! - 1, day);
+  date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
-  const valid = date.getUTCMonth() === month! - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+  const valid = date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
   if (!valid) return null;
   const zone = m[8]?.toUpperCase() ?? 'Z';
   if (zone !== 'Z') {
@@ -157,7 +157,7 @@ export function compileFilter(filter: string | undefined): Predicate {
   };
   const tokens = tokenize(filter, fail);
   let index = 0;
-  const keyword = (word: string): boolean => tokens[index]?.kind === 'word' && tokens[index]!.text.toLowerCase() === word;
+  const keyword = (word: string): boolean => tokens[index]?.kind === 'word' && tokens[index].text.toLowerCase() === word;
   const describe = (token: Token | undefined): string =>
     token === undefined ? 'end of input' : `'${token.text}' at position ${token.position}`;
 
@@ -237,7 +237,7 @@ export function tokenize(filter: string, fail: (detail: string) => never): Token
   const tokens: Token[] = [];
   let i = 0;
   while (i < filter.length) {
-    const c = filter[i]!;
+    const c = filter[i];
     if (/\s/.test(c)) {
       i++;
     } else if (c === '(' || c === ')') {
@@ -258,7 +258,7 @@ export function tokenize(filter: string, fail: (detail: string) => never): Token
       i = j + 1;
     } else {
       let j = i;
-      while (j < filter.length && !/[\s()']/.test(filter[j]!)) j++;
+      while (j < filter.length && !/[\s()']/.test(filter[j])) j++;
       tokens.push({ kind: 'word', text: filter.slice(i, j), position: i });
       i = j;
     }

@@ -9,6 +9,14 @@ export interface AzuriteTables {
   close(): Promise<void>;
 }
 
+/** The part of Azurite's internal TableServer used here. */
+interface AzuriteTableServer {
+  start(): Promise<void>;
+  getHttpServerAddress(): string;
+  close(): Promise<void>;
+  clean(): Promise<void>;
+}
+
 /**
  * Starts Azurite's Table service in this process, in memory. Azurite is a dev dependency and its
  * in-process API is internal (deep imports, version pinned), so it is loaded lazily and only here.
@@ -16,14 +24,14 @@ export interface AzuriteTables {
 export async function startAzuriteTables(options: { host?: string; port?: number } = {}): Promise<AzuriteTables> {
   const root = path.dirname(require.resolve('azurite/package.json'));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const TableServer = require(path.join(root, 'dist/src/table/TableServer')).default;
+  const TableServer = (require(path.join(root, 'dist/src/table/TableServer')) as { default: new (config: unknown) => AzuriteTableServer }).default;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const TableConfiguration = require(path.join(root, 'dist/src/table/TableConfiguration')).default;
+  const TableConfiguration = (require(path.join(root, 'dist/src/table/TableConfiguration')) as { default: new (...args: unknown[]) => unknown }).default;
   const config = new TableConfiguration(options.host ?? '127.0.0.1', options.port ?? 0, undefined, 'unused', false, false,
     undefined, undefined, false, false, '', '', '', undefined, false, true);
   const server = new TableServer(config);
   await server.start();
-  const url: string = server.getHttpServerAddress();
+  const url = server.getHttpServerAddress();
   return {
     url,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${devAccountKey};TableEndpoint=${url}/devstoreaccount1;`,

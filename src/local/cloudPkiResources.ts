@@ -79,7 +79,7 @@ export class CloudPkiResources {
     }
     let body: { message?: { subject?: unknown; body?: { contentType?: unknown; content?: unknown }; toRecipients?: { emailAddress?: { address?: unknown } }[]; internetMessageHeaders?: { name?: unknown; value?: unknown }[] }; saveToSentItems?: unknown };
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(text) as typeof body;
     } catch {
       return send(res, 400, error('BadRequest', 'Unable to read JSON request payload.'));
     }

@@ -103,7 +103,7 @@ export function cloudPkiScenario(options: CloudPkiScenarioOptions): unknown[] {
   }
   // Read noise: Get names one CA; Search lists CAs, or one CA's leaf certificates.
   for (let i = 0; i < 9; i++) {
-    const [verb, onLeaves] = ([['Get', false], ['Search', false], ['Search', true]] as const)[i % 3]!;
+    const [verb, onLeaves] = ([['Get', false], ['Search', false], ['Search', true]] as const)[i % 3];
     const ca = random.pick([root, issuing, byoca, injection]);
     const resource = verb === 'Get' || onLeaves ? caResource(ca, []) : caResource({ name: null, id: null }, []);
     const actor = random.pick([pkiAdmin, secOps, helpdesk]);
@@ -114,8 +114,8 @@ export function cloudPkiScenario(options: CloudPkiScenarioOptions): unknown[] {
   const anyCa = caResource({ name: null, id: null }, []);
   events.push(e(0.9, { actor: self, activityType: `Search ${CA}`, operation: 'Search', resource: anyCa }));
   for (const [fraction, activityType, category, component, name, changes] of UNRELATED) {
-    const resource = { name, type: activityType.split(' ')[1]!, id: guid(random), changes };
-    const operation = operationOf(activityType.split(' ')[0]!);
+    const resource = { name, type: activityType.split(' ')[1], id: guid(random), changes };
+    const operation = operationOf(activityType.split(' ')[0]);
     events.push(e(fraction, { actor: admin, activityType, operation, category, component, resource }));
   }
   const time = (event: unknown): string => (event as { activityDateTime: string }).activityDateTime;
@@ -144,7 +144,7 @@ export function liveCloudPkiEvent(options: LiveCloudPkiEventOptions): unknown {
   const weights = [5, 3, 2, 1, 1, 1];
   let roll = random.int(0, weights.reduce((a, b) => a + b) - 1);
   const index = weights.findIndex((w) => (roll -= w) < 0);
-  return auditEvent(random, { at, actor, ...choices[index]! });
+  return auditEvent(random, { at, actor, ...choices[index] });
 }
 
 function operationOf(verb: string): string {
@@ -233,7 +233,7 @@ function auditEvent(random: SeededRandom, spec: EventSpec): unknown {
 /** Fixed per tenant domain, not per seed, so live events refer to the scenario's CAs and admins. */
 function tenant(domain: string) {
   const random = seededRandom(hashText(domain));
-  const org = domain.split('.')[0]!.replace(/^./, (c) => c.toUpperCase());
+  const org = domain.split('.')[0].replace(/^./, (c) => c.toUpperCase());
   const ca = (name: string): TenantCa => ({ name, id: guid(random) });
   const admin = (name: string): Actor => ({
     auditActorType: 'ItPro', userPrincipalName: `${name}@${domain}`, userId: guid(random), applicationId: PORTAL_APP_ID,
@@ -308,7 +308,7 @@ function seededRandom(seed: number): SeededRandom {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
-  return { next, int, pick: (items) => items[int(0, items.length - 1)]! };
+  return { next, int, pick: (items) => items[int(0, items.length - 1)] };
 }
 
 function hex(random: SeededRandom, length: number): string {

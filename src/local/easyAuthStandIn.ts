@@ -33,7 +33,7 @@ export interface EasyAuthStandIn {
   /** /.auth/login/aad (GET form, POST sign-in), /.auth/me, /.auth/logout. */
   routes: LocalRoute[];
   /** For FunctionsHostOptions.requestHeaders: strips client `x-ms-*` headers, injects the session's principal. */
-  requestHeaders(headers: Record<string, string>, req: IncomingMessage): Record<string, string>;
+  requestHeaders: (headers: Record<string, string>, req: IncomingMessage) => Record<string, string>;
   /** Signs a test user in without the form; returns the `cookie` header value of the session. */
   signIn(name: string, roles: readonly string[]): string;
 }

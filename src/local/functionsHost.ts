@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpResponseInit, type LogLevel, type Timer } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type LogLevel, type Timer } from '@azure/functions';
 import { Cron } from 'croner';
 import { captureRegistrations, capturedHooks, type CoreBinding, type Registration } from './functionsCoreShim';
 
@@ -328,7 +328,7 @@ function createTimer(fn: HostFunction, env: NodeJS.ProcessEnv): TimerFunction {
     const cron = new Cron(schedule, { timezone: 'UTC', mode: '6-part', domAndDow: true, sloppyRanges: true, paused: true });
     return { ...fn, schedule, cron };
   } catch (error) {
-    throw new Error(`Function '${fn.name}': invalid schedule '${schedule}': ${(error as Error).message}`);
+    throw new Error(`Function '${fn.name}': invalid schedule '${schedule}': ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -368,7 +368,7 @@ function createRoute(fn: HostFunction): HttpFunction {
   try {
     return { ...fn, route, methods, authLevel: String(fn.trigger.authLevel ?? 'function').toLowerCase(), pattern: new RegExp(`${source}/?$`, 'i'), rank };
   } catch (error) {
-    throw new Error(`Function '${fn.name}': invalid route '${route}': ${(error as Error).message}`);
+    throw new Error(`Function '${fn.name}': invalid route '${route}': ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -443,7 +443,7 @@ async function writeFunctionResponse(res: ServerResponse, result: unknown, isHea
     sendJson(res, 500, { error: { code: 'InvalidFunctionResponse', message: 'The HTTP response must be an object with optional "body", "jsonBody", "status", "headers" and "cookies"' } });
     return;
   }
-  const response = isResponseLike(result) ? result : new HttpResponse(result as HttpResponseInit);
+  const response = isResponseLike(result) ? result : new HttpResponse(result);
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     if (key !== 'set-cookie') headers[key] = value;

@@ -92,7 +92,7 @@ export class GraphSimulator {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (error) {
-      throw new Error(`Graph events file ${path}: cannot read JSON (${(error as Error).message})`);
+      throw new Error(`Graph events file ${path}: cannot read JSON (${(error as Error).message})`, { cause: error });
     }
     if (Array.isArray(parsed)) return parsed;
     const value = (parsed as { value?: unknown } | null)?.value;
@@ -186,7 +186,7 @@ export class GraphSimulator {
     if (this.requireAuthorization && !/^Bearer\s+\S/i.test(record.authorization ?? '')) {
       return fail(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     }
-    const version = route[1]!;
+    const version = route[1];
     const operation = route[2];
     if (operation !== undefined) return this.handleFunction(operation, send, fail);
 
@@ -253,7 +253,7 @@ export class GraphSimulator {
     }
     const types = /^getAuditActivityTypes\(category='((?:[^']|'')*)'\)$/i.exec(operation);
     if (types !== null) {
-      const category = types[1]!.replace(/''/g, "'").toLowerCase();
+      const category = types[1].replace(/''/g, "'").toLowerCase();
       const matches = this.events.filter((e) => e.fields.category?.toLowerCase() === category);
       const names = new Set(matches.map((e) => e.fields.activityType).filter((t): t is string => t !== null));
       return send(200, JSON.stringify({ value: [...names] }));
@@ -264,7 +264,7 @@ export class GraphSimulator {
   private takeFault(isNextPage: boolean): GraphFault | undefined {
     const index = this.faults.findIndex((f) => f.on === 'any' || (f.on === 'nextPage') === isNextPage);
     if (index === -1) return undefined;
-    const queued = this.faults[index]!;
+    const queued = this.faults[index];
     if (--queued.remaining === 0) this.faults.splice(index, 1);
     return queued.fault;
   }
@@ -291,7 +291,7 @@ export class GraphSimulator {
     const origin = this.nextLinkOrigin;
     let nextLink = '';
     if (page.length > 0 && start + top < matching.length) {
-      const last = page[page.length - 1]!;
+      const last = page[page.length - 1];
       const sortKey = [descending ? 'd' : 'a', last.time, last.id, last.seq];
       const token = Buffer.from(JSON.stringify(sortKey)).toString('base64url');
       const params = query.params.filter(([key]) => key.toLowerCase() !== '$skiptoken');

@@ -78,9 +78,9 @@ function loadLocalSettings(file: string): string {
   if (!fs.existsSync(file)) return 'no local.settings.json: defaults and environment variables only';
   let parsed: { IsEncrypted?: unknown; Values?: Record<string, unknown> };
   try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as typeof parsed;
   } catch (error) {
-    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (parsed.IsEncrypted === true) throw new Error(`${file} is encrypted (IsEncrypted: true); the local host reads plain values only`);
   let applied = 0;

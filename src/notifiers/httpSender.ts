@@ -159,7 +159,7 @@ function isSuccessBody(body: string): boolean {
 /** A short token-like error code from a JSON error body (`{ error: { code } }`); raw bodies are never echoed. */
 function errorCode(body: string): string | undefined {
   try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown } | unknown; code?: unknown };
+    const parsed = JSON.parse(body) as { error?: unknown; code?: unknown };
     const candidate = typeof parsed.error === 'object' && parsed.error ? (parsed.error as { code?: unknown }).code : parsed.code;
     return typeof candidate === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(candidate) ? candidate : undefined;
   } catch {

@@ -26,7 +26,7 @@ const opt = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 function toWindow(e: Record<string, unknown>): ChangeWindow {
   const w: ChangeWindow = {
     id: String(e.rowKey),
-    scope: JSON.parse(String(e.scopeJson ?? '{}')),
+    scope: JSON.parse(String(e.scopeJson ?? '{}')) as ChangeWindow['scope'],
     start: String(e.start),
     end: String(e.end),
     reason: String(e.reason ?? ''),

@@ -50,7 +50,7 @@ export class TableChannelStore implements ChannelStore {
     const problems: ChannelProblem[] = [];
     for await (const e of client.listEntities<ChannelEntity>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) {
       try {
-        channels.push(toStored(e.rowKey!, e as ChannelEntity & { etag: string }));
+        channels.push(toStored(e.rowKey!, e));
       } catch (err) {
         problems.push({ channelId: e.rowKey!, message: err instanceof Error ? err.message : String(err) });
       }
@@ -61,7 +61,7 @@ export class TableChannelStore implements ChannelStore {
   async get(tenantId: string, id: string): Promise<StoredChannel | undefined> {
     const client = await this.client();
     try {
-      return toStored(id, (await client.getEntity<ChannelEntity>(tenantId, id)) as ChannelEntity & { etag: string });
+      return toStored(id, (await client.getEntity<ChannelEntity>(tenantId, id)));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;

@@ -19,7 +19,7 @@ interface StatusEntity {
 }
 
 function toStatus(channelId: string, e: StatusEntity): ChannelStatus {
-  let outcomes: ChannelOutcome[] = [];
+  let outcomes: ChannelOutcome[];
   try {
     outcomes = JSON.parse(e.outcomesJson ?? '[]') as ChannelOutcome[];
   } catch {
@@ -46,7 +46,7 @@ export class TableDeliveryState implements DeliveryStateStore {
   private async read<T extends object>(tenantId: string, rowKey: string): Promise<(T & { etag: string }) | undefined> {
     const client = await this.client();
     try {
-      return (await client.getEntity<T>(tenantId, rowKey)) as T & { etag: string };
+      return (await client.getEntity<T>(tenantId, rowKey));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;

@@ -13,7 +13,7 @@ export class TableGraphCapabilityStore implements GraphCapabilityStore {
     try {
       const row = await client.getEntity<{ capabilitiesJson?: string }>(tenantId, rowKey);
       const parsed: unknown = JSON.parse(String(row.capabilitiesJson ?? '{}'));
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as GraphCapabilities) : {};
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed) : {};
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       if (err instanceof SyntaxError) return {}; // an unreadable row is re-learnt, not fatal

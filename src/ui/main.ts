@@ -31,7 +31,7 @@ function route(parts: string[]): { view: View; params: string[]; section: string
   if (section === 'rules' && id && sub === 'history') return { view: ruleHistoryView, params: [id], section };
   if (section === 'rules' && id) return { view: ruleEditorView, params: [id], section };
   const views: Record<string, View> = { rules: rulesView, windows: windowsView, channels: channelsView, alerts: alertsView, health: healthView };
-  return views[section] ? { view: views[section]!, params: [], section } : { view: rulesView, params: [], section: 'rules' };
+  return views[section] ? { view: views[section], params: [], section } : { view: rulesView, params: [], section: 'rules' };
 }
 
 function header(me: Me | undefined, onSignOut: () => void): void {

@@ -7,9 +7,17 @@ import { checkpointStoreContract } from './checkpointStoreContract';
 
 const newTenant = () => `t${randomUUID().replace(/-/g, '').slice(0, 10)}`;
 
-checkpointStoreContract('InMemoryCheckpointStore', () => ({ store: new InMemoryCheckpointStore(), tenantId: newTenant() }));
+checkpointStoreContract('InMemoryCheckpointStore', () => ({
+  store: new InMemoryCheckpointStore(),
+  tenantId: newTenant(),
+}));
 
 checkpointStoreContract('TableCheckpointStore on Azurite', () => {
   const tenantId = newTenant();
-  return { store: new TableCheckpointStore(new TableClients({ connectionString: inject('tablesConnectionString'), tablePrefix: tenantId })), tenantId };
+  return {
+    store: new TableCheckpointStore(
+      new TableClients({ connectionString: inject('tablesConnectionString'), tablePrefix: tenantId }),
+    ),
+    tenantId,
+  };
 });

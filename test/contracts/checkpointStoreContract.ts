@@ -18,7 +18,9 @@ export function checkpointStoreContract(name: string, factory: CheckpointStoreFa
       const got = await store.get(tenantId);
       expect(got).toMatchObject({ checkpoint: { scannedTo: '2026-11-20T10:00:00.000Z', complete: true } });
       expect(got!.etag).toBeTruthy();
-      await expect(store.save(tenantId, { scannedTo: '2026-11-20T10:01:00.000Z', complete: true }, {}, undefined)).rejects.toBeInstanceOf(CheckpointConflict);
+      await expect(
+        store.save(tenantId, { scannedTo: '2026-11-20T10:01:00.000Z', complete: true }, {}, undefined),
+      ).rejects.toBeInstanceOf(CheckpointConflict);
       expect((await store.get(tenantId))!.checkpoint.scannedTo).toBe('2026-11-20T10:00:00.000Z');
     });
 
@@ -26,24 +28,52 @@ export function checkpointStoreContract(name: string, factory: CheckpointStoreFa
       const { store, tenantId } = factory();
       await store.save(tenantId, { scannedTo: '2026-11-20T10:00:00.000Z', complete: true }, {}, undefined);
       const read = (await store.get(tenantId))!;
-      await store.save(tenantId, { scannedTo: '2026-11-20T10:05:00.000Z', complete: false, sliceInMs: 60_000 }, {}, read.etag);
-      await expect(store.save(tenantId, { scannedTo: '2026-11-20T10:09:00.000Z', complete: true }, {}, read.etag)).rejects.toBeInstanceOf(CheckpointConflict);
+      await store.save(
+        tenantId,
+        { scannedTo: '2026-11-20T10:05:00.000Z', complete: false, sliceInMs: 60_000 },
+        {},
+        read.etag,
+      );
+      await expect(
+        store.save(tenantId, { scannedTo: '2026-11-20T10:09:00.000Z', complete: true }, {}, read.etag),
+      ).rejects.toBeInstanceOf(CheckpointConflict);
       const now = (await store.get(tenantId))!;
       expect(now.checkpoint).toEqual({ scannedTo: '2026-11-20T10:05:00.000Z', complete: false, sliceInMs: 60_000 });
       expect(now.etag).not.toBe(read.etag);
-      await store.save(tenantId, { scannedTo: '2026-11-20T10:09:00.000Z', complete: true, sliceInMs: 120_000 }, {}, now.etag);
-      expect((await store.get(tenantId))!.checkpoint).toEqual({ scannedTo: '2026-11-20T10:09:00.000Z', complete: true, sliceInMs: 120_000 });
+      await store.save(
+        tenantId,
+        { scannedTo: '2026-11-20T10:09:00.000Z', complete: true, sliceInMs: 120_000 },
+        {},
+        now.etag,
+      );
+      expect((await store.get(tenantId))!.checkpoint).toEqual({
+        scannedTo: '2026-11-20T10:09:00.000Z',
+        complete: true,
+        sliceInMs: 120_000,
+      });
     });
 
     it('keeps the last cleanup time and the change-window hint until a save gives them; an empty hint clears it', async () => {
       const { store, tenantId } = factory();
       const cp = { scannedTo: '2026-11-20T10:00:00.000Z', complete: true };
-      await store.save(tenantId, cp, { lastCleanupAt: '2026-11-20T09:00:00.000Z', windowSummaryDueAt: '2026-11-20T12:00:00.000Z' }, undefined);
+      await store.save(
+        tenantId,
+        cp,
+        { lastCleanupAt: '2026-11-20T09:00:00.000Z', windowSummaryDueAt: '2026-11-20T12:00:00.000Z' },
+        undefined,
+      );
       let got = (await store.get(tenantId))!;
-      expect([got.lastCleanupAt, got.windowSummaryDueAt]).toEqual(['2026-11-20T09:00:00.000Z', '2026-11-20T12:00:00.000Z']);
+      expect([got.lastCleanupAt, got.windowSummaryDueAt]).toEqual([
+        '2026-11-20T09:00:00.000Z',
+        '2026-11-20T12:00:00.000Z',
+      ]);
       await store.save(tenantId, { ...cp, scannedTo: '2026-11-20T10:01:00.000Z' }, {}, got.etag);
       got = (await store.get(tenantId))!;
-      expect([got.checkpoint.scannedTo, got.lastCleanupAt, got.windowSummaryDueAt]).toEqual(['2026-11-20T10:01:00.000Z', '2026-11-20T09:00:00.000Z', '2026-11-20T12:00:00.000Z']);
+      expect([got.checkpoint.scannedTo, got.lastCleanupAt, got.windowSummaryDueAt]).toEqual([
+        '2026-11-20T10:01:00.000Z',
+        '2026-11-20T09:00:00.000Z',
+        '2026-11-20T12:00:00.000Z',
+      ]);
       await store.save(tenantId, cp, { lastCleanupAt: '2026-11-20T10:00:00.000Z', windowSummaryDueAt: '' }, got.etag);
       got = (await store.get(tenantId))!;
       expect(got.lastCleanupAt).toBe('2026-11-20T10:00:00.000Z');

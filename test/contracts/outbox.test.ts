@@ -11,5 +11,10 @@ outboxContract('InMemoryOutbox', () => ({ outbox: new InMemoryOutbox(), tenantId
 
 outboxContract('TableOutbox on Azurite', () => {
   const tenantId = newTenant();
-  return { outbox: new TableOutbox(new TableClients({ connectionString: inject('tablesConnectionString'), tablePrefix: tenantId })), tenantId };
+  return {
+    outbox: new TableOutbox(
+      new TableClients({ connectionString: inject('tablesConnectionString'), tablePrefix: tenantId }),
+    ),
+    tenantId,
+  };
 });

@@ -8,20 +8,34 @@ import { sampleEvent } from '../helpers/alertFixtures';
 /** A fresh, empty outbox and the tenant to use (each call: a new tenant, so tests never see each other's rows). */
 export type OutboxFactory = () => Promise<{ outbox: Outbox; tenantId: string }> | { outbox: Outbox; tenantId: string };
 
-const bySeverity = (severity: AlertRule['severity']) => defaultRulePack.find((r) => r.severity === severity && !r.threshold)!;
+const bySeverity = (severity: AlertRule['severity']) =>
+  defaultRulePack.find((r) => r.severity === severity && !r.threshold)!;
 const [critical, high, medium] = [bySeverity('critical'), bySeverity('high'), bySeverity('medium')];
 const from = Date.parse('2026-11-20T09:00:00Z');
 
 function pending(tenantId: string, rule: AlertRule, ids: string[], at = '2026-11-20T10:00:00.0000000Z'): PendingAlert {
   const acc = new AlertAccumulator(5);
-  ids.forEach((id, i) => acc.add(rule, sampleEvent({ id, activityDateTime: at, activityTimeInMs: Date.parse(at) + i })));
+  ids.forEach((id, i) =>
+    acc.add(rule, sampleEvent({ id, activityDateTime: at, activityTimeInMs: Date.parse(at) + i })),
+  );
   return acc.drain(tenantId, new Date(at))[0];
 }
-const matchesOf = (p: PendingAlert): MatchRef[] => p.eventKeys.map((k) => ({ ruleId: p.alert.ruleId, eventId: k.id, timeInMs: k.timeInMs }));
-const alertWrite = (p: PendingAlert, channels = ['teams']): MatchWrite => ({ matches: matchesOf(p), recordedAs: p.alert.id, alert: p, channels });
+const matchesOf = (p: PendingAlert): MatchRef[] =>
+  p.eventKeys.map((k) => ({ ruleId: p.alert.ruleId, eventId: k.id, timeInMs: k.timeInMs }));
+const alertWrite = (p: PendingAlert, channels = ['teams']): MatchWrite => ({
+  matches: matchesOf(p),
+  recordedAs: p.alert.id,
+  alert: p,
+  channels,
+});
 
 /** Writes and returns the new version; fails the test on a conflict. */
-async function written(outbox: Outbox, tenantId: string, write: MatchWrite, version: string | undefined): Promise<string | undefined> {
+async function written(
+  outbox: Outbox,
+  tenantId: string,
+  write: MatchWrite,
+  version: string | undefined,
+): Promise<string | undefined> {
   const r = await outbox.recordMatches(tenantId, write, version);
   expect(r.outcome).toBe('written');
   return r.outcome === 'written' ? r.version : undefined;
@@ -39,7 +53,12 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const byCritical = pending(tenantId, critical, ['e1', 'e/2#?']);
       const v1 = await written(outbox, tenantId, alertWrite(byCritical), v0);
       let seen = await outbox.loadMatches(tenantId, from);
-      expect([seen.has(critical.id, 'e1'), seen.has(critical.id, 'e/2#?'), seen.has(high.id, 'e1'), seen.has(critical.id, 'e3')]).toEqual([true, true, false, false]);
+      expect([
+        seen.has(critical.id, 'e1'),
+        seen.has(critical.id, 'e/2#?'),
+        seen.has(high.id, 'e1'),
+        seen.has(critical.id, 'e3'),
+      ]).toEqual([true, true, false, false]);
       expect(seen.size).toBe(2);
       // The same event matched by a second rule: a second match, with an alert of its own.
       const byHigh = pending(tenantId, high, ['e1']);
@@ -47,7 +66,9 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       seen = await outbox.loadMatches(tenantId, from);
       expect([seen.has(critical.id, 'e1'), seen.has(high.id, 'e1')]).toEqual([true, true]);
       expect(seen.size).toBe(3);
-      expect((await outbox.listAlerts(tenantId)).map((a) => a.alert.id).sort()).toEqual([byCritical.alert.id, byHigh.alert.id].sort());
+      expect((await outbox.listAlerts(tenantId)).map((a) => a.alert.id).sort()).toEqual(
+        [byCritical.alert.id, byHigh.alert.id].sort(),
+      );
     });
 
     it('loads the matches of events from a time on, as a snapshot with the version it was read at', async () => {
@@ -73,17 +94,29 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const v1 = await written(outbox, tenantId, alertWrite(first), v0);
       // A run that read before that write (v0): refused whole.
       const late = pending(tenantId, high, ['e9']);
-      const counter = { ruleId: high.id, groupKey: 'alice@contoso.com', state: { buckets: [[29_000_000, 1]] as [number, number][] }, lastEventAt: '2026-11-20T10:00:00Z', updatedAt: '2026-11-20T10:00:00Z' };
-      expect(await outbox.recordMatches(tenantId, { ...alertWrite(late), counter }, v0)).toEqual({ outcome: 'conflict' });
+      const counter = {
+        ruleId: high.id,
+        groupKey: 'alice@contoso.com',
+        state: { buckets: [[29_000_000, 1]] as [number, number][] },
+        lastEventAt: '2026-11-20T10:00:00Z',
+        updatedAt: '2026-11-20T10:00:00Z',
+      };
+      expect(await outbox.recordMatches(tenantId, { ...alertWrite(late), counter }, v0)).toEqual({
+        outcome: 'conflict',
+      });
       const seen = await outbox.loadMatches(tenantId, from);
       expect(seen.has(high.id, 'e9')).toBe(false);
       expect(seen.version).toBe(v1);
       expect(await outbox.getAlert(tenantId, late.alert.id)).toBeUndefined();
       expect(await outbox.getAlertStatus(tenantId, late.alert.id)).toBeUndefined();
       expect(await outbox.loadCounters(tenantId, high.id)).toEqual([]);
-      expect((await outbox.listDue(tenantId, new Date('2026-11-21T00:00:00Z'))).map((d) => d.alertId)).toEqual([first.alert.id]);
+      expect((await outbox.listDue(tenantId, new Date('2026-11-21T00:00:00Z'))).map((d) => d.alertId)).toEqual([
+        first.alert.id,
+      ]);
       // A made-up version is stale too; the current one writes.
-      expect(await outbox.recordMatches(tenantId, alertWrite(late), 'W/"not-a-version"')).toEqual({ outcome: 'conflict' });
+      expect(await outbox.recordMatches(tenantId, alertWrite(late), 'W/"not-a-version"')).toEqual({
+        outcome: 'conflict',
+      });
       await written(outbox, tenantId, alertWrite(late), v1);
     });
 
@@ -94,12 +127,41 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const status = (await outbox.getAlertStatus(tenantId, p.alert.id))!;
       expect(status.alert).toEqual(p.alert);
       expect(await outbox.getAlert(tenantId, p.alert.id)).toEqual(p.alert);
-      expect(status.deliveries.map((d) => ({ id: d.id, channelId: d.channelId, state: d.state, attempts: d.attempts, priority: d.priority, possibleDuplicate: d.possibleDuplicate, nextAttemptAt: d.nextAttemptAt }))).toEqual([
-        { id: `${p.alert.id}.mail`, channelId: 'mail', state: 'pending', attempts: 0, priority: 0, possibleDuplicate: false, nextAttemptAt: p.alert.createdAt },
-        { id: `${p.alert.id}.teams`, channelId: 'teams', state: 'pending', attempts: 0, priority: 0, possibleDuplicate: false, nextAttemptAt: p.alert.createdAt },
+      expect(
+        status.deliveries.map((d) => ({
+          id: d.id,
+          channelId: d.channelId,
+          state: d.state,
+          attempts: d.attempts,
+          priority: d.priority,
+          possibleDuplicate: d.possibleDuplicate,
+          nextAttemptAt: d.nextAttemptAt,
+        })),
+      ).toEqual([
+        {
+          id: `${p.alert.id}.mail`,
+          channelId: 'mail',
+          state: 'pending',
+          attempts: 0,
+          priority: 0,
+          possibleDuplicate: false,
+          nextAttemptAt: p.alert.createdAt,
+        },
+        {
+          id: `${p.alert.id}.teams`,
+          channelId: 'teams',
+          state: 'pending',
+          attempts: 0,
+          priority: 0,
+          possibleDuplicate: false,
+          nextAttemptAt: p.alert.createdAt,
+        },
       ]);
       // The same alert id (a concurrent run rebuilt the same first event) with a current version: refused, matches unrecorded.
-      const again = { ...alertWrite(p, ['teams']), matches: [{ ruleId: critical.id, eventId: 'e3', timeInMs: from + 3 }] };
+      const again = {
+        ...alertWrite(p, ['teams']),
+        matches: [{ ruleId: critical.id, eventId: 'e3', timeInMs: from + 3 }],
+      };
       expect(await outbox.recordMatches(tenantId, again, v1)).toEqual({ outcome: 'conflict' });
       expect((await outbox.loadMatches(tenantId, from)).has(critical.id, 'e3')).toBe(false);
       expect((await outbox.getAlertStatus(tenantId, p.alert.id))!.deliveries).toHaveLength(2);
@@ -108,25 +170,59 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
     it('a threshold counter is ETag-guarded: created once, updated only from the version read, dropped in a write', async () => {
       const { outbox, tenantId } = await factory();
       const state = { buckets: [[29_000_000, 3]] as [number, number][] };
-      const counter = { ruleId: 'mass', groupKey: 'alice@contoso.com', state, lastEventAt: '2026-11-20T10:00:00Z', updatedAt: '2026-11-20T10:00:00Z' };
+      const counter = {
+        ruleId: 'mass',
+        groupKey: 'alice@contoso.com',
+        state,
+        lastEventAt: '2026-11-20T10:00:00Z',
+        updatedAt: '2026-11-20T10:00:00Z',
+      };
       const m = (id: string, t = 1): MatchRef[] => [{ ruleId: 'mass', eventId: id, timeInMs: from + t }];
       let v = await written(outbox, tenantId, { matches: m('r1'), recordedAs: 'threshold:mass', counter }, undefined);
-      await written(outbox, tenantId, { matches: m('x1'), recordedAs: 'threshold:other', counter: { ...counter, ruleId: 'other' } }, v).then((nv) => (v = nv));
+      await written(
+        outbox,
+        tenantId,
+        { matches: m('x1'), recordedAs: 'threshold:other', counter: { ...counter, ruleId: 'other' } },
+        v,
+      ).then((nv) => (v = nv));
       const [stored, ...rest] = await outbox.loadCounters(tenantId, 'mass');
       expect(rest).toEqual([]);
-      expect({ ruleId: stored.ruleId, groupKey: stored.groupKey, state: stored.state, lastEventAt: stored.lastEventAt }).toEqual({ ruleId: 'mass', groupKey: 'alice@contoso.com', state, lastEventAt: counter.lastEventAt });
+      expect({
+        ruleId: stored.ruleId,
+        groupKey: stored.groupKey,
+        state: stored.state,
+        lastEventAt: stored.lastEventAt,
+      }).toEqual({ ruleId: 'mass', groupKey: 'alice@contoso.com', state, lastEventAt: counter.lastEventAt });
       expect(stored.etag).toBeTruthy();
       // A writer that read no counter (no etag) collides with the row now there; its matches stay unrecorded.
-      expect(await outbox.recordMatches(tenantId, { matches: m('r2', 2), recordedAs: 'threshold:mass', counter }, v)).toEqual({ outcome: 'conflict' });
+      expect(
+        await outbox.recordMatches(tenantId, { matches: m('r2', 2), recordedAs: 'threshold:mass', counter }, v),
+      ).toEqual({ outcome: 'conflict' });
       expect((await outbox.loadMatches(tenantId, from)).has('mass', 'r2')).toBe(false);
       const next = { buckets: [[29_000_000, 4]] as [number, number][] };
-      v = await written(outbox, tenantId, { matches: m('r2', 2), recordedAs: 'threshold:mass', counter: { ...counter, state: next, etag: stored.etag } }, v);
+      v = await written(
+        outbox,
+        tenantId,
+        { matches: m('r2', 2), recordedAs: 'threshold:mass', counter: { ...counter, state: next, etag: stored.etag } },
+        v,
+      );
       // The ETag read before that update is stale now, even with the current version.
-      expect(await outbox.recordMatches(tenantId, { matches: m('r3', 3), recordedAs: 'threshold:mass', counter: { ...counter, etag: stored.etag } }, v)).toEqual({ outcome: 'conflict' });
+      expect(
+        await outbox.recordMatches(
+          tenantId,
+          { matches: m('r3', 3), recordedAs: 'threshold:mass', counter: { ...counter, etag: stored.etag } },
+          v,
+        ),
+      ).toEqual({ outcome: 'conflict' });
       const [updated] = await outbox.loadCounters(tenantId, 'mass');
       expect(updated.state).toEqual(next);
       expect(updated.etag).not.toBe(stored.etag);
-      v = await written(outbox, tenantId, { matches: m('r3', 3), recordedAs: 'threshold:mass', dropCounters: [updated] }, v);
+      await written(
+        outbox,
+        tenantId,
+        { matches: m('r3', 3), recordedAs: 'threshold:mass', dropCounters: [updated] },
+        v,
+      );
       expect(await outbox.loadCounters(tenantId, 'mass')).toEqual([]);
       expect((await outbox.loadCounters(tenantId, 'other')).map((c) => c.groupKey)).toEqual(['alice@contoso.com']);
       const seen = await outbox.loadMatches(tenantId, from);
@@ -139,7 +235,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const notice = pending(tenantId, critical, ['n1']);
       expect(await outbox.writeAlert(notice, ['teams', 'mail'])).toBe('created');
       expect(await outbox.writeAlert(notice, ['teams', 'mail', 'pager'])).toBe('conflict');
-      expect((await outbox.getAlertStatus(tenantId, notice.alert.id))!.deliveries.map((d) => d.channelId)).toEqual(['mail', 'teams']);
+      expect((await outbox.getAlertStatus(tenantId, notice.alert.id))!.deliveries.map((d) => d.channelId)).toEqual([
+        'mail',
+        'teams',
+      ]);
       const seen = await outbox.loadMatches(tenantId, from);
       expect(seen.version).toBe(v1);
       expect(seen.has(critical.id, 'n1')).toBe(false);
@@ -151,7 +250,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const criticalNew = pending(tenantId, critical, ['c1'], '2026-11-20T10:05:00.0000000Z');
       const highMid = pending(tenantId, high, ['h1'], '2026-11-20T10:02:00.0000000Z');
       for (const p of [mediumOld, criticalNew, highMid]) expect(await outbox.writeAlert(p, ['teams'])).toBe('created');
-      expect((await outbox.listDue(tenantId, new Date('2026-11-20T10:03:00Z'))).map((d) => d.alertId)).toEqual([highMid.alert.id, mediumOld.alert.id]);
+      expect((await outbox.listDue(tenantId, new Date('2026-11-20T10:03:00Z'))).map((d) => d.alertId)).toEqual([
+        highMid.alert.id,
+        mediumOld.alert.id,
+      ]);
       const due = await outbox.listDue(tenantId, new Date('2026-11-20T11:00:00Z'));
       expect(due.map((d) => [d.alertId, d.priority])).toEqual([
         [criticalNew.alert.id, 0],
@@ -159,9 +261,17 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         [mediumOld.alert.id, 2],
       ]);
       const [c, h, m] = due;
-      await outbox.updateDelivery(tenantId, c, { state: 'sending', leaseUntil: '2026-11-20T11:05:00.000Z', attempts: 1 });
+      await outbox.updateDelivery(tenantId, c, {
+        state: 'sending',
+        leaseUntil: '2026-11-20T11:05:00.000Z',
+        attempts: 1,
+      });
       await outbox.updateDelivery(tenantId, h, { state: 'sent', sentAt: '2026-11-20T11:00:00.000Z' });
-      await outbox.updateDelivery(tenantId, m, { state: 'pending', nextAttemptAt: '2026-11-20T12:00:00.000Z', attempts: 1 });
+      await outbox.updateDelivery(tenantId, m, {
+        state: 'pending',
+        nextAttemptAt: '2026-11-20T12:00:00.000Z',
+        attempts: 1,
+      });
       expect(await outbox.listDue(tenantId, new Date('2026-11-20T11:01:00Z'))).toEqual([]);
       const later = await outbox.listDue(tenantId, new Date('2026-11-20T12:00:00Z'));
       expect(later.map((d) => [d.alertId, d.state, d.attempts])).toEqual([
@@ -175,15 +285,31 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const p = pending(tenantId, critical, ['e1']);
       await outbox.writeAlert(p, ['teams']);
       const [d] = await outbox.listDue(tenantId, new Date('2026-11-21T00:00:00Z'));
-      const claimed = await outbox.updateDelivery(tenantId, d, { state: 'sending', leaseUntil: '2026-11-21T00:01:00.000Z', attempts: 1 });
+      const claimed = await outbox.updateDelivery(tenantId, d, {
+        state: 'sending',
+        leaseUntil: '2026-11-21T00:01:00.000Z',
+        attempts: 1,
+      });
       expect(claimed).toMatchObject({ id: d.id, state: 'sending', attempts: 1 });
       expect(claimed!.etag).not.toBe(d.etag);
       expect(await outbox.updateDelivery(tenantId, d, { state: 'sending' })).toBeUndefined();
-      const sent = await outbox.updateDelivery(tenantId, claimed!, { state: 'sent', sentAt: '2026-11-21T00:00:30.000Z', lastStatus: 200 });
+      const sent = await outbox.updateDelivery(tenantId, claimed!, {
+        state: 'sent',
+        sentAt: '2026-11-21T00:00:30.000Z',
+        lastStatus: 200,
+      });
       expect(sent).toMatchObject({ state: 'sent', lastStatus: 200 });
       const [stored] = (await outbox.getAlertStatus(tenantId, p.alert.id))!.deliveries;
-      expect(stored).toMatchObject({ state: 'sent', attempts: 1, sentAt: '2026-11-21T00:00:30.000Z', lastStatus: 200, etag: sent!.etag });
-      expect(await outbox.updateDelivery(tenantId, { ...d, channelId: 'gone', etag: sent!.etag }, { state: 'sent' })).toBeUndefined();
+      expect(stored).toMatchObject({
+        state: 'sent',
+        attempts: 1,
+        sentAt: '2026-11-21T00:00:30.000Z',
+        lastStatus: 200,
+        etag: sent!.etag,
+      });
+      expect(
+        await outbox.updateDelivery(tenantId, { ...d, channelId: 'gone', etag: sent!.etag }, { state: 'sent' }),
+      ).toBeUndefined();
     });
 
     it('cleanup removes matches older than the retention and finished old alerts; keeps pending ones and anything recent', async () => {
@@ -194,24 +320,56 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       let v: string | undefined;
       for (const p of [oldDone, oldPending, recent]) v = await written(outbox, tenantId, alertWrite(p), v);
       const due = await outbox.listDue(tenantId, new Date('2026-11-21T00:00:00Z'));
-      await outbox.updateDelivery(tenantId, due.find((d) => d.alertId === oldDone.alert.id)!, { state: 'sent' });
-      const { deleted } = await outbox.cleanup(tenantId, new Date('2026-11-21T00:00:00Z'), { seenBefore: new Date('2026-11-01T00:00:00Z'), deliveredBefore: new Date('2026-11-01T00:00:00Z') });
+      await outbox.updateDelivery(
+        tenantId,
+        due.find((d) => d.alertId === oldDone.alert.id)!,
+        { state: 'sent' },
+      );
+      const { deleted } = await outbox.cleanup(tenantId, new Date('2026-11-21T00:00:00Z'), {
+        seenBefore: new Date('2026-11-01T00:00:00Z'),
+        deliveredBefore: new Date('2026-11-01T00:00:00Z'),
+      });
       expect(deleted).toBe(4); // two old match rows, the finished alert and its delivery
-      expect((await outbox.listAlerts(tenantId)).map((a) => a.alert.id).sort()).toEqual([oldPending.alert.id, recent.alert.id].sort());
+      expect((await outbox.listAlerts(tenantId)).map((a) => a.alert.id).sort()).toEqual(
+        [oldPending.alert.id, recent.alert.id].sort(),
+      );
       expect(await outbox.getAlert(tenantId, oldDone.alert.id)).toBeUndefined();
       const seen = await outbox.loadMatches(tenantId, 0);
-      expect([seen.has(critical.id, 'a1'), seen.has(high.id, 'b1'), seen.has(medium.id, 'c1')]).toEqual([false, false, true]);
+      expect([seen.has(critical.id, 'a1'), seen.has(high.id, 'b1'), seen.has(medium.id, 'c1')]).toEqual([
+        false,
+        false,
+        true,
+      ]);
       expect(seen.version).toBe(v);
-      expect((await outbox.listDue(tenantId, new Date('2026-11-21T00:00:00Z'))).map((d) => d.alertId).sort()).toEqual([oldPending.alert.id, recent.alert.id].sort());
+      expect((await outbox.listDue(tenantId, new Date('2026-11-21T00:00:00Z'))).map((d) => d.alertId).sort()).toEqual(
+        [oldPending.alert.id, recent.alert.id].sort(),
+      );
     });
 
     it('quarantine: the item with its matches recorded in one versioned write; listed, replaced, removed', async () => {
       const { outbox, tenantId } = await factory();
       const p = pending(tenantId, critical, ['q1']);
-      const item: QuarantineItem = { id: p.alert.id, kind: 'alert', ruleId: critical.id, reason: 'refused', createdAt: '2026-11-20T10:00:00Z', matchCount: 1, alert: p.alert, channels: ['teams'], retries: 0 };
+      const item: QuarantineItem = {
+        id: p.alert.id,
+        kind: 'alert',
+        ruleId: critical.id,
+        reason: 'refused',
+        createdAt: '2026-11-20T10:00:00Z',
+        matchCount: 1,
+        alert: p.alert,
+        channels: ['teams'],
+        retries: 0,
+      };
       const r = await outbox.quarantine(tenantId, item, matchesOf(p), undefined);
       expect(r.outcome).toBe('written');
-      expect(await outbox.quarantine(tenantId, { ...item, id: 'other' }, [{ ruleId: critical.id, eventId: 'q2', timeInMs: from }], undefined)).toEqual({ outcome: 'conflict' });
+      expect(
+        await outbox.quarantine(
+          tenantId,
+          { ...item, id: 'other' },
+          [{ ruleId: critical.id, eventId: 'q2', timeInMs: from }],
+          undefined,
+        ),
+      ).toEqual({ outcome: 'conflict' });
       const seen = await outbox.loadMatches(tenantId, from);
       expect([seen.has(critical.id, 'q1'), seen.has(critical.id, 'q2')]).toEqual([true, false]);
       expect(seen.version).toBe(r.outcome === 'written' ? r.version : 'unreachable');

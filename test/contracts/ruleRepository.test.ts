@@ -20,7 +20,9 @@ ruleRepositoryContract('TableRuleStore on Azurite', () => {
     repo: new TableRuleStore(tables),
     tenantId,
     putDocument: async (id, document) => {
-      await (await tables.get(tableNames.rules)).createEntity({ partitionKey: tenantId, rowKey: id, ruleJson: JSON.stringify(document) });
+      await (
+        await tables.get(tableNames.rules)
+      ).createEntity({ partitionKey: tenantId, rowKey: id, ruleJson: JSON.stringify(document) });
     },
   };
 });

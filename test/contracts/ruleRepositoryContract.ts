@@ -4,9 +4,21 @@ import type { RuleRepository } from '../../src/rules/ruleRepository';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../../src/shared/errors';
 
 /** A fresh repository, the tenant to use, and a way to store a document as-is (an old or hand-edited row). */
-export type RuleRepositoryFactory = () => { repo: RuleRepository; tenantId: string; putDocument: (id: string, document: unknown) => Promise<void> };
+export type RuleRepositoryFactory = () => {
+  repo: RuleRepository;
+  tenantId: string;
+  putDocument: (id: string, document: unknown) => Promise<void>;
+};
 
-const rule = (id: string, over: Partial<AlertRule> = {}): AlertRule => ({ id, name: `Rule ${id}`, enabled: true, severity: 'high', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'], ...over });
+const rule = (id: string, over: Partial<AlertRule> = {}): AlertRule => ({
+  id,
+  name: `Rule ${id}`,
+  enabled: true,
+  severity: 'high',
+  activityTypes: ['Delete CloudCertificationAuthority'],
+  channels: ['default'],
+  ...over,
+});
 const meta = { by: 'alice@contoso.com', at: '2026-11-20T10:00:00.000Z' };
 
 /**
@@ -20,11 +32,19 @@ export function ruleRepositoryContract(name: string, factory: RuleRepositoryFact
       const { repo, tenantId } = factory();
       expect(await repo.get(tenantId, 'r1')).toBeUndefined();
       const etag1 = await repo.create(tenantId, rule('r1'), meta);
-      expect(await repo.get(tenantId, 'r1')).toMatchObject({ id: 'r1', etag: etag1, rule: rule('r1'), updatedBy: meta.by, updatedAt: meta.at });
+      expect(await repo.get(tenantId, 'r1')).toMatchObject({
+        id: 'r1',
+        etag: etag1,
+        rule: rule('r1'),
+        updatedBy: meta.by,
+        updatedAt: meta.at,
+      });
       await expect(repo.create(tenantId, rule('r1', { name: 'again' }), meta)).rejects.toBeInstanceOf(ConflictError);
       const etag2 = await repo.replace(tenantId, rule('r1', { severity: 'low' }), etag1, { ...meta, by: 'bob' });
       expect(etag2).not.toBe(etag1);
-      await expect(repo.replace(tenantId, rule('r1', { severity: 'medium' }), etag1, meta)).rejects.toBeInstanceOf(PreconditionFailedError);
+      await expect(repo.replace(tenantId, rule('r1', { severity: 'medium' }), etag1, meta)).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      );
       await expect(repo.replace(tenantId, rule('nope'), etag1, meta)).rejects.toBeInstanceOf(PreconditionFailedError);
       expect(await repo.get(tenantId, 'r1')).toMatchObject({ rule: { severity: 'low' }, updatedBy: 'bob' });
       await expect(repo.delete(tenantId, 'r1', etag1)).rejects.toBeInstanceOf(PreconditionFailedError);
@@ -35,7 +55,9 @@ export function ruleRepositoryContract(name: string, factory: RuleRepositoryFact
 
     it('every write validates: an invalid rule is a ValidationError and nothing is stored', async () => {
       const { repo, tenantId } = factory();
-      await expect(repo.create(tenantId, rule('bad', { severity: 'urgent' as AlertRule['severity'] }), meta)).rejects.toBeInstanceOf(ValidationError);
+      await expect(
+        repo.create(tenantId, rule('bad', { severity: 'urgent' as AlertRule['severity'] }), meta),
+      ).rejects.toBeInstanceOf(ValidationError);
       await expect(repo.upsert(tenantId, rule('bad', { activityTypes: [] }))).rejects.toBeInstanceOf(ValidationError);
       expect(await repo.get(tenantId, 'bad')).toBeUndefined();
     });
@@ -43,7 +65,13 @@ export function ruleRepositoryContract(name: string, factory: RuleRepositoryFact
     it('list validates every row: a bad stored row is reported with its id, the others are returned', async () => {
       const { repo, tenantId, putDocument } = factory();
       await repo.upsert(tenantId, rule('good'));
-      await putDocument('broken', { name: 'Broken', enabled: true, severity: 'urgent', activityTypes: ['x'], channels: ['default'] });
+      await putDocument('broken', {
+        name: 'Broken',
+        enabled: true,
+        severity: 'urgent',
+        activityTypes: ['x'],
+        channels: ['default'],
+      });
       const { rules, problems } = await repo.list(tenantId);
       expect(rules.map((r) => r.id)).toEqual(['good']);
       expect(problems.map((p) => p.ruleId)).toEqual(['broken']);

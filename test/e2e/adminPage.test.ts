@@ -47,7 +47,7 @@ beforeAll(async () => {
   // A failed CA patch whose CA name is markup: the page must show it as text.
   const patch = structuredClone(events.find((e) => e.activityType === 'Patch CloudCertificationAuthority')!) as { id: string; activityResult: string; activityDateTime: string; resources: { displayName: string }[] };
   Object.assign(patch, { id: randomUUID(), activityResult: 'Failure', activityDateTime: new Date(now.getTime() - 30 * 60_000).toISOString() });
-  patch.resources[0]!.displayName = xssName;
+  patch.resources[0].displayName = xssName;
   sim = await GraphSimulator.start({ events: [...events, patch] });
   receiver = await startReceiver();
   browser = await launchChromium();

@@ -1,4 +1,9 @@
-import { type CheckpointExtra, CheckpointConflict, type CheckpointStore, type VersionedCheckpoint } from '../../src/audit/checkpointStore';
+import {
+  type CheckpointExtra,
+  CheckpointConflict,
+  type CheckpointStore,
+  type VersionedCheckpoint,
+} from '../../src/audit/checkpointStore';
 import type { Checkpoint } from '../../src/audit/pollWindow';
 
 interface Row {
@@ -23,14 +28,23 @@ export class InMemoryCheckpointStore implements CheckpointStore {
     const row = this.rows.get(tenantId);
     if (!row) return undefined;
     return {
-      checkpoint: { scannedTo: row.scannedTo, complete: row.complete, ...(row.sliceInMs ? { sliceInMs: row.sliceInMs } : {}) },
+      checkpoint: {
+        scannedTo: row.scannedTo,
+        complete: row.complete,
+        ...(row.sliceInMs ? { sliceInMs: row.sliceInMs } : {}),
+      },
       lastCleanupAt: row.lastCleanupAt || undefined,
       ...(row.windowSummaryDueAt ? { windowSummaryDueAt: row.windowSummaryDueAt } : {}),
       etag: row.etag,
     };
   }
 
-  async save(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {
+  async save(
+    tenantId: string,
+    checkpoint: Checkpoint,
+    extra: CheckpointExtra,
+    etag: string | undefined,
+  ): Promise<void> {
     const stored = this.rows.get(tenantId);
     if (etag ? stored?.etag !== etag : stored !== undefined) throw new CheckpointConflict();
     const given = {
@@ -39,6 +53,10 @@ export class InMemoryCheckpointStore implements CheckpointStore {
       ...(extra.windowSummaryDueAt !== undefined ? { windowSummaryDueAt: extra.windowSummaryDueAt } : {}),
     };
     const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<Row>;
-    this.rows.set(tenantId, { ...(stored ?? { scannedTo: '', complete: false }), ...defined, etag: `W/"mem-${++this.etags}"` });
+    this.rows.set(tenantId, {
+      ...(stored ?? { scannedTo: '', complete: false }),
+      ...defined,
+      etag: `W/"mem-${++this.etags}"`,
+    });
   }
 }

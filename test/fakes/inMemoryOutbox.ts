@@ -1,6 +1,17 @@
 import type { Alert } from '../../src/dispatch/alert';
 import type { PendingAlert } from '../../src/dispatch/alertAccumulator';
-import { type Delivery, type DeliveryUpdate, deliveryIdFor, type MatchRef, type MatchWrite, type Outbox, type QuarantineItem, type RecordedMatches, type StoredCounter, UnstorableError } from '../../src/dispatch/outbox';
+import {
+  type Delivery,
+  type DeliveryUpdate,
+  deliveryIdFor,
+  type MatchRef,
+  type MatchWrite,
+  type Outbox,
+  type QuarantineItem,
+  type RecordedMatches,
+  type StoredCounter,
+  UnstorableError,
+} from '../../src/dispatch/outbox';
 import { severityRank } from '../../src/rules/alertRule';
 
 type Versioned = { outcome: 'written'; version: string | undefined } | { outcome: 'conflict' };
@@ -44,11 +55,20 @@ export class InMemoryOutbox implements Outbox {
   private readonly tenants = new Map<string, Partition>();
   private etags = 0;
   writes = 0;
-  refuse?: (write: { kind: 'matches'; write: MatchWrite } | { kind: 'alert'; pending: PendingAlert } | { kind: 'quarantine'; item: QuarantineItem }) => boolean;
+  refuse?: (
+    write:
+      | { kind: 'matches'; write: MatchWrite }
+      | { kind: 'alert'; pending: PendingAlert }
+      | { kind: 'quarantine'; item: QuarantineItem },
+  ) => boolean;
 
   private partition(tenantId: string): Partition {
     let p = this.tenants.get(tenantId);
-    if (!p) this.tenants.set(tenantId, (p = { alerts: new Map(), deliveries: new Map(), matchRows: [], counters: new Map(), quarantine: new Map() }));
+    if (!p)
+      this.tenants.set(
+        tenantId,
+        (p = { alerts: new Map(), deliveries: new Map(), matchRows: [], counters: new Map(), quarantine: new Map() }),
+      );
     return p;
   }
 
@@ -60,28 +80,42 @@ export class InMemoryOutbox implements Outbox {
     const p = this.partition(tenantId);
     const version = p.version;
     const seen = new Set<string>();
-    for (const row of p.matchRows) if (row.newestInMs >= Math.max(0, fromInMs)) for (const id of row.eventIds) seen.add(counterKey(row.ruleId, id));
+    for (const row of p.matchRows)
+      if (row.newestInMs >= Math.max(0, fromInMs)) for (const id of row.eventIds) seen.add(counterKey(row.ruleId, id));
     return { has: (ruleId, eventId) => seen.has(counterKey(ruleId, eventId)), version, size: seen.size };
   }
 
   async recordMatches(tenantId: string, write: MatchWrite, version: string | undefined): Promise<Versioned> {
-    if (this.refuse?.({ kind: 'matches', write })) throw new UnstorableError('Table Storage refused the write (400): refused by the test', 400);
+    if (this.refuse?.({ kind: 'matches', write }))
+      throw new UnstorableError('Table Storage refused the write (400): refused by the test', 400);
     const p = this.partition(tenantId);
     const rows = toRows(write.matches, write.recordedAs);
-    const actions = rows.length + (write.counter ? 1 : 0) + (write.dropCounters?.length ?? 0) + (write.alert ? 1 + (write.channels?.length ?? 0) : 0);
+    const actions =
+      rows.length +
+      (write.counter ? 1 : 0) +
+      (write.dropCounters?.length ?? 0) +
+      (write.alert ? 1 + (write.channels?.length ?? 0) : 0);
     if (actions + 1 > maxActions) throw new Error(`an outbox write of ${actions} rows does not fit one transaction`);
     // Every check first: any failed precondition writes nothing (the Table transaction rolls back).
     if (!this.versionHolds(p, version)) return { outcome: 'conflict' };
     if (write.counter) {
       const stored = p.counters.get(counterKey(write.counter.ruleId, write.counter.groupKey));
-      if (write.counter.etag ? stored?.etag !== write.counter.etag : stored !== undefined) return { outcome: 'conflict' };
+      if (write.counter.etag ? stored?.etag !== write.counter.etag : stored !== undefined)
+        return { outcome: 'conflict' };
     }
-    for (const d of write.dropCounters ?? []) if (!p.counters.has(counterKey(d.ruleId, d.groupKey))) return { outcome: 'conflict' };
+    for (const d of write.dropCounters ?? [])
+      if (!p.counters.has(counterKey(d.ruleId, d.groupKey))) return { outcome: 'conflict' };
     if (write.alert && !this.alertFits(p, write.alert, write.channels ?? [])) return { outcome: 'conflict' };
     this.writes++;
     if (write.counter) {
       const c = write.counter;
-      p.counters.set(counterKey(c.ruleId, c.groupKey), { ruleId: c.ruleId, groupKey: c.groupKey, state: clone(c.state), lastEventAt: c.lastEventAt, etag: this.nextEtag() });
+      p.counters.set(counterKey(c.ruleId, c.groupKey), {
+        ruleId: c.ruleId,
+        groupKey: c.groupKey,
+        state: clone(c.state),
+        lastEventAt: c.lastEventAt,
+        etag: this.nextEtag(),
+      });
     }
     for (const d of write.dropCounters ?? []) p.counters.delete(counterKey(d.ruleId, d.groupKey));
     if (write.alert) this.putAlert(p, write.alert, write.channels ?? []);
@@ -89,11 +123,18 @@ export class InMemoryOutbox implements Outbox {
     return { outcome: 'written', version: (p.version = this.nextEtag()) };
   }
 
-  async quarantine(tenantId: string, item: QuarantineItem, matches: readonly MatchRef[], version: string | undefined): Promise<Versioned> {
-    if (this.refuse?.({ kind: 'quarantine', item })) throw new UnstorableError('Table Storage refused the write (400): refused by the test', 400);
+  async quarantine(
+    tenantId: string,
+    item: QuarantineItem,
+    matches: readonly MatchRef[],
+    version: string | undefined,
+  ): Promise<Versioned> {
+    if (this.refuse?.({ kind: 'quarantine', item }))
+      throw new UnstorableError('Table Storage refused the write (400): refused by the test', 400);
     const p = this.partition(tenantId);
     const rows = toRows(matches, `quarantine:${item.id}`);
-    if (rows.length + 2 > maxActions) throw new Error(`an outbox write of ${rows.length + 1} rows does not fit one transaction`);
+    if (rows.length + 2 > maxActions)
+      throw new Error(`an outbox write of ${rows.length + 1} rows does not fit one transaction`);
     if (!this.versionHolds(p, version)) return { outcome: 'conflict' };
     this.writes++;
     p.quarantine.set(item.id, clone(item));
@@ -106,7 +147,8 @@ export class InMemoryOutbox implements Outbox {
   }
 
   async writeAlert(pending: PendingAlert, channelIds: readonly string[]): Promise<'created' | 'conflict'> {
-    if (this.refuse?.({ kind: 'alert', pending })) throw new UnstorableError('Table Storage refused the alert (400): refused by the test', 400);
+    if (this.refuse?.({ kind: 'alert', pending }))
+      throw new UnstorableError('Table Storage refused the alert (400): refused by the test', 400);
     const p = this.partition(pending.alert.tenantId);
     if (!this.alertFits(p, pending, channelIds)) return 'conflict';
     this.writes++;
@@ -140,9 +182,14 @@ export class InMemoryOutbox implements Outbox {
     return { ...delivery, ...update, etag };
   }
 
-  async listAlerts(tenantId: string, options: { limit?: number } = {}): Promise<{ alert: Alert; deliveries: Delivery[] }[]> {
+  async listAlerts(
+    tenantId: string,
+    options: { limit?: number } = {},
+  ): Promise<{ alert: Alert; deliveries: Delivery[] }[]> {
     const p = this.partition(tenantId);
-    const all = [...p.alerts.values()].sort((a, b) => a.id.localeCompare(b.id)).map((alert) => ({ alert: clone(alert), deliveries: this.deliveriesOf(p, alert.id) }));
+    const all = [...p.alerts.values()]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((alert) => ({ alert: clone(alert), deliveries: this.deliveriesOf(p, alert.id) }));
     return all.sort((a, b) => b.alert.createdAt.localeCompare(a.alert.createdAt)).slice(0, options.limit ?? 100);
   }
 
@@ -153,14 +200,19 @@ export class InMemoryOutbox implements Outbox {
       .map(clone);
   }
 
-  async getAlertStatus(tenantId: string, alertId: string): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined> {
+  async getAlertStatus(
+    tenantId: string,
+    alertId: string,
+  ): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined> {
     const p = this.partition(tenantId);
     const alert = p.alerts.get(alertId);
     return alert && { alert: clone(alert), deliveries: this.deliveriesOf(p, alertId) };
   }
 
   async listQuarantine(tenantId: string): Promise<QuarantineItem[]> {
-    return [...this.partition(tenantId).quarantine.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(clone);
+    return [...this.partition(tenantId).quarantine.values()]
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map(clone);
   }
 
   async updateQuarantine(tenantId: string, id: string, item: QuarantineItem | undefined): Promise<void> {
@@ -169,7 +221,11 @@ export class InMemoryOutbox implements Outbox {
     else p.quarantine.delete(id);
   }
 
-  async cleanup(tenantId: string, _now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }> {
+  async cleanup(
+    tenantId: string,
+    _now: Date,
+    retention: { seenBefore: Date; deliveredBefore: Date },
+  ): Promise<{ deleted: number }> {
     const p = this.partition(tenantId);
     const seenBefore = retention.seenBefore.toISOString();
     const kept = p.matchRows.filter((row) => new Date(row.newestInMs).toISOString() >= seenBefore);
@@ -192,7 +248,9 @@ export class InMemoryOutbox implements Outbox {
   }
 
   private alertFits(p: Partition, pending: PendingAlert, channelIds: readonly string[]): boolean {
-    return !p.alerts.has(pending.alert.id) && channelIds.every((c) => !p.deliveries.has(deliveryKey(pending.alert.id, c)));
+    return (
+      !p.alerts.has(pending.alert.id) && channelIds.every((c) => !p.deliveries.has(deliveryKey(pending.alert.id, c)))
+    );
   }
 
   private putAlert(p: Partition, pending: PendingAlert, channelIds: readonly string[]): void {
@@ -229,7 +287,8 @@ export class InMemoryOutbox implements Outbox {
 
 /** The rows recording `matches`: per rule, oldest first, up to 1,000 a row (the adapter's layout, so cleanup deletes the same). */
 function toRows(matches: readonly MatchRef[], recordedAs: string): MatchRow[] {
-  if (matches.length > maxMatchesPerWrite) throw new Error(`one write records at most ${maxMatchesPerWrite} matches (got ${matches.length})`);
+  if (matches.length > maxMatchesPerWrite)
+    throw new Error(`one write records at most ${maxMatchesPerWrite} matches (got ${matches.length})`);
   const byRule = new Map<string, MatchRef[]>();
   for (const m of matches) byRule.set(m.ruleId, [...(byRule.get(m.ruleId) ?? []), m]);
   const rows: MatchRow[] = [];
@@ -237,7 +296,12 @@ function toRows(matches: readonly MatchRef[], recordedAs: string): MatchRow[] {
     const sorted = [...refs].sort((a, b) => a.timeInMs - b.timeInMs);
     for (let i = 0; i < sorted.length; i += matchesPerRow) {
       const part = sorted.slice(i, i + matchesPerRow);
-      rows.push({ ruleId, newestInMs: part[part.length - 1].timeInMs, eventIds: part.map((m) => m.eventId), recordedAs });
+      rows.push({
+        ruleId,
+        newestInMs: part[part.length - 1].timeInMs,
+        eventIds: part.map((m) => m.eventId),
+        recordedAs,
+      });
     }
   }
   return rows;

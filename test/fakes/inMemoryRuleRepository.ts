@@ -50,7 +50,12 @@ export class InMemoryRuleRepository implements RuleRepository {
     const { rules } = await this.listStored(tenantId);
     return {
       rules: rules.flatMap((s) => (s.rule ? [s.rule] : [])),
-      problems: rules.filter((s) => !s.rule).map((s) => ({ ruleId: s.id, message: `stored rule "${s.id}": ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}` })),
+      problems: rules
+        .filter((s) => !s.rule)
+        .map((s) => ({
+          ruleId: s.id,
+          message: `stored rule "${s.id}": ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+        })),
     };
   }
 
@@ -70,7 +75,10 @@ export class InMemoryRuleRepository implements RuleRepository {
   async replace(tenantId: string, rule: AlertRule, etag: string, meta: ChangeMeta): Promise<string> {
     const row = toRow(rule, meta, this.etag());
     const rules = this.tenant(tenantId).rules;
-    if (rules.get(rule.id)?.etag !== etag) throw new PreconditionFailedError(`rule "${rule.id}" was changed or deleted since ETag ${etag} was read; get it again and re-apply your change`);
+    if (rules.get(rule.id)?.etag !== etag)
+      throw new PreconditionFailedError(
+        `rule "${rule.id}" was changed or deleted since ETag ${etag} was read; get it again and re-apply your change`,
+      );
     rules.set(rule.id, row);
     return row.etag;
   }
@@ -79,7 +87,8 @@ export class InMemoryRuleRepository implements RuleRepository {
     const rules = this.tenant(tenantId).rules;
     const row = rules.get(ruleId);
     if (!row) throw new NotFoundError(`rule "${ruleId}" does not exist`);
-    if (row.etag !== etag) throw new PreconditionFailedError(`rule "${ruleId}" was changed since ETag ${etag} was read`);
+    if (row.etag !== etag)
+      throw new PreconditionFailedError(`rule "${ruleId}" was changed since ETag ${etag} was read`);
     rules.delete(ruleId);
   }
 
@@ -105,13 +114,19 @@ export class InMemoryRuleRepository implements RuleRepository {
 
   async savePackVersion(tenantId: string, version: number, etag: string | undefined): Promise<void> {
     const t = this.tenant(tenantId);
-    if (etag ? t.pack?.etag !== etag : t.pack !== undefined) throw new PreconditionFailedError('the rule pack version was changed by a concurrent run');
+    if (etag ? t.pack?.etag !== etag : t.pack !== undefined)
+      throw new PreconditionFailedError('the rule pack version was changed by a concurrent run');
     t.pack = { version, etag: this.etag() };
   }
 }
 
 function toRow(rule: AlertRule, meta: ChangeMeta, etag: string): Row {
-  return { json: JSON.stringify({ schemaVersion: ruleSchemaVersion, ...parseRule(rule) }), etag, updatedAt: meta.at, updatedBy: meta.by };
+  return {
+    json: JSON.stringify({ schemaVersion: ruleSchemaVersion, ...parseRule(rule) }),
+    etag,
+    updatedAt: meta.at,
+    updatedBy: meta.by,
+  };
 }
 
 function toStored(id: string, row: Row): StoredRule {

@@ -5,8 +5,8 @@ import type { Alert } from '../../src/dispatch/alert';
 import type { Delivery } from '../../src/dispatch/outbox';
 import { cloudPkiActivityTypes as T } from './alertFixtures';
 import { graphEvent, minutesBefore } from './graphEvents';
-import { type Receiver, startReceiver } from './httpReceiver';
-import { type Pipeline, startPipeline } from './pipeline';
+import { startReceiver } from './httpReceiver';
+import { startPipeline } from './pipeline';
 
 export const mailWebhookSecret = 'sig-MAILHOOK-SECRET-9876';
 

@@ -52,7 +52,7 @@ export async function startGraphStandIn(options: { events: Record<string, unknow
     const matching = options.events
       .filter((e) => {
         const t = Date.parse(String(e.activityDateTime));
-        return t >= cursor!.from && t <= cursor!.to + 1;
+        return t >= cursor.from && t <= cursor.to + 1;
       })
       .sort((a, b) => (String(a.activityDateTime) < String(b.activityDateTime) ? 1 : -1)); // newest first
     const start = Math.max(0, cursor.offset - (cursor.offset > 0 ? 1 : 0)); // repeat the previous page's last item

@@ -55,7 +55,7 @@ export async function startLogsIngestionReceiver(): Promise<LogsIngestionReceive
       const match = /^\/dataCollectionRules\/([^/]+)\/streams\/([^/]+)$/.exec(url.pathname);
       const raw = Buffer.concat(chunks);
       const encoding = req.headers['content-encoding'];
-      let rows: Record<string, unknown>[] = [];
+      let rows: Record<string, unknown>[];
       try {
         rows = JSON.parse((encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'));
       } catch {

@@ -8,7 +8,7 @@ import { GraphSimulator } from '../../src/local/graphSimulator';
 import type { GraphServerMode } from '../../src/local/graphServerModes';
 import { createLogger, type Logger } from '../../src/shared/logger';
 import { expectValidAdaptiveCards } from './adaptiveCards';
-import { type Receiver, startReceiver } from './httpReceiver';
+import { startReceiver } from './httpReceiver';
 
 export const webhookSecret = 'sig-SECRET-0123456789abcdef';
 

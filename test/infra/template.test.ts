@@ -239,7 +239,7 @@ function appSettingsOf(m: ReturnType<typeof model>): Map<string, unknown> {
   const settings = new Map<string, unknown>();
   const add = (name: unknown, value: unknown) => {
     if (typeof name !== 'string' || isExpression(name)) throw new Error(`app setting name must be a literal, got ${JSON.stringify(name)}`);
-    if (settings.has(name)) throw new Error(`app setting ${name} is set twice`);
+    if (settings.has(name)) throw new Error(`app setting ${String(name)} is set twice`);
     settings.set(name, value);
   };
   const list = site.resource.properties?.siteConfig?.appSettings;
@@ -374,7 +374,7 @@ describe('infra/main.bicep', () => {
     const tables = m.ofType('Microsoft.Storage/storageAccounts/tableServices/tables');
     const names = tables.flatMap(({ resource, scope }) => {
       const loopParam = /parameters\('(\w+)'\)\[copyIndex\(\)\]/.exec(resource.name)?.[1];
-      if (loopParam) return resolveParam(scope, loopParam) as string[];
+      if (loopParam) return resolveParam(scope, loopParam);
       return [resolveValue(scope, resource.name)];
     });
     expect(new Set(names)).toEqual(new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']));

@@ -65,7 +65,7 @@ describe('pki-alerts replay', () => {
     writeFileSync(file, JSON.stringify(content));
     const errors: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0);
     try {
       const args = Array.isArray(content) ? ['replay', '--events', events, '--rules', file] : ['replay', '--events', file];
       expect((await run(args)).code).toBe(2);

@@ -46,7 +46,7 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
     expect(text).toMatch(/^✔ auditEvents answers the production query \(last hour\): 11 event\(s\) in \d+ page\(s\), .*largest page 2 \(\$top=100\); order options: desc: accepted, no \$orderby: accepted, asc: refused \(400\)/m);
     expect(text).toMatch(/^! Cloud PKI activity types Graph reports: 11 reported; unknown to the docs: RenewCloudCertificationAuthorityAsync CloudCertificationAuthority/m);
     expect(text).toMatch(/^✔ Channel teams \(teams\): http:\/\/127\.0\.0\.1:\d+ passes the URL policy and resolves/m);
-    expect(standIn!.requests[0]!.status).toBe(429);
+    expect(standIn!.requests[0].status).toBe(429);
     expect(standIn!.requests.filter((r) => r.path.includes('asc')).every((r) => r.status === 400)).toBe(true);
   });
 
@@ -54,7 +54,7 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
     const { code, lines } = await doctor(undefined, ['--json', '--send-test']);
     expect(code).toBe(0);
     expect(lines).toHaveLength(1);
-    const report = JSON.parse(lines[0]!) as { ok: boolean; checks: { id: string; status: string; data?: Record<string, unknown> }[] };
+    const report = JSON.parse(lines[0]) as { ok: boolean; checks: { id: string; status: string; data?: Record<string, unknown> }[] };
     expect(report.ok).toBe(true);
     expect(report.checks.find((c) => c.id === 'audit-events')?.data).toMatchObject({ events: 11, largestPage: 2, orders: { desc: true, none: true, asc: false } });
     expect(report.checks.find((c) => c.id === 'channel:teams')?.status).toBe('pass');

@@ -50,7 +50,7 @@ describe('GraphAuditSource against the Graph simulator (real SDK)', () => {
     const { sim, source } = await setUp();
     const { ids, pages } = await readAll(source());
     expect([...new Set(ids)].sort()).toEqual(nonGet);
-    const first = decodeURIComponent(sim.requests[0]!.query).replace(/\+/g, ' ');
+    const first = decodeURIComponent(sim.requests[0].query).replace(/\+/g, ' ');
     expect(first).toContain("activityDateTime ge 2026-01-10T07:00:00.000Z and activityDateTime le 2026-01-10T09:00:00.000Z and activityOperationType ne 'Get'");
     expect(first).toContain('$orderby=activityDateTime desc');
     expect(first).toContain('$top=4');
@@ -128,6 +128,6 @@ describe('GraphAuditSource against the Graph simulator (real SDK)', () => {
     const { sim, source } = await setUp();
     sim.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 0 });
     expect([...new Set((await readAll(source())).ids)].sort()).toEqual(nonGet);
-    expect(sim.requests[1]!.status).toBe(200);
+    expect(sim.requests[1].status).toBe(200);
   });
 });

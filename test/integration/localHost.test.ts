@@ -73,21 +73,21 @@ describe('timer triggers', () => {
 
   it('fires on the NCRONTAB schedule, once per due second', () => {
     const [first, second] = callsOf('sampleTimer');
-    expect(new Date(first!.startedAt).toISOString()).toBe('2026-01-01T00:00:01.000Z');
-    expect(second!.startedAt - first!.startedAt).toBe(1000);
-    expect(first!.timer.scheduleStatus.next).toMatch(/\.000Z$/);
+    expect(new Date(first.startedAt).toISOString()).toBe('2026-01-01T00:00:01.000Z');
+    expect(second.startedAt - first.startedAt).toBe(1000);
+    expect(first.timer.scheduleStatus.next).toMatch(/\.000Z$/);
   });
 
   it('passes a Timer and an InvocationContext, and logs start and finish with the invocation id', () => {
     const [first, second] = callsOf('sampleTimer');
-    expect(first!.timer).toMatchObject({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '0001-01-01T00:00:00.000Z' } });
-    expect(second!.timer.isPastDue).toBe(false);
-    expect(second!.timer.scheduleStatus.last).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
-    expect(Date.parse(second!.timer.scheduleStatus.next)).toBeGreaterThan(second!.startedAt);
-    expect(Math.abs(Date.parse(second!.timer.scheduleStatus.lastUpdated) - second!.startedAt)).toBeLessThan(50);
-    expect(first!.invocationId).toMatch(UUID);
-    expect(second!.invocationId).not.toBe(first!.invocationId);
-    const id = first!.invocationId;
+    expect(first.timer).toMatchObject({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '0001-01-01T00:00:00.000Z' } });
+    expect(second.timer.isPastDue).toBe(false);
+    expect(second.timer.scheduleStatus.last).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    expect(Date.parse(second.timer.scheduleStatus.next)).toBeGreaterThan(second.startedAt);
+    expect(Math.abs(Date.parse(second.timer.scheduleStatus.lastUpdated) - second.startedAt)).toBeLessThan(50);
+    expect(first.invocationId).toMatch(UUID);
+    expect(second.invocationId).not.toBe(first.invocationId);
+    const id = first.invocationId;
     expect(lines.some((l) => l.includes(`Executing 'Functions.sampleTimer' (Reason='Timer fired at`) && l.includes(`Id=${id})`))).toBe(true);
     expect(lines.some((l) => l.includes(`Executed 'Functions.sampleTimer' (Succeeded, Id=${id},`))).toBe(true);
     expect(lines.some((l) => /\] \[sampleTimer\] tick isPastDue=false$/.test(l))).toBe(true);
@@ -108,7 +108,7 @@ describe('timer triggers', () => {
   it('logs a throwing handler with its invocation id and keeps running', () => {
     const failed = lines.filter((l) => l.includes("Executed 'Functions.failingTimer' (Failed, Id="));
     expect(failed.length).toBeGreaterThanOrEqual(2);
-    const id = /Id=([0-9a-f-]{36})/.exec(failed[0]!)![1];
+    const id = /Id=([0-9a-f-]{36})/.exec(failed[0])![1];
     expect(lines.some((l) => l.includes(`ERROR: Functions.failingTimer (Id=${id}) threw Error: sample timer failure`))).toBe(true);
   });
 
@@ -275,7 +275,7 @@ describe('HTTP triggers and local routes', () => {
 
     it('refuses messages over the Teams size limit with 413', async () => {
       const big = card('big');
-      (big.attachments[0]!.content.body as unknown[]).push({ type: 'TextBlock', text: 'x'.repeat(30 * 1024) });
+      (big.attachments[0].content.body as unknown[]).push({ type: 'TextBlock', text: 'x'.repeat(30 * 1024) });
       expect((await post(JSON.stringify(big))).status).toBe(413);
     });
   });

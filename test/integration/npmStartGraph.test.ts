@@ -25,8 +25,8 @@ async function startApp(env: Record<string, string>): Promise<Started> {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', RUN_ON_START: 'true', SIMULATOR_DRIP_SECONDS: '0', LOCAL_ADMIN_KEY: adminKey, AzureWebJobsStorage: inject('tablesConnectionString'), AZURE_TENANT_ID: `g${Date.now().toString(36)}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const started = Date.now();
   while (!/Press Ctrl\+C to stop\./.test(output) && child.exitCode === null && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
   const url = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
@@ -70,7 +70,7 @@ describe('npm start pointed with GRAPH_BASE_URL at an independent Graph stand-in
     const seen = await alertedEventIds(app, highRiskIds);
     expect(highRiskIds.filter((id) => !seen.includes(id)), app.output()).toEqual([]);
     expect(seen.filter((id) => id.startsWith('n-'))).toEqual([]); // reads, unrelated and activityType-less events never alert
-    expect(standIn.requests[0]!.status).toBe(429);
+    expect(standIn.requests[0].status).toBe(429);
     expect(standIn.requests.some((r) => /\basc\b/i.test(r.path))).toBe(false);
   });
 });

@@ -27,7 +27,7 @@ async function run(args: string[]) {
   const lines: string[] = [];
   const errors: string[] = [];
   const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0);
   try {
     const code = await main(args, (l) => lines.push(l));
     return { code, out: lines.join('\n'), err: errors.join('') };

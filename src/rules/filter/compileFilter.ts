@@ -23,7 +23,7 @@ type Getter<T> = (ctx: Ctx) => T;
 
 export function compileFilter(parsed: ParsedFilter): EventPredicate {
   const pred = compileNode(parsed.root);
-  return (event) => pred({ event, slots: new Array(parsed.slots) });
+  return (event) => pred({ event, slots: new Array<Ctx['slots'][number]>(parsed.slots) });
 }
 
 function compileNode(node: FilterNode): Pred {

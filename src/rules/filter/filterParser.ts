@@ -235,7 +235,7 @@ class Parser {
     if (q.kind !== 'ident' || (q.text !== 'any' && q.text !== 'all')) this.fail(`any( or all( after ${path}/`);
     this.advance();
     this.expect('(', "'('");
-    const quantifier = q.text as 'any' | 'all';
+    const quantifier = q.text;
     if (this.current.kind === ')') {
       if (quantifier === 'all') this.fail("a variable and a condition, e.g. all(x: …), since all() has none");
       this.advance();

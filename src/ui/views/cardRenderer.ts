@@ -35,7 +35,7 @@ export function renderCard(content: unknown, onOpenUrl: (url: string) => void): 
     if (action instanceof OpenUrlAction && action.url) onOpenUrl(action.url);
   };
   const context = new SerializationContext(Versions.v1_5);
-  card.parse(asDisplayed(content) as object, context);
+  card.parse(asDisplayed(content), context);
   const warnings = Array.from({ length: context.eventCount }, (_, i) => context.getEventAt(i).message);
   const element = card.render();
   if (!element) throw new Error('The Adaptive Cards renderer produced nothing for this card');

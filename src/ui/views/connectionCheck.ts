@@ -18,7 +18,7 @@ const label = { pass: '✔ pass', fail: '✖ fail', warn: '! advice', skip: '–
 export function connectionCheck(ctx: ViewContext): HTMLElement {
   const result = h('div', { 'aria-live': 'polite', 'data-testid': 'connection-result' });
   const button = h('button', { type: 'button', 'data-testid': 'check-connection' }, 'Check connection');
-  button.addEventListener('click', async () => {
+  const check = async () => {
     button.disabled = true;
     replace(result, h('p', {}, 'Checking settings, Table Storage, the Graph token, audit events and channels…'));
     try {
@@ -32,7 +32,8 @@ export function connectionCheck(ctx: ViewContext): HTMLElement {
     } finally {
       button.disabled = false;
     }
-  });
+  };
+  button.addEventListener('click', () => void check());
   return h('section', { class: 'card', 'aria-labelledby': 'connection-title' },
     h('h2', { id: 'connection-title' }, 'Connection'),
     h('p', {}, 'Runs the onboarding checks of "pki-alerts doctor" from the app: settings, Table Storage, the Graph token and its permissions, the audit-event query, Cloud PKI activity types and each channel. Secrets are never shown.'),

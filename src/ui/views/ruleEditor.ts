@@ -13,11 +13,11 @@ const newRule: Partial<Rule> = { enabled: true, severity: 'high', channels: ['de
 export const ruleEditorView: View = async (ctx, main, [id]) => {
   const isNew = id === 'new';
   const [stored, channels] = await Promise.all([
-    isNew ? Promise.resolve(undefined) : ctx.api.get<{ rule?: Rule; raw?: unknown; problems?: { field: string; message: string }[]; updatedAt?: string; updatedBy?: string }>(`/rules/${encodeURIComponent(id!)}`),
+    isNew ? Promise.resolve(undefined) : ctx.api.get<{ rule?: Rule; raw?: unknown; problems?: { field: string; message: string }[]; updatedAt?: string; updatedBy?: string }>(`/rules/${encodeURIComponent(id)}`),
     optional(() => ctx.api.get<{ value: ChannelView[] }>('/channels')),
   ]);
   let etag = stored?.etag;
-  const original = (stored?.body.rule ?? (stored?.body.raw as Partial<Rule> | undefined) ?? newRule) as Partial<Rule>;
+  const original = (stored?.body.rule ?? (stored?.body.raw as Partial<Rule> | undefined) ?? newRule);
   const form = new RuleForm(original, isNew, (channels.value?.body.value ?? []).map((c) => c.id));
   const title = isNew ? 'New rule' : `Rule: ${original.name ?? id}`;
   const result = h('div', { class: 'save-result' });
@@ -54,7 +54,7 @@ export const ruleEditorView: View = async (ctx, main, [id]) => {
   };
 
   const buttons = h('div', { class: 'buttons' },
-    h('button', { type: 'button', class: 'secondary', onclick: async () => { if (await validate()) announce('The rule is valid.', 'ok'); } }, 'Validate'),
+    h('button', { type: 'button', class: 'secondary', onclick: () => void validate().then((ok) => { if (ok) announce('The rule is valid.', 'ok'); }) }, 'Validate'),
     ctx.isAdmin
       ? h('button', { type: 'submit', class: 'primary' }, isNew ? 'Create rule' : 'Save rule')
       : h('button', { type: 'submit', class: 'primary', disabled: true, 'aria-describedby': 'save-needs-admin' }, 'Save rule'),
@@ -70,12 +70,12 @@ export const ruleEditorView: View = async (ctx, main, [id]) => {
   put(main,
     h('div', { class: 'title-row' },
       h('h1', { tabindex: '-1' }, title),
-      isNew ? null : h('a', { href: `#/rules/${encodeURIComponent(id!)}/history` }, 'History')),
+      isNew ? null : h('a', { href: `#/rules/${encodeURIComponent(id)}/history` }, 'History')),
     stored?.body.updatedBy ? h('p', { class: 'muted' }, `Last changed by ${stored.body.updatedBy}${stored.body.updatedAt ? ` at ${stored.body.updatedAt}` : ''}.`) : null,
     stored?.body.problems?.length ? h('div', { class: 'notice notice-warn', role: 'note' }, 'The stored version does not parse; fix the problems below and save.') : null,
     channels.error ? errorBox('The channel list is not available (channel ids can still be kept)', channels.error) : null,
     form.element,
-    backtestPanel(ctx, { draft: () => draftForBacktest(form), savedId: isNew ? undefined : id, onProblems: (problems) => form.showProblems(problems), onPreview: (event) => preview.show({ eventRef: { id: event.id, activityDateTime: event.activityDateTime } }, event) }),
+    backtestPanel(ctx, { draft: () => draftForBacktest(form), savedId: isNew ? undefined : id, onProblems: (problems) => form.showProblems(problems), onPreview: (event) => void preview.show({ eventRef: { id: event.id, activityDateTime: event.activityDateTime } }, event) }),
     preview.element,
   );
   if (stored?.body.problems?.length) form.showProblems(stored.body.problems, false);

@@ -24,7 +24,7 @@ export function fieldOf(path: string): FormField | undefined {
 /** `at 23: expected ')' …` → position 23 and the detail. */
 export function filterPosition(message: string): { position: number; detail: string } | undefined {
   const m = /^at (\d+): ([\s\S]*)$/.exec(message);
-  return m ? { position: Number(m[1]), detail: m[2]! } : undefined;
+  return m ? { position: Number(m[1]), detail: m[2] } : undefined;
 }
 
 const select = (options: [string, string][], value: string, attrs: Attrs = {}) =>
@@ -60,7 +60,7 @@ export class RuleForm {
       }),
       h('p', { class: 'hint', id: 'channels-hint' }, 'Where the alert goes. At least one.'),
       h('p', { class: 'field-error', id: 'channels-error', hidden: true }));
-    this.fields.set('channels', { row: channelGroup, error: channelGroup.querySelector('#channels-error')!, control: this.channelBoxes[0]! });
+    this.fields.set('channels', { row: channelGroup, error: channelGroup.querySelector('#channels-error')!, control: this.channelBoxes[0] });
 
     const filter = area(r.filter ?? '', 3, { class: 'mono', spellcheck: 'false', autocapitalize: 'off', 'aria-describedby': 'filter-hint filter-error' });
     filter.name = 'filter';
@@ -179,7 +179,7 @@ export class RuleForm {
     }
     for (const [name, messages] of byField) {
       if (!name) continue;
-      if (name === 'filter') this.showFilterError(messages[0]!);
+      if (name === 'filter') this.showFilterError(messages[0]);
       else setFieldError(this.fields.get(name)!, messages.join('; '));
     }
     const items = problems.map((p) => {
@@ -192,7 +192,7 @@ export class RuleForm {
     this.summary.hidden = false;
     if (focus) {
       const filterProblem = byField.get('filter');
-      if (filterProblem && byField.size === 1) this.focusFilterPosition(filterProblem[0]!);
+      if (filterProblem && byField.size === 1) this.focusFilterPosition(filterProblem[0]);
       else this.summary.focus();
     }
   }

@@ -17,9 +17,9 @@ const verbs: Record<string, string> = { create: 'created', replace: 'changed', d
 
 /** #/rules/{id}/history: who changed what, newest first, as field-level before → after. */
 export const ruleHistoryView: View = async (ctx, main, [id]) => {
-  const { body } = await ctx.api.get<{ value: HistoryEntry[] }>(`/rules/${encodeURIComponent(id!)}/history?limit=100`);
+  const { body } = await ctx.api.get<{ value: HistoryEntry[] }>(`/rules/${encodeURIComponent(id)}/history?limit=100`);
   put(main,
-    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, `History of ${id}`), h('a', { href: `#/rules/${encodeURIComponent(id!)}` }, 'Open the rule')),
+    h('div', { class: 'title-row' }, h('h1', { tabindex: '-1' }, `History of ${id}`), h('a', { href: `#/rules/${encodeURIComponent(id)}` }, 'Open the rule')),
     body.value.length === 0 ? h('p', {}, 'No recorded change.') : null,
     h('ol', { class: 'history' }, body.value.map((e) => {
       const changes = diffFields(strip(e.before) ?? {}, strip(e.after) ?? {});

@@ -63,7 +63,7 @@ function openForm(ctx: ViewContext, rules: StoredRule[]): HTMLElement {
   const boxes = rules.filter((r) => r.rule).map((r) => h('input', { type: 'checkbox', value: r.id, id: uid('wr') }));
   const ruleSet = h('fieldset', { class: 'field checks rules-scope', 'aria-describedby': 'scope-error' },
     h('legend', {}, 'Rules'),
-    boxes.map((b, i) => h('label', { class: 'check', for: b.id }, b, `${rules.filter((r) => r.rule)[i]!.rule!.name} `, h('span', { class: 'muted mono' }, `(${b.value})`))),
+    boxes.map((b, i) => h('label', { class: 'check', for: b.id }, b, `${rules.filter((r) => r.rule)[i].rule!.name} `, h('span', { class: 'muted mono' }, `(${b.value})`))),
     h('p', { class: 'field-error', id: 'scope-error', hidden: true }));
   const scopeError = { error: ruleSet.querySelector<HTMLElement>('#scope-error')!, control: ruleSet };
   const cas = field('CA ids', h('input', { type: 'text', class: 'mono', autocomplete: 'off' }), 'Comma-separated resource ids; empty = any CA.');
@@ -79,7 +79,7 @@ function openForm(ctx: ViewContext, rules: StoredRule[]): HTMLElement {
     ruleSet, h('div', { class: 'grid' }, cas.row, actors.row, start.row, end.row), reason.row,
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Open window')),
     result);
-  form.addEventListener('submit', async (e) => {
+  const submit = async (e: Event) => {
     e.preventDefault();
     for (const f of Object.values(fields)) setFieldError(f, undefined);
     replace(result);
@@ -103,7 +103,8 @@ function openForm(ctx: ViewContext, rules: StoredRule[]): HTMLElement {
       }
       form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
     }
-  });
+  };
+  form.addEventListener('submit', (e) => void submit(e));
   return form;
 }
 

@@ -117,7 +117,7 @@ describe('card preview (POST /api/ui/preview)', () => {
     const err = await previewCard(deps(), { rule: { ...rule, filter: "activityResult eq 'x' and (" }, eventRef: { id: '' }, extra: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).problems.map((p) => p.field)).toEqual(['extra', 'rule.filter', 'eventRef.id']);
-    expect((err as ValidationError).problems[1]!.message).toMatch(/^at 28: /);
+    expect((err as ValidationError).problems[1].message).toMatch(/^at 28: /);
   });
 });
 

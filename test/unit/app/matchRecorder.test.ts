@@ -13,7 +13,14 @@ const match = (eventId: string, ruleId = 'rule-a'): MatchRef => ({ ruleId, event
 
 function setup(outbox = new InMemoryOutbox()) {
   const logs: string[] = [];
-  const recorder = new MatchRecorder({ tenantId, outbox, log: createLogger((level, line) => logs.push(`${level} ${line}`)), now, fromInMs, noticeChannels: async () => ['ops'] });
+  const recorder = new MatchRecorder({
+    tenantId,
+    outbox,
+    log: createLogger((level, line) => logs.push(`${level} ${line}`)),
+    now,
+    fromInMs,
+    noticeChannels: async () => ['ops'],
+  });
   return { outbox, recorder, logs };
 }
 
@@ -47,7 +54,10 @@ describe('MatchRecorder on the in-memory outbox', () => {
   it('an event under two rules is two matches: recording it under one rule leaves the other to record', async () => {
     const { recorder } = setup();
     expect(await recorder.record(builder([match('e1', 'rule-a')], []))).toBe('written');
-    expect([await recorder.isRecorded(match('e1', 'rule-a')), await recorder.isRecorded(match('e1', 'rule-b'))]).toEqual([true, false]);
+    expect([
+      await recorder.isRecorded(match('e1', 'rule-a')),
+      await recorder.isRecorded(match('e1', 'rule-b')),
+    ]).toEqual([true, false]);
     expect(await recorder.record(builder([match('e1', 'rule-b')], []))).toBe('written');
   });
 
@@ -58,7 +68,11 @@ describe('MatchRecorder on the in-memory outbox', () => {
     // Before each of this run's attempts another run writes, so every attempt's version is stale.
     const attempt = (isRecorded: (m: MatchRef) => boolean): Promise<MatchWrite> =>
       outbox.loadMatches(tenantId, fromInMs).then(async (read) => {
-        await outbox.recordMatches(tenantId, { matches: [match(`other-${n++}`, 'rule-z')], recordedAs: 'other' }, read.version);
+        await outbox.recordMatches(
+          tenantId,
+          { matches: [match(`other-${n++}`, 'rule-z')], recordedAs: 'other' },
+          read.version,
+        );
         return { matches: [match('mine')].filter((m) => !isRecorded(m)), recordedAs: 'mine' };
       });
     expect(await recorder.record(attempt)).toBe('gave-up');

@@ -63,7 +63,7 @@ describe('cloudPkiScenario', () => {
       expect(e.correlationId).toMatch(GUID);
       expect(e.activityDateTime).toMatch(GRAPH_TIME);
       expect(e.displayName).toBe(e.activityType);
-      const verb = e.activityType.split(' ')[0]!;
+      const verb = e.activityType.split(' ')[0];
       expect(e.activityOperationType).toBe(['Create', 'Patch', 'Delete', 'Get', 'Search'].includes(verb) ? verb : 'Action');
       expect(e.actor.type).toBeNull();
       expect(['ItPro', 'Partner', 'Application']).toContain(e.actor.auditActorType);
@@ -92,7 +92,7 @@ describe('cloudPkiScenario', () => {
   it('pauses a CA (active → paused) and has a failed delete', () => {
     const events = scenario();
     const pauses = events.filter((e) => e.activityType === `ChangeCloudCertificationAuthorityStatusAsync ${CA}`
-      && e.resources[0]!.modifiedProperties.some((p) => p.oldValue === 'active' && p.newValue === 'paused'));
+      && e.resources[0].modifiedProperties.some((p) => p.oldValue === 'active' && p.newValue === 'paused'));
     expect(pauses.length).toBeGreaterThan(0);
     const failed = events.filter((e) => e.activityType === `Delete ${CA}` && e.activityResult === 'Failure');
     expect(failed).toHaveLength(1);
@@ -118,11 +118,11 @@ describe('cloudPkiScenario', () => {
     expect([...unrelated]).toEqual(expect.arrayContaining(['Enrollment', 'DeviceConfiguration', 'Compliance', 'Role']));
     const partner = events.filter((e) => e.actor.auditActorType === 'Partner');
     expect(partner.length).toBeGreaterThan(0);
-    expect(partner[0]!.actor.remoteTenantId).toMatch(GUID);
+    expect(partner[0].actor.remoteTenantId).toMatch(GUID);
     const own = events.filter((e) => e.actor.applicationId === 'aaaaaaaa-0000-4000-8000-000000000001');
     expect(own).toHaveLength(1);
-    expect(own[0]!.actor.auditActorType).toBe('Application');
-    expect(own[0]!.actor.userPrincipalName).toBeNull();
+    expect(own[0].actor.auditActorType).toBe('Application');
+    expect(own[0].actor.userPrincipalName).toBeNull();
   });
 
   it('names one CA with a Markdown injection attempt', () => {
@@ -135,8 +135,8 @@ describe('cloudPkiScenario', () => {
     const admins = events.filter((e) => e.actor.auditActorType === 'ItPro').map((e) => e.actor.userPrincipalName);
     expect(admins.length).toBeGreaterThan(0);
     for (const upn of admins) expect(upn).toMatch(/@fabrikam\.com$/);
-    const caNames = events.filter((e) => e.resources[0]!.auditResourceType === CA && e.resources[0]!.displayName !== null)
-      .map((e) => e.resources[0]!.displayName);
+    const caNames = events.filter((e) => e.resources[0].auditResourceType === CA && e.resources[0].displayName !== null)
+      .map((e) => e.resources[0].displayName);
     for (const name of caNames) expect(name).toMatch(/^Fabrikam /);
   });
 
@@ -190,7 +190,7 @@ describe('liveCloudPkiEvent', () => {
 
   it('refers to the same CAs as the scenario for the same tenant', () => {
     const scenarioCaIds = new Set(scenario().flatMap((e) => e.resources.filter((r) => r.auditResourceType === CA).map((r) => r.resourceId)));
-    const liveCa = Array.from({ length: 30 }, (_, i) => live(i + 1)).find((e) => e.resources[0]!.auditResourceType === CA)!;
-    expect(scenarioCaIds.has(liveCa.resources[0]!.resourceId)).toBe(true);
+    const liveCa = Array.from({ length: 30 }, (_, i) => live(i + 1)).find((e) => e.resources[0].auditResourceType === CA)!;
+    expect(scenarioCaIds.has(liveCa.resources[0].resourceId)).toBe(true);
   });
 });

@@ -117,7 +117,7 @@ describe('Graph simulator server modes', () => {
     const sim = await start('repeated-items');
     const { pages } = await readAll(sim, query({ $top: '4' }));
     expect(pages.flat().length).toBeGreaterThan(ids.length);
-    expect(pages[1]![0]).toBe(pages[0]![pages[0]!.length - 2]);
+    expect(pages[1][0]).toBe(pages[0][pages[0].length - 2]);
   });
 
   it.each(['throttled-no-retry-after', 'intune-error-body'] as const)('%s: the first request, then every 4th, is a 429 without Retry-After', async (mode) => {

@@ -482,7 +482,7 @@ describe('GraphSimulator through the real Graph SDK (doc §10.1 Way 1)', () => {
       execute: async (context: Context) => {
         expect(typeof context.request).toBe('string');
         const url = (context.request as string).replace('https://graph.microsoft.com', sim.baseUrl);
-        context.response = await fetch(url, context.options as RequestInit);
+        context.response = await fetch(url, context.options);
       },
     };
     chain[chain.length - 1] = toSimulator;

@@ -15,7 +15,7 @@ import { sampleEvent, sampleResource } from '../../helpers/alertFixtures';
 const runs = Number(process.env.FUZZ_RUNS ?? 1000);
 const params = { numRuns: runs };
 
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.oneof(arb, fc.anything() as fc.Arbitrary<unknown>), { nil: undefined, freq: 3 });
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.oneof(arb, fc.anything()), { nil: undefined, freq: 3 });
 const word = fc.constantFrom('Delete CloudCertificationAuthority', '* CloudCertificationAuthority', '*', '', ' ', 'a*b*c', '*@contoso.com', '10.0.0.0/8', '::1', '2001:db8::/129', 'pack@2', 'https://x.example', 'http://x', 'default', 'Bad Id');
 const strings = fc.oneof(word, fc.string({ maxLength: 40 }));
 const list = fc.array(strings, { maxLength: 4 });

@@ -155,7 +155,7 @@ describe('buildTeamsMessage: structure', () => {
   ] as const)('severity %s → header style %s, stated in text', (severity, style, label) => {
     const header = (cardOf(buildTeamsMessage(sampleAlert({ severity }), context)).body as Node[])[0];
     expect(header).toMatchObject({ type: 'Container', style });
-    expect(((header?.items as Node[])[0] as Node).text).toBe(`${label} · Cloud PKI CA certificate revoked`);
+    expect(((header?.items as Node[])[0]).text).toBe(`${label} · Cloud PKI CA certificate revoked`);
   });
 
   it.each([

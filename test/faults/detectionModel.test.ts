@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { thresholdGroupKey } from '../../src/rules/threshold';
@@ -216,6 +218,16 @@ async function runScenario(s: Scenario): Promise<void> {
   const ledger = await check.watch.store.list(p.tenantId, new Date(0));
   expect(ledger.filter((e) => e.gapFrom)).toEqual([]);
 }
+
+/** Counterexamples found by the search, kept as regression fixtures (test/fixtures/model/*.json). */
+const fixtureDir = path.join(__dirname, '../fixtures/model');
+const fixtures = readdirSync(fixtureDir).filter((f) => f.endsWith('.json')).map((f) => [f, JSON.parse(readFileSync(path.join(fixtureDir, f), 'utf8')) as { found: string; scenario: Scenario }] as const);
+
+describe('detection model: counterexamples found before, kept as fixtures', () => {
+  it.each(fixtures)('%s', async (_file, fixture) => {
+    await runScenario(fixture.scenario);
+  }, 120_000);
+});
 
 describe('detection model (fast-check scenarios against the real pipeline)', () => {
   // MODEL_SCENARIO='<counterexample JSON>' replays one scenario (with MODEL_DEBUG=1 it logs every run).

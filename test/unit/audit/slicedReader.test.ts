@@ -61,6 +61,12 @@ describe('SlicedReader', () => {
     expect(r.runs).toBeLessThanOrEqual(Math.ceil(1.5 * Math.ceil(14_000 / 75 / 10)));
   });
 
+  it('a counterexample the property found (a livelock): events at 0, 20 min, 20 min, pages of one, a budget of 3, newest first', async () => {
+    const r = await drive([T0, T0 + 20 * 60_000, T0 + 20 * 60_000], 1, 3, 'desc');
+    expect(r.caughtUp).toBe(true);
+    expect(r.seen.size).toBe(3);
+  });
+
   it('an idle window is one request', async () => {
     expect((await drive([], 100, 100, 'desc')).requests).toBe(1);
   });

@@ -116,7 +116,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
     deadlineInMs: settings.runTimeBudgetInMs ? Date.now() + settings.runTimeBudgetInMs : undefined,
     log,
   });
-  let graphError: unknown;
+  let graphError: Error | undefined;
   let crash: { err: unknown } | undefined;
   try {
     for await (const page of reader.pages()) {
@@ -131,7 +131,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
     }
   } catch (err) {
     if (crash) throw crash.err;
-    graphError = err;
+    graphError = err instanceof Error ? err : new Error(errorText(err));
     summary.graphError = errorText(err);
     log.error(`Reading Graph audit events failed after ${reader.progress.pages} page(s): ${summary.graphError}`);
   }

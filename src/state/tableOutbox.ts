@@ -234,7 +234,7 @@ export class TableOutbox implements Outbox {
     const due: Delivery[] = [];
     const nowIso = now.toISOString();
     for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      const d = toDelivery(e as Record<string, unknown> & { etag: string });
+      const d = toDelivery(e);
       if (d.state === 'pending' ? d.nextAttemptAt <= nowIso : (d.leaseUntil ?? '') <= nowIso) due.push(d);
     }
     // Most severe first, then oldest: a critical card must not queue behind a burst of medium ones.
@@ -272,7 +272,7 @@ export class TableOutbox implements Outbox {
         const alert = toAlert(tenantId, e);
         alerts.set(alert.id, { alert, deliveries: alerts.get(alert.id)?.deliveries ?? [] });
       } else {
-        const d = toDelivery(e as Record<string, unknown> & { etag: string });
+        const d = toDelivery(e);
         const entry = alerts.get(d.alertId);
         if (entry) entry.deliveries.push(d);
       }
@@ -295,7 +295,7 @@ export class TableOutbox implements Outbox {
     const from = rk.delivery(alertId, '');
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${from} and RowKey lt ${`${from}~`}`;
     const deliveries: Delivery[] = [];
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) deliveries.push(toDelivery(e as Record<string, unknown> & { etag: string }));
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) deliveries.push(toDelivery(e));
     return { alert, deliveries };
   }
 

@@ -22,18 +22,27 @@ process.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6));
 export const coldImportSettings: Record<string, string> = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
   AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000000',
-  TEAMS_WEBHOOK_URL: 'https://prod-00.westeurope.logic.azure.com/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sig=bench',
+  TEAMS_WEBHOOK_URL:
+    'https://prod-00.westeurope.logic.azure.com/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?api-version=2016-06-01&sig=bench',
 };
 
 function coldRequire(files: string[]): number {
   const env = { PATH: process.env.PATH ?? '', ...coldImportSettings };
-  return Number(execFileSync(process.execPath, ['-e', probe, ...files], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return Number(
+    execFileSync(process.execPath, ['-e', probe, ...files], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 /** Cold import time of the deployment bundle vs the unbundled tsc output, alternating runs so both see the same machine state. */
 export function measureColdImport(root: string, runs = 7): { bundled: number[]; unbundled: number[] } {
   const functionsDir = path.join(root, 'dist/src/functions');
-  const unbundledFiles = readdirSync(functionsDir).filter((f) => f.endsWith('.js')).map((f) => path.join(functionsDir, f));
+  const unbundledFiles = readdirSync(functionsDir)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => path.join(functionsDir, f));
   const bundle = path.join(root, 'dist/bundle/index.js');
   const bundled: number[] = [];
   const unbundled: number[] = [];

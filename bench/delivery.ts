@@ -22,13 +22,24 @@ export interface DeliveryFigures {
   postsPerSecond: number;
 }
 
-
 function alert(tenantId: string, id: string, ruleId: string, createdAt: Date, eventCount: number): Alert {
   const at = createdAt.toISOString();
-  return { id, tenantId, ruleId, ruleName: `Bench rule ${ruleId}`, severity: 'medium', eventCount, events: [], firstEventTime: at, lastEventTime: at, createdAt: at };
+  return {
+    id,
+    tenantId,
+    ruleId,
+    ruleName: `Bench rule ${ruleId}`,
+    severity: 'medium',
+    eventCount,
+    events: [],
+    firstEventTime: at,
+    lastEventTime: at,
+    createdAt: at,
+  };
 }
 
-const keys = (prefix: string, count: number, at: Date): EventKey[] => Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${i}`, timeInMs: at.getTime() - 60_000 + (i % 60_000) }));
+const keys = (prefix: string, count: number, at: Date): EventKey[] =>
+  Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${i}`, timeInMs: at.getTime() - 60_000 + (i % 60_000) }));
 
 export async function measureDelivery(options: { pacedGroups?: number } = {}): Promise<DeliveryFigures> {
   const pacedGroups = options.pacedGroups ?? 40;
@@ -48,7 +59,14 @@ export async function measureDelivery(options: { pacedGroups?: number } = {}): P
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?sig=bench`;
     const clock = { now: new Date('2026-11-25T10:00:00Z') };
     const tenantId = `deliv${Date.now()}`;
-    const env = { AzureWebJobsStorage: azurite.connectionString, GRAPH_BASE_URL: sim.baseUrl, AZURE_TENANT_ID: tenantId, TEAMS_WEBHOOK_URL: url, ALLOW_LOOPBACK_WEBHOOKS: 'true', ALERT_GROUP_WINDOW_MINUTES: '10' };
+    const env = {
+      AzureWebJobsStorage: azurite.connectionString,
+      GRAPH_BASE_URL: sim.baseUrl,
+      AZURE_TENANT_ID: tenantId,
+      TEAMS_WEBHOOK_URL: url,
+      ALLOW_LOOPBACK_WEBHOOKS: 'true',
+      ALERT_GROUP_WINDOW_MINUTES: '10',
+    };
     const services = createServices(loadConfig(env), { clock: () => clock.now, random: () => 0.5 });
     const log = createLogger(() => undefined);
     const advance = (minutes: number) => (clock.now = new Date(clock.now.getTime() + minutes * 60_000));
@@ -58,7 +76,14 @@ export async function measureDelivery(options: { pacedGroups?: number } = {}): P
     let burstEvents = 0;
     const perRun = [1, 2_500, 2_500, 2_500, 2_499];
     for (const [run, count] of perRun.entries()) {
-      await services.outbox.writeAlert({ alert: { ...alert(tenantId, `burst-${run}`, rule, clock.now, count), events: [] }, channels: ['teams'], eventKeys: keys(`b${run}`, count, clock.now) }, ['teams']);
+      await services.outbox.writeAlert(
+        {
+          alert: { ...alert(tenantId, `burst-${run}`, rule, clock.now, count), events: [] },
+          channels: ['teams'],
+          eventKeys: keys(`b${run}`, count, clock.now),
+        },
+        ['teams'],
+      );
       burstEvents += count;
       await services.deliver(log);
       advance(1);
@@ -70,7 +95,15 @@ export async function measureDelivery(options: { pacedGroups?: number } = {}): P
 
     // 2. Pacing: `pacedGroups` (40) distinct groups due at once on one Teams channel.
     const before = received.length;
-    for (let i = 0; i < pacedGroups; i++) await services.outbox.writeAlert({ alert: alert(tenantId, `rate-${i}`, `bench-rule-${i}`, clock.now, 1), channels: ['teams'], eventKeys: keys(`r${i}`, 1, clock.now) }, ['teams']);
+    for (let i = 0; i < pacedGroups; i++)
+      await services.outbox.writeAlert(
+        {
+          alert: alert(tenantId, `rate-${i}`, `bench-rule-${i}`, clock.now, 1),
+          channels: ['teams'],
+          eventKeys: keys(`r${i}`, 1, clock.now),
+        },
+        ['teams'],
+      );
     const started = performance.now();
     await services.deliver(log);
     const stamps = received.slice(before).map((r) => r.at);

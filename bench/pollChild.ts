@@ -42,7 +42,9 @@ async function main() {
     if (process.env.BENCH_TRACE) {
       const m = process.memoryUsage();
       const mb = (v: number) => Math.round(v / 1e6);
-      process.stderr.write(`run ${runs}: ${result.poll?.events ?? 0} events, ${JSON.stringify(result.delivery)}, heap used ${mb(m.heapUsed)} / total ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)}), rss ${mb(m.rss)} MB\n`);
+      process.stderr.write(
+        `run ${runs}: ${result.poll?.events ?? 0} events, ${JSON.stringify(result.delivery)}, heap used ${mb(m.heapUsed)} / total ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)}), rss ${mb(m.rss)} MB\n`,
+      );
     }
     if (process.env.BENCH_MODE !== 'backlog' || !result.poll?.budgetExhausted || runs >= 1000) break;
   }
@@ -51,22 +53,24 @@ async function main() {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const retainedHeapMb = process.memoryUsage().heapUsed / 2 ** 20;
-  process.stdout.write(`${JSON.stringify({
-    graphRequests: services.counters.graphRequests - graphBefore,
-    tableTransactions: services.counters.tableRequests.count - tablesBefore,
-    runs,
-    events,
-    alerts,
-    matches,
-    sent,
-    pollError,
-    wallMs,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-    baselineRssMb,
-    rssByRunMb,
-    retainedHeapMb,
-    gaps,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      graphRequests: services.counters.graphRequests - graphBefore,
+      tableTransactions: services.counters.tableRequests.count - tablesBefore,
+      runs,
+      events,
+      alerts,
+      matches,
+      sent,
+      pollError,
+      wallMs,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      baselineRssMb,
+      rssByRunMb,
+      retainedHeapMb,
+      gaps,
+    })}\n`,
+  );
 }
 
 void main().catch((err) => {

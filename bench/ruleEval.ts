@@ -12,7 +12,11 @@ import { parseRule } from '../src/rules/parseRule';
  * figures compare. It is given pre-lower-cased facts and values, which only helps it.
  */
 
-const otherTypes = Array.from({ length: 30 }, (_, i) => `${['Create', 'Patch', 'Delete', 'Assign', 'Wipe'][i % 5]} ${['DeviceConfiguration', 'DeviceCompliancePolicy', 'MobileApp', 'RoleAssignment', 'EnrollmentProfile', 'ScopeTag'][i % 6]}${i}`);
+const otherTypes = Array.from(
+  { length: 30 },
+  (_, i) =>
+    `${['Create', 'Patch', 'Delete', 'Assign', 'Wipe'][i % 5]} ${['DeviceConfiguration', 'DeviceCompliancePolicy', 'MobileApp', 'RoleAssignment', 'EnrollmentProfile', 'ScopeTag'][i % 6]}${i}`,
+);
 const types = [...Object.values(cloudPkiActivityTypes), ...otherTypes, 'Rekey CloudCertificationAuthority'];
 const upns = ['pkiadmin@contoso.com', 'breakglass@contoso.com', 'partner@fabrikam.com', 'helpdesk@contoso.com', null];
 const caNames = ['Contoso Root CA', 'Contoso Issuing CA 01', 'Contoso Issuing CA 02', 'Lab CA'];
@@ -31,8 +35,25 @@ function benchEvents(n: number): AuditEvent[] {
     componentName: null,
     correlationId: null,
     displayName: null,
-    actor: { type: 'ItPro', userPrincipalName: upns[i % upns.length], userId: null, applicationId: '11111111-2222-3333-4444-555555555555', applicationDisplayName: null, servicePrincipalName: null, ipAddress: null, remoteTenantId: null, remoteUserId: null },
-    resources: [{ displayName: caNames[i % caNames.length], type: 'CloudCertificationAuthority', resourceId: `ca-${i % 4}`, modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: i % 2 ? 'paused' : 'active' }] }],
+    actor: {
+      type: 'ItPro',
+      userPrincipalName: upns[i % upns.length],
+      userId: null,
+      applicationId: '11111111-2222-3333-4444-555555555555',
+      applicationDisplayName: null,
+      servicePrincipalName: null,
+      ipAddress: null,
+      remoteTenantId: null,
+      remoteUserId: null,
+    },
+    resources: [
+      {
+        displayName: caNames[i % caNames.length],
+        type: 'CloudCertificationAuthority',
+        resourceId: `ca-${i % 4}`,
+        modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: i % 2 ? 'paused' : 'active' }],
+      },
+    ],
   }));
 }
 
@@ -50,24 +71,83 @@ function rulePairs(): RulePair[] {
   const pairs: RulePair[] = [];
   for (let i = 0; i < 20; i++) {
     const t = [types[i % types.length], types[(i + 11) % types.length]];
-    pairs.push({ ours: { ...base, id: `exact-${i}`, name: 'x', activityTypes: t }, engine: { name: `exact-${i}`, conditions: { all: [fact('activityType', 'in', lower(t))] }, event: { type: `exact-${i}` } } });
+    pairs.push({
+      ours: { ...base, id: `exact-${i}`, name: 'x', activityTypes: t },
+      engine: {
+        name: `exact-${i}`,
+        conditions: { all: [fact('activityType', 'in', lower(t))] },
+        event: { type: `exact-${i}` },
+      },
+    });
   }
   for (let i = 0; i < 20; i++) {
     const p = i % 2 ? '* CloudCertificationAuthority*' : `*${otherTypes[i].split(' ')[1].slice(0, 12)}*`;
-    pairs.push({ ours: { ...base, id: `pattern-${i}`, name: 'x', activityTypes: [p], result: 'Failure' }, engine: { name: `pattern-${i}`, conditions: { all: [fact('activityType', 'wildcard', p.toLowerCase()), fact('failed', 'equal', true)] }, event: { type: `pattern-${i}` } } });
+    pairs.push({
+      ours: { ...base, id: `pattern-${i}`, name: 'x', activityTypes: [p], result: 'Failure' },
+      engine: {
+        name: `pattern-${i}`,
+        conditions: { all: [fact('activityType', 'wildcard', p.toLowerCase()), fact('failed', 'equal', true)] },
+        event: { type: `pattern-${i}` },
+      },
+    });
   }
   for (let i = 0; i < 20; i++) {
     const t = [types[(i * 3) % types.length]];
-    pairs.push({ ours: { ...base, id: `exclude-${i}`, name: 'x', activityTypes: t, actor: { exclude: { userPrincipalNames: ['breakglass@contoso.com', '*@fabrikam.com'] } } }, engine: { name: `exclude-${i}`, conditions: { all: [fact('activityType', 'in', lower(t)), { not: fact('upn', 'wildcardAny', ['breakglass@contoso.com', '*@fabrikam.com']) }] }, event: { type: `exclude-${i}` } } });
+    pairs.push({
+      ours: {
+        ...base,
+        id: `exclude-${i}`,
+        name: 'x',
+        activityTypes: t,
+        actor: { exclude: { userPrincipalNames: ['breakglass@contoso.com', '*@fabrikam.com'] } },
+      },
+      engine: {
+        name: `exclude-${i}`,
+        conditions: {
+          all: [
+            fact('activityType', 'in', lower(t)),
+            { not: fact('upn', 'wildcardAny', ['breakglass@contoso.com', '*@fabrikam.com']) },
+          ],
+        },
+        event: { type: `exclude-${i}` },
+      },
+    });
   }
   for (let i = 0; i < 20; i++) {
     const t = [types[(i * 5) % types.length]];
-    pairs.push({ ours: { ...base, id: `resource-${i}`, name: 'x', activityTypes: t, resource: { namePatterns: ['Contoso Root*', '*Issuing CA 02'] } }, engine: { name: `resource-${i}`, conditions: { all: [fact('activityType', 'in', lower(t)), fact('resourceNames', 'anyWildcard', ['contoso root*', '*issuing ca 02'])] }, event: { type: `resource-${i}` } } });
+    pairs.push({
+      ours: {
+        ...base,
+        id: `resource-${i}`,
+        name: 'x',
+        activityTypes: t,
+        resource: { namePatterns: ['Contoso Root*', '*Issuing CA 02'] },
+      },
+      engine: {
+        name: `resource-${i}`,
+        conditions: {
+          all: [
+            fact('activityType', 'in', lower(t)),
+            fact('resourceNames', 'anyWildcard', ['contoso root*', '*issuing ca 02']),
+          ],
+        },
+        event: { type: `resource-${i}` },
+      },
+    });
   }
   for (let i = 0; i < 20; i++) {
     const t = types[(i * 13) % types.length];
     const filter = `activityType eq '${t}' and resources/any(r: r/modifiedProperties/any(p: p/displayName eq 'Status' and p/newValue eq 'paused'))`;
-    pairs.push({ ours: { ...base, id: `filter-${i}`, name: 'x', filter }, engine: { name: `filter-${i}`, conditions: { all: [fact('activityType', 'equal', t.toLowerCase()), fact('statusChanges', 'contains', 'paused')] }, event: { type: `filter-${i}` } } });
+    pairs.push({
+      ours: { ...base, id: `filter-${i}`, name: 'x', filter },
+      engine: {
+        name: `filter-${i}`,
+        conditions: {
+          all: [fact('activityType', 'equal', t.toLowerCase()), fact('statusChanges', 'contains', 'paused')],
+        },
+        event: { type: `filter-${i}` },
+      },
+    });
   }
   return pairs;
 }
@@ -77,17 +157,32 @@ const regexCache = new Map<string, RegExp>();
 const wildcard = (value: string, pattern: string) => {
   let re = regexCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      's',
+    );
     regexCache.set(pattern, re);
   }
   return re.test(value);
 };
 
 function engineFor(pairs: RulePair[]): Engine {
-  const engine = new Engine(pairs.map((p) => p.engine), { allowUndefinedFacts: true });
+  const engine = new Engine(
+    pairs.map((p) => p.engine),
+    { allowUndefinedFacts: true },
+  );
   engine.addOperator<string, string>('wildcard', (v, p) => typeof v === 'string' && wildcard(v, p));
-  engine.addOperator<string, string[]>('wildcardAny', (v, ps) => typeof v === 'string' && ps.some((p) => wildcard(v, p)));
-  engine.addOperator<string[], string[]>('anyWildcard', (vs, ps) => Array.isArray(vs) && vs.some((v) => ps.some((p) => wildcard(v, p))));
+  engine.addOperator<string, string[]>(
+    'wildcardAny',
+    (v, ps) => typeof v === 'string' && ps.some((p) => wildcard(v, p)),
+  );
+  engine.addOperator<string[], string[]>(
+    'anyWildcard',
+    (vs, ps) => Array.isArray(vs) && vs.some((v) => ps.some((p) => wildcard(v, p))),
+  );
   return engine;
 }
 
@@ -96,7 +191,9 @@ const factsOf = (e: AuditEvent) => ({
   failed: e.activityResult !== null && e.activityResult.toLowerCase() !== 'success',
   upn: e.actor.userPrincipalName?.toLowerCase(),
   resourceNames: e.resources.map((r) => r.displayName?.toLowerCase() ?? ''),
-  statusChanges: e.resources.flatMap((r) => r.modifiedProperties.filter((p) => p.name?.toLowerCase() === 'status').map((p) => p.newValue?.toLowerCase())),
+  statusChanges: e.resources.flatMap((r) =>
+    r.modifiedProperties.filter((p) => p.name?.toLowerCase() === 'status').map((p) => p.newValue?.toLowerCase()),
+  ),
 });
 
 export interface RuleEvaluationFigures {
@@ -110,7 +207,9 @@ export interface RuleEvaluationFigures {
 }
 
 /** Measures both matchers `repeats` times; throws if they disagree on any event both evaluated. */
-export async function measureRuleEvaluation(options: { repeats?: number; events?: number; engineEvents?: number } = {}): Promise<RuleEvaluationFigures> {
+export async function measureRuleEvaluation(
+  options: { repeats?: number; events?: number; engineEvents?: number } = {},
+): Promise<RuleEvaluationFigures> {
   const repeats = options.repeats ?? 3;
   const eventCount = options.events ?? 100_000;
   const engineEvents = options.engineEvents ?? Number(process.env.BENCH_RULE_ENGINE_EVENTS ?? 2_000);
@@ -118,22 +217,40 @@ export async function measureRuleEvaluation(options: { repeats?: number; events?
   const rules = pairs.map((p) => parseRule(p.ours));
   const events = benchEvents(eventCount);
   const engine = engineFor(pairs);
-  const out: RuleEvaluationFigures = { ours: [], engine: [], ratio: [], rules: rules.length, events: eventCount, engineEvents };
+  const out: RuleEvaluationFigures = {
+    ours: [],
+    engine: [],
+    ratio: [],
+    rules: rules.length,
+    events: eventCount,
+    engineEvents,
+  };
   for (let r = 0; r < repeats; r++) {
     let started = performance.now();
     const compiled = compileRules(rules);
     const byShape = new Map<string, number>();
-    for (const e of events) for (const m of matchRules(compiled, e)) byShape.set(m.id.split('-')[0], (byShape.get(m.id.split('-')[0]) ?? 0) + 1);
+    for (const e of events)
+      for (const m of matchRules(compiled, e))
+        byShape.set(m.id.split('-')[0], (byShape.get(m.id.split('-')[0]) ?? 0) + 1);
     const oursRate = (rules.length * events.length) / ((performance.now() - started) / 1000);
-    if (byShape.size < 5) throw new Error(`every rule shape must match some events for a fair comparison; matched: ${JSON.stringify(Object.fromEntries(byShape))}`);
+    if (byShape.size < 5)
+      throw new Error(
+        `every rule shape must match some events for a fair comparison; matched: ${JSON.stringify(Object.fromEntries(byShape))}`,
+      );
 
     started = performance.now();
     const engineMatches: string[][] = [];
-    for (const e of events.slice(0, engineEvents)) engineMatches.push((await engine.run(factsOf(e))).events.map((x) => x.type).sort());
+    for (const e of events.slice(0, engineEvents))
+      engineMatches.push((await engine.run(factsOf(e))).events.map((x) => x.type).sort());
     const engineRate = (rules.length * engineEvents) / ((performance.now() - started) / 1000);
     events.slice(0, engineEvents).forEach((e, i) => {
-      const ours = matchRules(compiled, e).map((x) => x.id).sort();
-      if (ours.join() !== engineMatches[i].join()) throw new Error(`rule sets disagree on event ${e.id}: ours [${ours.join(', ')}] vs json-rules-engine [${engineMatches[i].join(', ')}]`);
+      const ours = matchRules(compiled, e)
+        .map((x) => x.id)
+        .sort();
+      if (ours.join() !== engineMatches[i].join())
+        throw new Error(
+          `rule sets disagree on event ${e.id}: ours [${ours.join(', ')}] vs json-rules-engine [${engineMatches[i].join(', ')}]`,
+        );
     });
     out.ours.push(oursRate);
     out.engine.push(engineRate);

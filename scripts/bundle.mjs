@@ -8,7 +8,9 @@ import { build } from 'esbuild';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const functionsDir = path.join(root, 'src', 'functions');
-const modules = readdirSync(functionsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).sort();
+const modules = readdirSync(functionsDir)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+  .sort();
 const contents = modules.map((f) => `require('./${f.replace(/\.ts$/, '')}');`).join('\n');
 
 const result = await build({
@@ -26,4 +28,6 @@ const result = await build({
   metafile: true,
 });
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`bundle: ${modules.length} function module(s) -> dist/bundle/index.js (${Math.round(bytes / 1024)} KB with map)`);
+console.log(
+  `bundle: ${modules.length} function module(s) -> dist/bundle/index.js (${Math.round(bytes / 1024)} KB with map)`,
+);

@@ -13,7 +13,13 @@ const staging = `${outdir}.tmp-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
 mkdirSync(staging, { recursive: true });
 
-const common = { bundle: true, minify: process.env.BUNDLE_MINIFY !== '0', logLevel: 'warning', metafile: true, legalComments: 'eof' };
+const common = {
+  bundle: true,
+  minify: process.env.BUNDLE_MINIFY !== '0',
+  logLevel: 'warning',
+  metafile: true,
+  legalComments: 'eof',
+};
 const js = await build({
   ...common,
   entryPoints: [path.join(root, 'src', 'ui', 'main.ts')],

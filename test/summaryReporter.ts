@@ -17,7 +17,12 @@ const firstLine = (e: SerializedError) => `${e.name ?? 'Error'}: ${String(e.mess
  * throws) is one failure, and so is each unhandled error. The tests a failed hook kept from running stay
  * skipped. A run that vitest ended as failed or interrupted never shows 0 failed.
  */
-export function summarize(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason, root = process.cwd()): RunSummary {
+export function summarize(
+  testModules: ReadonlyArray<TestModule>,
+  unhandledErrors: ReadonlyArray<SerializedError>,
+  reason: TestRunEndReason,
+  root = process.cwd(),
+): RunSummary {
   const summary: RunSummary = { passed: 0, failed: 0, skipped: 0, outsideTests: [] };
   const own = (where: string, errors: SerializedError[]) => {
     if (errors.length === 0) return;
@@ -27,7 +32,10 @@ export function summarize(testModules: ReadonlyArray<TestModule>, unhandledError
   for (const mod of testModules) {
     const failedBefore = summary.failed;
     const file = path.relative(root, mod.moduleId) || mod.moduleId;
-    own(mod.state() === 'failed' && [...mod.children.allTests()].length === 0 ? `${file} (did not load)` : file, mod.errors());
+    own(
+      mod.state() === 'failed' && [...mod.children.allTests()].length === 0 ? `${file} (did not load)` : file,
+      mod.errors(),
+    );
     for (const suite of mod.children.allSuites()) own(`${file} > ${suitePath(suite)}`, suite.errors());
     for (const test of mod.children.allTests()) {
       const state = test.result().state;
@@ -36,7 +44,8 @@ export function summarize(testModules: ReadonlyArray<TestModule>, unhandledError
       else summary.skipped++;
     }
     // A file marked failed with nothing above to show for it still failed.
-    if (mod.state() === 'failed' && summary.failed === failedBefore) own(file, [{ name: 'Error', message: 'the file failed without a reported error' }]);
+    if (mod.state() === 'failed' && summary.failed === failedBefore)
+      own(file, [{ name: 'Error', message: 'the file failed without a reported error' }]);
   }
   for (const e of unhandledErrors) {
     summary.failed++;
@@ -44,7 +53,9 @@ export function summarize(testModules: ReadonlyArray<TestModule>, unhandledError
   }
   if (summary.failed === 0 && reason !== 'passed') {
     summary.failed = 1;
-    summary.outsideTests.push(reason === 'interrupted' ? 'the run was interrupted' : 'the run failed outside any test (see the output above)');
+    summary.outsideTests.push(
+      reason === 'interrupted' ? 'the run was interrupted' : 'the run failed outside any test (see the output above)',
+    );
   }
   return summary;
 }
@@ -60,7 +71,11 @@ function suitePath(suite: TestSuite): string {
  * that is not a failed test case (vitest's own summary is not recognised there).
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+    reason: TestRunEndReason,
+  ): void {
     const s = summarize(testModules, unhandledErrors, reason);
     const details = s.outsideTests.map((line) => `failed outside a test case: ${line}\n`).join('');
     process.stdout.write(`\n${details}${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped\n`);

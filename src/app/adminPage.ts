@@ -44,7 +44,11 @@ export interface UiAssets {
   version: string;
 }
 
-const contentTypes: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json; charset=utf-8' };
+const contentTypes: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
 export const uiManifestName = 'manifest.json';
 
 let cached: { manifestPath: string; mtimeMs: number; assets: UiAssets } | undefined;
@@ -109,4 +113,5 @@ export function pageHtml(options: { authMode: 'key' | 'entra'; version: string; 
 }
 
 /** Shown when the assets were not built (e.g. `tsc` ran but not `npm run build`). */
-export const notBuiltText = 'The admin page assets are not built: run `npm run build` (it writes dist/ui/), then reload.';
+export const notBuiltText =
+  'The admin page assets are not built: run `npm run build` (it writes dist/ui/), then reload.';

@@ -51,16 +51,19 @@ export function createAdminServices(i: AdminServiceInputs) {
     /** What the rule and window use cases (ruleAdmin.ts, windowAdmin.ts) take. */
     deps,
     backtest: (body: unknown, options: { onProgress?: (p: BacktestProgress) => void } = {}) =>
-      backtest({
-        tenantId: i.config.tenantId,
-        rules: i.rules,
-        source: i.source,
-        clock: i.clock,
-        sampleSize: i.config.alertSampleEvents,
-        ownClientId: i.config.ownClientId,
-        maxPages: i.config.backtestMaxPages,
-        onProgress: options.onProgress,
-      }, body),
+      backtest(
+        {
+          tenantId: i.config.tenantId,
+          rules: i.rules,
+          source: i.source,
+          clock: i.clock,
+          sampleSize: i.config.alertSampleEvents,
+          ownClientId: i.config.ownClientId,
+          maxPages: i.config.backtestMaxPages,
+          onProgress: options.onProgress,
+        },
+        body,
+      ),
   };
 }
 

@@ -16,7 +16,12 @@ export async function listAlertStatus(services: Services, limit: number): Promis
 }
 
 export async function getAlertStatus(services: Services, id: string): Promise<AlertStatusView> {
-  const found = /^[A-Za-z0-9._-]{1,100}$/.test(id) ? await services.outbox.getAlertStatus(services.config.tenantId, id) : undefined;
-  if (!found) throw new NotFoundError(`alert "${id}" is not in the outbox (it may have been cleaned up after DELIVERED_RETENTION_DAYS)`);
+  const found = /^[A-Za-z0-9._-]{1,100}$/.test(id)
+    ? await services.outbox.getAlertStatus(services.config.tenantId, id)
+    : undefined;
+  if (!found)
+    throw new NotFoundError(
+      `alert "${id}" is not in the outbox (it may have been cleaned up after DELIVERED_RETENTION_DAYS)`,
+    );
   return toStatusView(found);
 }

@@ -25,7 +25,12 @@ interface ClientPrincipal {
   claims?: { typ?: string; val?: string }[];
 }
 
-const nameClaims = ['preferred_username', 'name', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name'];
+const nameClaims = [
+  'preferred_username',
+  'name',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn',
+  'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+];
 
 /** Decodes App Service Authentication's `x-ms-client-principal` header (base64 JSON), or undefined. */
 export function parseClientPrincipal(header: string | null | undefined): { name: string; roles: string[] } | undefined {
@@ -40,7 +45,10 @@ export function parseClientPrincipal(header: string | null | undefined): { name:
   const roleType = principal.role_typ ?? 'roles';
   const roles = claims.filter((c) => c.typ === roleType || c.typ === 'roles').map((c) => String(c.val ?? ''));
   const nameTypes = [principal.name_typ, ...nameClaims].filter(Boolean) as string[];
-  const name = nameTypes.map((t) => claims.find((c) => c.typ === t)?.val).find((v) => typeof v === 'string' && v !== '') ?? claims.find((c) => c.typ === 'oid' || c.typ === 'http://schemas.microsoft.com/identity/claims/objectidentifier')?.val;
+  const name =
+    nameTypes.map((t) => claims.find((c) => c.typ === t)?.val).find((v) => typeof v === 'string' && v !== '') ??
+    claims.find((c) => c.typ === 'oid' || c.typ === 'http://schemas.microsoft.com/identity/claims/objectidentifier')
+      ?.val;
   return name ? { name: String(name), roles } : undefined;
 }
 
@@ -59,6 +67,10 @@ export function authorize(headers: { get(name: string): string | null }, needed:
   const roles = new Set<Role>();
   if (principal.roles.includes(settings.adminRole)) roles.add('admin').add('reader');
   if (principal.roles.includes(settings.readerRole)) roles.add('reader');
-  if (!roles.has(needed)) throw new AuthError(403, `${principal.name} lacks the app role ${needed === 'admin' ? settings.adminRole : `${settings.readerRole} or ${settings.adminRole}`}`);
+  if (!roles.has(needed))
+    throw new AuthError(
+      403,
+      `${principal.name} lacks the app role ${needed === 'admin' ? settings.adminRole : `${settings.readerRole} or ${settings.adminRole}`}`,
+    );
   return { name: principal.name, roles, via: 'entra' };
 }

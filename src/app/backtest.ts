@@ -43,13 +43,20 @@ const notes = [
 type Input = { rule?: unknown; ruleId?: unknown; from?: unknown; to?: unknown; events?: unknown };
 
 /** Resolves and checks a backtest request; a ValidationError lists every problem. */
-async function prepare(deps: BacktestDeps, body: unknown): Promise<{ rule: AlertRule; from?: Date; to?: Date; events?: unknown[] }> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('backtest', [{ field: 'body', message: 'must be an object: { rule | ruleId, from, to } or { rule | ruleId, events }' }]);
+async function prepare(
+  deps: BacktestDeps,
+  body: unknown,
+): Promise<{ rule: AlertRule; from?: Date; to?: Date; events?: unknown[] }> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ValidationError('backtest', [
+      { field: 'body', message: 'must be an object: { rule | ruleId, from, to } or { rule | ruleId, events }' },
+    ]);
   const input = body as Input;
   const problems: FieldProblem[] = [];
   const extra = Object.keys(input).filter((k) => !['rule', 'ruleId', 'from', 'to', 'events'].includes(k));
   if (extra.length) problems.push({ field: extra.join(', '), message: 'is not a backtest field' });
-  if ((input.rule === undefined) === (input.ruleId === undefined)) problems.push({ field: 'rule', message: 'give exactly one of rule (a draft) or ruleId (a saved rule)' });
+  if ((input.rule === undefined) === (input.ruleId === undefined))
+    problems.push({ field: 'rule', message: 'give exactly one of rule (a draft) or ruleId (a saved rule)' });
   let rule: AlertRule | undefined;
   if (input.rule !== undefined) {
     try {
@@ -63,20 +70,29 @@ async function prepare(deps: BacktestDeps, body: unknown): Promise<{ rule: Alert
   let from: Date | undefined;
   let to: Date | undefined;
   if (input.events !== undefined) {
-    if (!Array.isArray(input.events)) problems.push({ field: 'events', message: 'must be an array of Graph audit events' });
-    else if (input.events.length > maxInlineEvents) problems.push({ field: 'events', message: `must hold at most ${maxInlineEvents} events` });
+    if (!Array.isArray(input.events))
+      problems.push({ field: 'events', message: 'must be an array of Graph audit events' });
+    else if (input.events.length > maxInlineEvents)
+      problems.push({ field: 'events', message: `must hold at most ${maxInlineEvents} events` });
     else events = input.events;
-    if (input.from !== undefined || input.to !== undefined) problems.push({ field: 'from', message: 'give either events or from / to, not both' });
+    if (input.from !== undefined || input.to !== undefined)
+      problems.push({ field: 'from', message: 'give either events or from / to, not both' });
   } else {
     const now = deps.clock().getTime();
     from = typeof input.from === 'string' ? new Date(input.from) : undefined;
     to = typeof input.to === 'string' ? new Date(input.to) : undefined;
-    if (!from || Number.isNaN(from.getTime())) problems.push({ field: 'from', message: 'must be an ISO 8601 date-time' });
+    if (!from || Number.isNaN(from.getTime()))
+      problems.push({ field: 'from', message: 'must be an ISO 8601 date-time' });
     if (!to || Number.isNaN(to.getTime())) problems.push({ field: 'to', message: 'must be an ISO 8601 date-time' });
     if (from && to && !Number.isNaN(from.getTime()) && !Number.isNaN(to.getTime())) {
       if (from >= to) problems.push({ field: 'to', message: 'must be after from' });
-      if (to.getTime() - from.getTime() > maxBacktestDays * 86_400_000) problems.push({ field: 'to', message: `must be at most ${maxBacktestDays} days after from` });
-      if (from.getTime() < now - maxBacktestDays * 86_400_000) problems.push({ field: 'from', message: `must be within the audit retention (the last ${maxBacktestDays} days)` });
+      if (to.getTime() - from.getTime() > maxBacktestDays * 86_400_000)
+        problems.push({ field: 'to', message: `must be at most ${maxBacktestDays} days after from` });
+      if (from.getTime() < now - maxBacktestDays * 86_400_000)
+        problems.push({
+          field: 'from',
+          message: `must be within the audit retention (the last ${maxBacktestDays} days)`,
+        });
       if (to.getTime() > now + 5 * 60_000) problems.push({ field: 'to', message: 'must not be in the future' });
     }
   }
@@ -90,8 +106,24 @@ async function prepare(deps: BacktestDeps, body: unknown): Promise<{ rule: Alert
   return { rule, from, to, events };
 }
 
-const briefEvent = (e: AuditEvent) => ({ id: e.id, activityDateTime: e.activityDateTime, activityType: e.activityType, activityResult: e.activityResult, actor: actorOf(e), ca: caOf(e) });
-const briefAlert = (a: Alert) => ({ id: a.id, ruleId: a.ruleId, severity: a.severity, eventCount: a.eventCount, firstEventTime: a.firstEventTime, lastEventTime: a.lastEventTime, ...(a.groupKey ? { groupKey: a.groupKey } : {}), sampleEventIds: a.events.map((e) => e.id) });
+const briefEvent = (e: AuditEvent) => ({
+  id: e.id,
+  activityDateTime: e.activityDateTime,
+  activityType: e.activityType,
+  activityResult: e.activityResult,
+  actor: actorOf(e),
+  ca: caOf(e),
+});
+const briefAlert = (a: Alert) => ({
+  id: a.id,
+  ruleId: a.ruleId,
+  severity: a.severity,
+  eventCount: a.eventCount,
+  firstEventTime: a.firstEventTime,
+  lastEventTime: a.lastEventTime,
+  ...(a.groupKey ? { groupKey: a.groupKey } : {}),
+  sampleEventIds: a.events.map((e) => e.id),
+});
 
 /**
  * What a rule would have done over a past range (read from Graph page by page, through the app's Graph
@@ -108,7 +140,8 @@ export async function backtest(deps: BacktestDeps, body: unknown) {
   const consider = (raw: unknown) => {
     const offered = detector.offerSync(raw);
     if (offered.kind !== 'event' || offered.rules.length === 0) return;
-    for (const e of offline.add(rule, offered.event)) if (firedEvents.length < backtestListCap.events) firedEvents.push(briefEvent(e));
+    for (const e of offline.add(rule, offered.event))
+      if (firedEvents.length < backtestListCap.events) firedEvents.push(briefEvent(e));
   };
   let truncated = false;
   let scannedTo = to?.toISOString();
@@ -116,7 +149,11 @@ export async function backtest(deps: BacktestDeps, body: unknown) {
   if (events) {
     for (const raw of events) consider(raw);
   } else {
-    const reader = new SlicedReader(deps.source, { from: from!, to: to!, basis: 'first-run' }, { maxPages: deps.maxPages });
+    const reader = new SlicedReader(
+      deps.source,
+      { from: from!, to: to!, basis: 'first-run' },
+      { maxPages: deps.maxPages },
+    );
     for await (const page of reader.pages()) {
       pages = reader.progress.pages;
       for (const raw of page.events) consider(raw);
@@ -139,7 +176,12 @@ export async function backtest(deps: BacktestDeps, body: unknown) {
     source: events ? 'inline' : 'graph',
     ...(from ? { range: { from: from.toISOString(), to: to!.toISOString(), scannedTo } } : {}),
     windowsIgnored: true,
-    notes: truncated ? [...notes, `The page budget (${deps.maxPages} pages) ran out: every event up to ${scannedTo} was read; backtest the rest with from = that time.`] : notes,
+    notes: truncated
+      ? [
+          ...notes,
+          `The page budget (${deps.maxPages} pages) ran out: every event up to ${scannedTo} was read; backtest the rest with from = that time.`,
+        ]
+      : notes,
     truncated,
     scanned,
     matches,

@@ -38,7 +38,10 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
  * CA details lookup done before a real send is left out.
  */
 export async function previewCard(deps: CardPreviewDeps, body: unknown): Promise<CardPreview> {
-  if (!isObj(body)) throw new ValidationError('preview', [{ field: 'body', message: 'must be an object: { rule, event? | eventRef? }' }]);
+  if (!isObj(body))
+    throw new ValidationError('preview', [
+      { field: 'body', message: 'must be an object: { rule, event? | eventRef? }' },
+    ]);
   const input = body as Input;
   const problems: FieldProblem[] = [];
   const extra = Object.keys(input).filter((k) => !['rule', 'event', 'eventRef'].includes(k));
@@ -50,7 +53,8 @@ export async function previewCard(deps: CardPreviewDeps, body: unknown): Promise
     if (!(err instanceof ValidationError)) throw err;
     problems.push(...err.problems.map((p) => ({ field: `rule.${p.field}`, message: p.message })));
   }
-  if (input.event !== undefined && input.eventRef !== undefined) problems.push({ field: 'event', message: 'give event or eventRef, not both' });
+  if (input.event !== undefined && input.eventRef !== undefined)
+    problems.push({ field: 'event', message: 'give event or eventRef, not both' });
   let given: AuditEvent | undefined;
   if (input.event !== undefined) {
     const converted = toAuditEvent(input.event);
@@ -64,11 +68,21 @@ export async function previewCard(deps: CardPreviewDeps, body: unknown): Promise
   const accumulator = new AlertAccumulator(1);
   accumulator.add(rule, event);
   const [pending] = accumulator.drain(deps.tenantId, deps.clock());
-  const message = buildTeamsMessage(pending.alert, { deliveryId: `${pending.alert.id}.preview`, possibleDuplicate: false, intunePortalUrl: deps.intunePortalUrl });
+  const message = buildTeamsMessage(pending.alert, {
+    deliveryId: `${pending.alert.id}.preview`,
+    possibleDuplicate: false,
+    intunePortalUrl: deps.intunePortalUrl,
+  });
   // The poll's own detection stages (convert, own / read filter, match) decide whether the rule fires on it.
   const offered = new Detector([{ ...rule, enabled: true }]).offerEvent(event);
   const matches = offered.kind === 'event' && offered.rules.length > 0;
-  return { message, eventSource: given ? 'given' : ref ? 'graph' : 'sample', eventId: event.id, matches, bytes: Buffer.byteLength(JSON.stringify(message)) };
+  return {
+    message,
+    eventSource: given ? 'given' : ref ? 'graph' : 'sample',
+    eventId: event.id,
+    matches,
+    bytes: Buffer.byteLength(JSON.stringify(message)),
+  };
 }
 
 function eventRefOf(value: unknown, problems: FieldProblem[]): EventRef | undefined {
@@ -78,7 +92,7 @@ function eventRefOf(value: unknown, problems: FieldProblem[]): EventRef | undefi
   }
   const at = typeof value.activityDateTime === 'string' ? Date.parse(value.activityDateTime) : Number.NaN;
   if (Number.isNaN(at)) {
-    problems.push({ field: 'eventRef.activityDateTime', message: 'must be the event\'s ISO 8601 activityDateTime' });
+    problems.push({ field: 'eventRef.activityDateTime', message: "must be the event's ISO 8601 activityDateTime" });
     return undefined;
   }
   return { id: value.id, activityDateTime: value.activityDateTime as string };
@@ -87,7 +101,11 @@ function eventRefOf(value: unknown, problems: FieldProblem[]): EventRef | undefi
 /** Reads one event back from Graph: the one-second window around its time, then by id. */
 async function readEvent(source: AuditSource, ref: EventRef): Promise<AuditEvent> {
   const at = Date.parse(ref.activityDateTime);
-  const window = { from: new Date(Math.floor(at / 1000) * 1000 - 1000), to: new Date(Math.floor(at / 1000) * 1000 + 2000), basis: 'first-run' as const };
+  const window = {
+    from: new Date(Math.floor(at / 1000) * 1000 - 1000),
+    to: new Date(Math.floor(at / 1000) * 1000 + 2000),
+    basis: 'first-run' as const,
+  };
   for await (const page of source.listPages(window)) {
     for (const raw of page.events) {
       if (!isObj(raw) || raw.id !== ref.id) continue;
@@ -95,12 +113,16 @@ async function readEvent(source: AuditSource, ref: EventRef): Promise<AuditEvent
       if (converted.ok) return converted.event;
     }
   }
-  throw new NotFoundError(`audit event "${ref.id}" at ${ref.activityDateTime} was not found in Graph (it may be outside the audit retention)`);
+  throw new NotFoundError(
+    `audit event "${ref.id}" at ${ref.activityDateTime} was not found in Graph (it may be outside the audit retention)`,
+  );
 }
 
 /** A plausible event for a rule with no real one at hand: marked as a sample in every name it carries. */
 export function sampleEvent(rule: AlertRule, now: Date): AuditEvent {
-  const activityType = (rule.activityTypes?.[0] ?? 'Patch CloudCertificationAuthority').replace(/\*/g, 'CloudCertificationAuthority').trim();
+  const activityType = (rule.activityTypes?.[0] ?? 'Patch CloudCertificationAuthority')
+    .replace(/\*/g, 'CloudCertificationAuthority')
+    .trim();
   const verb = activityType.split(' ')[0] ?? 'Action';
   const at = now.toISOString();
   return {
@@ -115,8 +137,24 @@ export function sampleEvent(rule: AlertRule, now: Date): AuditEvent {
     componentName: 'CloudPki',
     correlationId: '00000000-0000-4000-8000-0000000000c0',
     displayName: activityType,
-    actor: { type: 'ItPro', userPrincipalName: 'sample.admin@contoso.example', userId: null, applicationId: null, applicationDisplayName: 'Microsoft Intune portal extension', servicePrincipalName: null, ipAddress: '203.0.113.7', remoteTenantId: null, remoteUserId: null },
-    resources: [{ displayName: 'Sample Issuing CA', type: 'CloudCertificationAuthority', resourceId: '00000000-0000-4000-8000-0000000000ca', modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: 'paused' }] }],
+    actor: {
+      type: 'ItPro',
+      userPrincipalName: 'sample.admin@contoso.example',
+      userId: null,
+      applicationId: null,
+      applicationDisplayName: 'Microsoft Intune portal extension',
+      servicePrincipalName: null,
+      ipAddress: '203.0.113.7',
+      remoteTenantId: null,
+      remoteUserId: null,
+    },
+    resources: [
+      {
+        displayName: 'Sample Issuing CA',
+        type: 'CloudCertificationAuthority',
+        resourceId: '00000000-0000-4000-8000-0000000000ca',
+        modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: 'paused' }],
+      },
+    ],
   };
 }
-

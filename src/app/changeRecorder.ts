@@ -24,11 +24,20 @@ export type TamperSpec = Omit<TamperNotice, 'tenantId' | 'historyId' | 'at'>;
  * high rule a tamper alert in the outbox (delivered by the next cycle, like any alert). The history entry
  * names the alert, so the two can be matched.
  */
-export async function recordChange(deps: ChangeRecorderDeps, entry: Omit<HistoryEntry, 'id' | 'at' | 'tamperAlertId'>, tamper?: TamperSpec): Promise<HistoryEntry> {
+export async function recordChange(
+  deps: ChangeRecorderDeps,
+  entry: Omit<HistoryEntry, 'id' | 'at' | 'tamperAlertId'>,
+  tamper?: TamperSpec,
+): Promise<HistoryEntry> {
   const at = deps.clock();
   const id = newHistoryId(at);
   const pending = tamper ? tamperAlert({ ...tamper, tenantId: deps.tenantId, historyId: id, at }) : undefined;
-  const full: HistoryEntry = { ...entry, id, at: at.toISOString(), ...(pending ? { tamperAlertId: pending.alert.id } : {}) };
+  const full: HistoryEntry = {
+    ...entry,
+    id,
+    at: at.toISOString(),
+    ...(pending ? { tamperAlertId: pending.alert.id } : {}),
+  };
   await deps.history.append(deps.tenantId, [full]);
   if (pending) {
     await deps.writeAlert(pending);

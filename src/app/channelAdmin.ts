@@ -38,11 +38,28 @@ export interface ChannelTestResult {
 
 // App settings a channel may not point at: the app's own configuration and platform settings.
 const reserved = new Set(appSettings.map((s) => s.name.toUpperCase()).filter((n) => n !== 'TEAMS_WEBHOOK_URL'));
-const reservedPrefixes = ['AZUREWEBJOBS', 'WEBSITE_', 'APPSETTING_', 'IDENTITY_', 'MSI_', 'FUNCTIONS_', 'APPLICATIONINSIGHTS_'];
+const reservedPrefixes = [
+  'AZUREWEBJOBS',
+  'WEBSITE_',
+  'APPSETTING_',
+  'IDENTITY_',
+  'MSI_',
+  'FUNCTIONS_',
+  'APPLICATIONINSIGHTS_',
+];
 
-function view(services: Services, def: ChannelDefinition, status: ChannelStatus | undefined, stored?: { etag: string; updatedAt?: string; updatedBy?: string }): ChannelView {
+function view(
+  services: Services,
+  def: ChannelDefinition,
+  status: ChannelStatus | undefined,
+  stored?: { etag: string; updatedAt?: string; updatedBy?: string },
+): ChannelView {
   const { registryOptions } = services;
-  const resolved = resolveSecrets(def, { readSetting: services.config.readSetting, extraAllowedHosts: registryOptions.extraAllowedHosts, allowLoopback: registryOptions.allowLoopback || def.id === 'local-inbox' });
+  const resolved = resolveSecrets(def, {
+    readSetting: services.config.readSetting,
+    extraAllowedHosts: registryOptions.extraAllowedHosts,
+    allowLoopback: registryOptions.allowLoopback || def.id === 'local-inbox',
+  });
   const url = resolved.ok ? (resolved.secrets.url ?? resolved.secrets.endpoint) : undefined;
   const { channelId: _id, ...rest } = status ?? { channelId: def.id, lastOutcomes: [], consecutiveFailures: 0 };
   return {
@@ -62,7 +79,10 @@ function view(services: Services, def: ChannelDefinition, status: ChannelStatus 
 
 /** Every channel (app settings and table) with its configuration check and last outcomes. */
 export async function listChannels(services: Services): Promise<ChannelView[]> {
-  const [set, statuses] = await Promise.all([services.channels.load(), services.deliveryState.listChannelStatus(services.config.tenantId)]);
+  const [set, statuses] = await Promise.all([
+    services.channels.load(),
+    services.deliveryState.listChannelStatus(services.config.tenantId),
+  ]);
   const byId = new Map(statuses.map((s) => [s.channelId, s]));
   return set.definitions.map((d) => view(services, d, byId.get(d.id), set.stored.get(d.id)));
 }
@@ -71,7 +91,12 @@ export async function getChannel(services: Services, id: string): Promise<Channe
   const set = await services.channels.load();
   const def = set.definitions.find((d) => d.id === id);
   if (!def) throw new NotFoundError(`channel "${id}" does not exist`);
-  return view(services, def, await services.deliveryState.getChannelStatus(services.config.tenantId, id), set.stored.get(id));
+  return view(
+    services,
+    def,
+    await services.deliveryState.getChannelStatus(services.config.tenantId, id),
+    set.stored.get(id),
+  );
 }
 
 /**
@@ -79,25 +104,47 @@ export async function getChannel(services: Services, id: string): Promise<Channe
  * app's own settings), and that each named app setting exists, is not an unresolved Key Vault reference
  * and parses (a URL on the type's allow-list, a `whsec_` secret).
  */
-export async function putChannel(services: Services, id: string, body: unknown, options: { ifMatch?: string; caller: string }): Promise<ChannelView> {
-  if (services.channels.configured.some((c) => c.id === id)) throw new ConflictError(`channel "${id}" comes from app settings and cannot be changed through the API`);
-  const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body), id } : body;
+export async function putChannel(
+  services: Services,
+  id: string,
+  body: unknown,
+  options: { ifMatch?: string; caller: string },
+): Promise<ChannelView> {
+  if (services.channels.configured.some((c) => c.id === id))
+    throw new ConflictError(`channel "${id}" comes from app settings and cannot be changed through the API`);
+  const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body, id } : body;
   const def = parseChannel(input);
   const problems: FieldProblem[] = [];
   for (const field of ['urlSetting', 'secretSetting', 'routingKeySetting'] as const) {
     const name = def.settings[field]?.toUpperCase();
-    if (name && (reserved.has(name) || reservedPrefixes.some((p) => name.startsWith(p)))) problems.push({ field: `settings.${field}`, message: `${def.settings[field]} is one of the app's own settings; use a dedicated app setting for the channel secret` });
+    if (name && (reserved.has(name) || reservedPrefixes.some((p) => name.startsWith(p))))
+      problems.push({
+        field: `settings.${field}`,
+        message: `${def.settings[field]} is one of the app's own settings; use a dedicated app setting for the channel secret`,
+      });
   }
   const { registryOptions } = services;
-  const resolved = resolveSecrets(def, { readSetting: services.config.readSetting, extraAllowedHosts: registryOptions.extraAllowedHosts, allowLoopback: registryOptions.allowLoopback });
+  const resolved = resolveSecrets(def, {
+    readSetting: services.config.readSetting,
+    extraAllowedHosts: registryOptions.extraAllowedHosts,
+    allowLoopback: registryOptions.allowLoopback,
+  });
   if (!resolved.ok) problems.push(...resolved.problems);
   if (problems.length > 0) throw new ValidationError(`channel "${id}"`, problems);
-  const etag = await services.channelStore.upsert(services.config.tenantId, def, { ifMatch: options.ifMatch, updatedBy: options.caller });
-  return { ...view(services, def, await services.deliveryState.getChannelStatus(services.config.tenantId, id)), etag, updatedBy: options.caller };
+  const etag = await services.channelStore.upsert(services.config.tenantId, def, {
+    ifMatch: options.ifMatch,
+    updatedBy: options.caller,
+  });
+  return {
+    ...view(services, def, await services.deliveryState.getChannelStatus(services.config.tenantId, id)),
+    etag,
+    updatedBy: options.caller,
+  };
 }
 
 export async function deleteChannel(services: Services, id: string): Promise<void> {
-  if (services.channels.configured.some((c) => c.id === id)) throw new ConflictError(`channel "${id}" comes from app settings; remove the setting to remove it`);
+  if (services.channels.configured.some((c) => c.id === id))
+    throw new ConflictError(`channel "${id}" comes from app settings; remove the setting to remove it`);
   await services.channelStore.delete(services.config.tenantId, id);
 }
 
@@ -112,12 +159,40 @@ export function testAlert(tenantId: string, now: Date): Alert {
     ruleName: 'Test alert from cloud-pki-alerts',
     severity: 'low',
     eventCount: 1,
-    events: [{
-      id: randomUUID(), activityDateTime: at, activityTimeInMs: now.getTime(), activityType: 'ChannelTest CloudPkiAlerts', activityOperationType: 'Test', activityResult: 'Success',
-      activity: null, category: null, componentName: 'cloud-pki-alerts', correlationId: null, displayName: 'Channel test',
-      actor: { type: 'Application', userPrincipalName: null, userId: null, applicationId: null, applicationDisplayName: 'cloud-pki-alerts', servicePrincipalName: null, ipAddress: null, remoteTenantId: null, remoteUserId: null },
-      resources: [{ displayName: 'Sample CA (test)', type: 'CloudCertificationAuthority', resourceId: null, modifiedProperties: [{ name: 'Example', oldValue: 'before', newValue: 'after' }] }],
-    }],
+    events: [
+      {
+        id: randomUUID(),
+        activityDateTime: at,
+        activityTimeInMs: now.getTime(),
+        activityType: 'ChannelTest CloudPkiAlerts',
+        activityOperationType: 'Test',
+        activityResult: 'Success',
+        activity: null,
+        category: null,
+        componentName: 'cloud-pki-alerts',
+        correlationId: null,
+        displayName: 'Channel test',
+        actor: {
+          type: 'Application',
+          userPrincipalName: null,
+          userId: null,
+          applicationId: null,
+          applicationDisplayName: 'cloud-pki-alerts',
+          servicePrincipalName: null,
+          ipAddress: null,
+          remoteTenantId: null,
+          remoteUserId: null,
+        },
+        resources: [
+          {
+            displayName: 'Sample CA (test)',
+            type: 'CloudCertificationAuthority',
+            resourceId: null,
+            modifiedProperties: [{ name: 'Example', oldValue: 'before', newValue: 'after' }],
+          },
+        ],
+      },
+    ],
     firstEventTime: at,
     lastEventTime: at,
     createdAt: at,
@@ -138,8 +213,19 @@ export async function testChannel(services: Services, id: string): Promise<Chann
     result = { channelId: id, ok: true, status: receipt.status, detail: receipt.detail, deliveryId };
   } catch (err) {
     const e = err instanceof DeliveryError ? err : new DeliveryError('network', errorText(err), true);
-    result = { channelId: id, ok: false, status: e.status ?? 0, detail: redactSecrets(`${e.reason}: ${e.message}`), deliveryId };
+    result = {
+      channelId: id,
+      ok: false,
+      status: e.status ?? 0,
+      detail: redactSecrets(`${e.reason}: ${e.message}`),
+      deliveryId,
+    };
   }
-  await services.deliveryState.recordOutcome(services.config.tenantId, id, { at: now.toISOString(), ok: result.ok, status: result.status, detail: `test: ${result.detail}`.slice(0, 300) });
+  await services.deliveryState.recordOutcome(services.config.tenantId, id, {
+    at: now.toISOString(),
+    ok: result.ok,
+    status: result.status,
+    detail: `test: ${result.detail}`.slice(0, 300),
+  });
   return result;
 }

@@ -35,13 +35,23 @@ export class ChannelDirectory {
     const configured = this.configured;
     const taken = new Set(configured.map((c) => c.id));
     const { channels, problems } = await this.store.list(this.config.tenantId);
-    const set: ChannelSet = { definitions: [...configured], stored: new Map(), tableNotifiers: new Map(), problems: [...problems] };
+    const set: ChannelSet = {
+      definitions: [...configured],
+      stored: new Map(),
+      tableNotifiers: new Map(),
+      problems: [...problems],
+    };
     for (const p of problems) log?.error(`Channel "${p.channelId}" skipped: ${p.message}`);
     for (const stored of channels) {
       const def = stored.channel;
       if (taken.has(def.id)) {
-        set.problems.push({ channelId: def.id, message: 'the id is taken by a channel from app settings; the table row is ignored' });
-        log?.error(`Channel "${def.id}" in the Channels table is ignored: the id is taken by a channel from app settings`);
+        set.problems.push({
+          channelId: def.id,
+          message: 'the id is taken by a channel from app settings; the table row is ignored',
+        });
+        log?.error(
+          `Channel "${def.id}" in the Channels table is ignored: the id is taken by a channel from app settings`,
+        );
         continue;
       }
       set.definitions.push(def);

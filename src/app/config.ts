@@ -12,7 +12,11 @@ export interface AppConfig {
   graph: {
     baseUrl: string;
     isSimulator: boolean;
-    auth: { kind: 'none' } | { kind: 'clientSecret'; clientId: string; clientSecret: string } | { kind: 'certificate'; clientId: string; certificatePath: string } | { kind: 'managedIdentity'; clientId?: string };
+    auth:
+      | { kind: 'none' }
+      | { kind: 'clientSecret'; clientId: string; clientSecret: string }
+      | { kind: 'certificate'; clientId: string; certificatePath: string }
+      | { kind: 'managedIdentity'; clientId?: string };
     pageSize: number;
     maxPagesPerRun: number;
     runTimeBudgetInMs: number;
@@ -26,7 +30,13 @@ export interface AppConfig {
   initialLookbackInMinutes: number;
   channels: ChannelConfig[];
   webhookPolicy: { extraAllowedHosts: string[]; allowLoopback: boolean };
-  delivery: { timeoutInMs: number; retryBaseInSeconds: number; maxAgeInMinutes: number; groupWindowInMinutes: number; failoverChannel?: string };
+  delivery: {
+    timeoutInMs: number;
+    retryBaseInSeconds: number;
+    maxAgeInMinutes: number;
+    groupWindowInMinutes: number;
+    failoverChannel?: string;
+  };
   /** Reads an app setting by name: the secrets that table channels reference (never logged). */
   readSetting: (name: string) => string | undefined;
   alertSampleEvents: number;
@@ -37,20 +47,35 @@ export interface AppConfig {
   /** Graph pages one backtest reads at most. */
   backtestMaxPages: number;
   /** The watchdog, health and heartbeat (src/app/watchServices.ts). */
-  watch: { channel?: string; failedPolls: number; channelFailures: number; maxLagInMinutes: number; heartbeatSchedule?: string; ledgerRetentionInDays: number };
+  watch: {
+    channel?: string;
+    failedPolls: number;
+    channelFailures: number;
+    maxLagInMinutes: number;
+    heartbeatSchedule?: string;
+    ledgerRetentionInDays: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const ncrontab = z.string().regex(/^\s*(\S+\s+){5}\S+\s*$/, 'must be an NCRONTAB expression with 6 fields (second minute hour day month day-of-week)');
+const ncrontab = z
+  .string()
+  .regex(
+    /^\s*(\S+\s+){5}\S+\s*$/,
+    'must be an NCRONTAB expression with 6 fields (second minute hour day month day-of-week)',
+  );
 const url = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
   AzureWebJobsStorage: z.string().min(1),
   TABLES_SERVICE_URI: url.optional(),
-  AZURE_TENANT_ID: z.string().regex(/^[0-9a-zA-Z.-]{1,64}$/, 'must be a tenant id (GUID) or domain').optional(),
+  AZURE_TENANT_ID: z
+    .string()
+    .regex(/^[0-9a-zA-Z.-]{1,64}$/, 'must be a tenant id (GUID) or domain')
+    .optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional(),
   AZURE_CLIENT_SECRET: z.string().min(1).optional(),
   AZURE_CLIENT_CERTIFICATE_PATH: z.string().min(1).optional(),
@@ -71,7 +96,10 @@ const schema = z.object({
   DELIVERY_RETRY_BASE_SECONDS: int(0, 3600),
   DELIVERY_MAX_AGE_MINUTES: int(1, 30 * 24 * 60),
   ALERT_GROUP_WINDOW_MINUTES: int(0, 24 * 60),
-  FAILOVER_CHANNEL: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a channel id').optional(),
+  FAILOVER_CHANNEL: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a channel id')
+    .optional(),
   ALERT_SAMPLE_EVENTS: int(1, 50),
   SEEN_RETENTION_HOURS: int(1, 24 * 400),
   DELIVERED_RETENTION_DAYS: int(1, 400),
@@ -102,7 +130,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (!spec.secret) continue;
     // An unresolved Key Vault reference leaves its literal text in the variable.
     if (raw[spec.name]?.startsWith('@Microsoft.KeyVault(')) {
-      problems.push({ field: spec.name, message: 'is an unresolved Key Vault reference: check the secret exists and the identity has "Key Vault Secrets User"' });
+      problems.push({
+        field: spec.name,
+        message:
+          'is an unresolved Key Vault reference: check the secret exists and the identity has "Key Vault Secrets User"',
+      });
       raw[spec.name] = undefined;
     }
   }
@@ -118,17 +150,47 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const s = parsed.data;
   const graphUrl = new URL(s.GRAPH_BASE_URL);
   const isSimulator = graphUrl.origin !== 'https://graph.microsoft.com';
-  if (!isSimulator && !s.AZURE_TENANT_ID) problems.push({ field: 'AZURE_TENANT_ID', message: 'is required to read the real Microsoft Graph' });
-  if (s.AZURE_CLIENT_SECRET && !s.AZURE_CLIENT_ID) problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_SECRET' });
-  if (s.AZURE_CLIENT_CERTIFICATE_PATH && !s.AZURE_CLIENT_ID) problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_CERTIFICATE_PATH' });
-  if (s.ALERT_GROUP_WINDOW_MINUTES >= s.DELIVERY_MAX_AGE_MINUTES) problems.push({ field: 'ALERT_GROUP_WINDOW_MINUTES', message: 'must be shorter than DELIVERY_MAX_AGE_MINUTES, or held alerts would be dead-lettered' });
-  if (s.DELIVERED_RETENTION_DAYS <= maxWindowInDays) problems.push({ field: 'DELIVERED_RETENTION_DAYS', message: `must be longer than the longest change window (${maxWindowInDays} days), or matches a window suppressed could be cleaned up before its summary` });
-  if (s.SEEN_RETENTION_HOURS * 60 <= s.LOOKBACK_MINUTES) problems.push({ field: 'SEEN_RETENTION_HOURS', message: 'must be longer than LOOKBACK_MINUTES, or re-read events would alert again' });
+  if (!isSimulator && !s.AZURE_TENANT_ID)
+    problems.push({ field: 'AZURE_TENANT_ID', message: 'is required to read the real Microsoft Graph' });
+  if (s.AZURE_CLIENT_SECRET && !s.AZURE_CLIENT_ID)
+    problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_SECRET' });
+  if (s.AZURE_CLIENT_CERTIFICATE_PATH && !s.AZURE_CLIENT_ID)
+    problems.push({ field: 'AZURE_CLIENT_ID', message: 'is required with AZURE_CLIENT_CERTIFICATE_PATH' });
+  if (s.ALERT_GROUP_WINDOW_MINUTES >= s.DELIVERY_MAX_AGE_MINUTES)
+    problems.push({
+      field: 'ALERT_GROUP_WINDOW_MINUTES',
+      message: 'must be shorter than DELIVERY_MAX_AGE_MINUTES, or held alerts would be dead-lettered',
+    });
+  if (s.DELIVERED_RETENTION_DAYS <= maxWindowInDays)
+    problems.push({
+      field: 'DELIVERED_RETENTION_DAYS',
+      message: `must be longer than the longest change window (${maxWindowInDays} days), or matches a window suppressed could be cleaned up before its summary`,
+    });
+  if (s.SEEN_RETENTION_HOURS * 60 <= s.LOOKBACK_MINUTES)
+    problems.push({
+      field: 'SEEN_RETENTION_HOURS',
+      message: 'must be longer than LOOKBACK_MINUTES, or re-read events would alert again',
+    });
 
   const channels: ChannelConfig[] = [];
-  if (s.TEAMS_WEBHOOK_URL) channels.push({ id: 'teams', type: 'teams', url: s.TEAMS_WEBHOOK_URL, isDefault: true, setting: 'TEAMS_WEBHOOK_URL' });
-  else if (s.LOCAL_INBOX_URL) channels.push({ id: 'local-inbox', type: 'teams', url: s.LOCAL_INBOX_URL, isDefault: true, setting: 'LOCAL_INBOX_URL' });
-  else if (!problems.some((p) => p.field === 'TEAMS_WEBHOOK_URL')) problems.push({ field: 'TEAMS_WEBHOOK_URL', message: 'is required: no alert channel is configured' });
+  if (s.TEAMS_WEBHOOK_URL)
+    channels.push({
+      id: 'teams',
+      type: 'teams',
+      url: s.TEAMS_WEBHOOK_URL,
+      isDefault: true,
+      setting: 'TEAMS_WEBHOOK_URL',
+    });
+  else if (s.LOCAL_INBOX_URL)
+    channels.push({
+      id: 'local-inbox',
+      type: 'teams',
+      url: s.LOCAL_INBOX_URL,
+      isDefault: true,
+      setting: 'LOCAL_INBOX_URL',
+    });
+  else if (!problems.some((p) => p.field === 'TEAMS_WEBHOOK_URL'))
+    problems.push({ field: 'TEAMS_WEBHOOK_URL', message: 'is required: no alert channel is configured' });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const auth: AppConfig['graph']['auth'] = isSimulator
@@ -159,16 +221,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
     initialLookbackInMinutes: s.INITIAL_LOOKBACK_MINUTES,
     channels,
     webhookPolicy: {
-      extraAllowedHosts: s.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      extraAllowedHosts: s.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
       allowLoopback: s.ALLOW_LOOPBACK_WEBHOOKS,
     },
-    delivery: { timeoutInMs: s.DELIVERY_TIMEOUT_MS, retryBaseInSeconds: s.DELIVERY_RETRY_BASE_SECONDS, maxAgeInMinutes: s.DELIVERY_MAX_AGE_MINUTES, groupWindowInMinutes: s.ALERT_GROUP_WINDOW_MINUTES, failoverChannel: s.FAILOVER_CHANNEL },
+    delivery: {
+      timeoutInMs: s.DELIVERY_TIMEOUT_MS,
+      retryBaseInSeconds: s.DELIVERY_RETRY_BASE_SECONDS,
+      maxAgeInMinutes: s.DELIVERY_MAX_AGE_MINUTES,
+      groupWindowInMinutes: s.ALERT_GROUP_WINDOW_MINUTES,
+      failoverChannel: s.FAILOVER_CHANNEL,
+    },
     readSetting: (name) => env[name],
     alertSampleEvents: s.ALERT_SAMPLE_EVENTS,
     seenRetentionInHours: s.SEEN_RETENTION_HOURS,
     deliveredRetentionInDays: s.DELIVERED_RETENTION_DAYS,
     intunePortalUrl: s.INTUNE_PORTAL_URL.replace(/\/+$/, ''),
-    auth: { mode: s.ADMIN_AUTH_MODE, adminRole: s.ADMIN_APP_ROLE, readerRole: s.READER_APP_ROLE, clientId: s.ADMIN_AUTH_CLIENT_ID },
+    auth: {
+      mode: s.ADMIN_AUTH_MODE,
+      adminRole: s.ADMIN_APP_ROLE,
+      readerRole: s.READER_APP_ROLE,
+      clientId: s.ADMIN_AUTH_CLIENT_ID,
+    },
     backtestMaxPages: s.BACKTEST_MAX_PAGES,
     watch: {
       channel: s.WATCHDOG_CHANNEL,

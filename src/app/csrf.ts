@@ -20,14 +20,24 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
  *      browsers send it on every request; other clients do not, and are not affected);
  *   2. a request that carries cookies must also carry {@link csrfHeader}. Token clients (no cookie) pass.
  */
-export function checkCsrf(method: string, headers: { get(name: string): string | null }, settings: Pick<AuthSettings, 'mode'>): void {
+export function checkCsrf(
+  method: string,
+  headers: { get(name: string): string | null },
+  settings: Pick<AuthSettings, 'mode'>,
+): void {
   if (settings.mode !== 'entra' || safeMethods.has(method.toUpperCase())) return;
   const site = headers.get('sec-fetch-site')?.trim().toLowerCase();
   if (site && site !== 'same-origin' && site !== 'none') {
-    throw new AuthError(403, `Refused a ${site} ${method.toUpperCase()} request: writes are accepted only from this app's own pages`);
+    throw new AuthError(
+      403,
+      `Refused a ${site} ${method.toUpperCase()} request: writes are accepted only from this app's own pages`,
+    );
   }
   const hasCookie = (headers.get('cookie') ?? '').trim() !== '';
   if (hasCookie && headers.get(csrfHeader.name)?.trim().toLowerCase() !== csrfHeader.value) {
-    throw new AuthError(403, `A signed-in browser write must carry the header "${csrfHeader.name}: ${csrfHeader.value}" (the admin page sends it; CSRF protection)`);
+    throw new AuthError(
+      403,
+      `A signed-in browser write must carry the header "${csrfHeader.name}: ${csrfHeader.value}" (the admin page sends it; CSRF protection)`,
+    );
   }
 }

@@ -10,13 +10,22 @@ import { errorText } from '../shared/logger';
 import { describeUrl } from '../shared/redact';
 import { adminAuthPosture } from './adminAuthPosture';
 import { type AppConfig, loadConfig } from './config';
-import { type DoctorCheck, type DoctorReport, doctorOk, grantCommand, graphPermissions, tokenClaims } from './doctorChecks';
+import {
+  type DoctorCheck,
+  type DoctorReport,
+  doctorOk,
+  grantCommand,
+  graphPermissions,
+  tokenClaims,
+} from './doctorChecks';
 import type { Services } from './services';
 
 export type { DoctorCheck, DoctorReport } from './doctorChecks';
 
 /** What doctor needs of the services (a subset, so tests and the HTTP handler pass what they have). */
-export type DoctorServices = Pick<Services, 'config' | 'source' | 'channels' | 'probeStorage'> & { credential?: TokenCredential };
+export type DoctorServices = Pick<Services, 'config' | 'source' | 'channels' | 'probeStorage'> & {
+  credential?: TokenCredential;
+};
 
 export interface DoctorInput {
   env: Record<string, string | undefined>;
@@ -29,7 +38,9 @@ export interface DoctorInput {
   sendTest?: (channelId: string) => Promise<{ ok: boolean; status: number; detail: string }>;
 }
 
-const settled = async <T>(work: () => Promise<T>): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> => {
+const settled = async <T>(
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> => {
   const started = Date.now();
   try {
     return { ok: true, value: await work(), ms: Date.now() - started };
@@ -52,66 +63,168 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   let config: AppConfig;
   try {
     config = loadConfig(input.env);
-    add({ id: 'settings', title: 'Settings parse', status: 'pass', required: true, detail: `tenant ${config.tenantId}, Graph ${config.graph.isSimulator ? `stand-in at ${config.graph.baseUrl}` : 'https://graph.microsoft.com'}` });
+    add({
+      id: 'settings',
+      title: 'Settings parse',
+      status: 'pass',
+      required: true,
+      detail: `tenant ${config.tenantId}, Graph ${config.graph.isSimulator ? `stand-in at ${config.graph.baseUrl}` : 'https://graph.microsoft.com'}`,
+    });
   } catch (err) {
     const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.field} ${p.message}`) : [errorText(err)];
-    add({ id: 'settings', title: 'Settings parse', status: 'fail', required: true, detail: problems.join('; '), fix: 'Fix each setting named (app settings in Azure, local.settings.json "Values" or the environment locally); docs/configuration.md lists them with defaults.' });
+    add({
+      id: 'settings',
+      title: 'Settings parse',
+      status: 'fail',
+      required: true,
+      detail: problems.join('; '),
+      fix: 'Fix each setting named (app settings in Azure, local.settings.json "Values" or the environment locally); docs/configuration.md lists them with defaults.',
+    });
     return finish();
   }
   const services = input.services(config);
 
   const storage = await settled(() => services.probeStorage());
-  add(storage.ok
-    ? { id: 'storage', title: 'Table Storage reachable', status: 'pass', required: true, detail: `wrote, read and deleted a probe row in ${storage.value.table} (${storage.ms} ms)` }
-    : { id: 'storage', title: 'Table Storage reachable', status: 'fail', required: true, detail: errorText(storage.error), fix: config.storage.tableServiceUri ? 'Give the app\'s identity "Storage Table Data Contributor" on the storage account and check TABLES_SERVICE_URI.' : 'Check AzureWebJobsStorage (locally: is Azurite running?).' });
+  add(
+    storage.ok
+      ? {
+          id: 'storage',
+          title: 'Table Storage reachable',
+          status: 'pass',
+          required: true,
+          detail: `wrote, read and deleted a probe row in ${storage.value.table} (${storage.ms} ms)`,
+        }
+      : {
+          id: 'storage',
+          title: 'Table Storage reachable',
+          status: 'fail',
+          required: true,
+          detail: errorText(storage.error),
+          fix: config.storage.tableServiceUri
+            ? 'Give the app\'s identity "Storage Table Data Contributor" on the storage account and check TABLES_SERVICE_URI.'
+            : 'Check AzureWebJobsStorage (locally: is Azurite running?).',
+        },
+  );
 
   await tokenChecks(config, services, add);
   const auditOk = await auditEventsCheck(config, services.source, clock(), add);
   if (auditOk) await activityTypesCheck(services.source, add);
-  else add({ id: 'activity-types', title: 'Cloud PKI activity types', status: 'skip', required: false, detail: 'skipped: auditEvents did not answer' });
+  else
+    add({
+      id: 'activity-types',
+      title: 'Cloud PKI activity types',
+      status: 'skip',
+      required: false,
+      detail: 'skipped: auditEvents did not answer',
+    });
   await channelChecks(config, services, input, add);
 
   const posture = adminAuthPosture(config.auth, config.readSetting);
-  add(posture.ok
-    ? { id: 'admin-auth', title: 'Admin API authentication', status: 'pass', required: false, detail: posture.summary }
-    : { id: 'admin-auth', title: 'Admin API authentication', status: 'warn', required: false, detail: posture.problem, fix: 'See docs/deploy.md: enable App Service Authentication for ADMIN_AUTH_CLIENT_ID, or use ADMIN_AUTH_MODE=key.' });
+  add(
+    posture.ok
+      ? {
+          id: 'admin-auth',
+          title: 'Admin API authentication',
+          status: 'pass',
+          required: false,
+          detail: posture.summary,
+        }
+      : {
+          id: 'admin-auth',
+          title: 'Admin API authentication',
+          status: 'warn',
+          required: false,
+          detail: posture.problem,
+          fix: 'See docs/deploy.md: enable App Service Authentication for ADMIN_AUTH_CLIENT_ID, or use ADMIN_AUTH_MODE=key.',
+        },
+  );
   return finish();
 }
 
 async function tokenChecks(config: AppConfig, services: DoctorServices, add: (c: DoctorCheck) => void): Promise<void> {
   const auth = config.graph.auth;
   const which =
-    auth.kind === 'none' ? 'none: GRAPH_BASE_URL is not Microsoft Graph, so no token is requested'
-    : auth.kind === 'clientSecret' ? `client secret of app ${auth.clientId} (AZURE_CLIENT_ID / AZURE_CLIENT_SECRET)`
-    : auth.kind === 'certificate' ? `client certificate of app ${auth.clientId} (AZURE_CLIENT_CERTIFICATE_PATH)`
-    : auth.clientId ? `user-assigned managed identity ${auth.clientId} (AZURE_CLIENT_ID)` : 'system-assigned managed identity';
+    auth.kind === 'none'
+      ? 'none: GRAPH_BASE_URL is not Microsoft Graph, so no token is requested'
+      : auth.kind === 'clientSecret'
+        ? `client secret of app ${auth.clientId} (AZURE_CLIENT_ID / AZURE_CLIENT_SECRET)`
+        : auth.kind === 'certificate'
+          ? `client certificate of app ${auth.clientId} (AZURE_CLIENT_CERTIFICATE_PATH)`
+          : auth.clientId
+            ? `user-assigned managed identity ${auth.clientId} (AZURE_CLIENT_ID)`
+            : 'system-assigned managed identity';
   add({ id: 'credential', title: 'Credential', status: 'pass', required: false, detail: which });
   if (auth.kind === 'none' || !services.credential) {
-    add({ id: 'token', title: 'Graph token', status: 'skip', required: false, detail: 'skipped: a Graph stand-in needs no token' });
+    add({
+      id: 'token',
+      title: 'Graph token',
+      status: 'skip',
+      required: false,
+      detail: 'skipped: a Graph stand-in needs no token',
+    });
     return;
   }
-  const got = await settled<AccessToken | null>(() => services.credential!.getToken('https://graph.microsoft.com/.default'));
+  const got = await settled<AccessToken | null>(() =>
+    services.credential!.getToken('https://graph.microsoft.com/.default'),
+  );
   if (!got.ok || !got.value) {
-    add({ id: 'token', title: 'Graph token', status: 'fail', required: true, detail: got.ok ? 'the credential returned no token' : errorText(got.error), fix: auth.kind === 'managedIdentity' ? 'Check the identity is assigned to the Function App and AZURE_CLIENT_ID is its client id.' : 'Check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret or certificate (not expired).' });
+    add({
+      id: 'token',
+      title: 'Graph token',
+      status: 'fail',
+      required: true,
+      detail: got.ok ? 'the credential returned no token' : errorText(got.error),
+      fix:
+        auth.kind === 'managedIdentity'
+          ? 'Check the identity is assigned to the Function App and AZURE_CLIENT_ID is its client id.'
+          : 'Check AZURE_TENANT_ID, AZURE_CLIENT_ID and the secret or certificate (not expired).',
+    });
     return;
   }
   const claims = tokenClaims(got.value.token);
-  add({ id: 'token', title: 'Graph token', status: 'pass', required: true, detail: `tenant ${claims?.tenantId ?? '?'}, client id ${claims?.clientId ?? '?'}, expires ${claims?.expiresAt ?? '?'}` });
+  add({
+    id: 'token',
+    title: 'Graph token',
+    status: 'pass',
+    required: true,
+    detail: `tenant ${claims?.tenantId ?? '?'}, client id ${claims?.clientId ?? '?'}, expires ${claims?.expiresAt ?? '?'}`,
+  });
   const roles = new Set(claims?.roles ?? []);
-  const mailChannel = (await services.channels.load().catch(() => undefined))?.definitions.some((d) => d.type === 'email-graph') ?? false;
+  const mailChannel =
+    (await services.channels.load().catch(() => undefined))?.definitions.some((d) => d.type === 'email-graph') ?? false;
   const wanted: [string, boolean, string][] = [
     [graphPermissions.auditEvents, true, 'reads the audit events'],
     [graphPermissions.caDetails, false, 'CA details on cards'],
     // Not required: Exchange RBAC for Applications (the recommended, scoped grant, docs/deploy.md §3) puts no role in the token.
-    ...(mailChannel ? ([[graphPermissions.mail, false, 'a Graph email channel sends with it; fine without it when Exchange RBAC for Applications scopes the grant']] as [string, boolean, string][]) : []),
+    ...(mailChannel
+      ? ([
+          [
+            graphPermissions.mail,
+            false,
+            'a Graph email channel sends with it; fine without it when Exchange RBAC for Applications scopes the grant',
+          ],
+        ] as [string, boolean, string][])
+      : []),
   ];
   for (const [role, required, why] of wanted) {
     const held = roles.has(role);
-    add({ id: `role:${role}`, title: `Token role ${role}`, status: held ? 'pass' : required ? 'fail' : 'warn', required, detail: held ? `present (${why})` : `missing (${why}); roles in the token: ${[...roles].join(', ') || 'none'}`, ...(held ? {} : { fix: `Grant ${role}: ${grantCommand(role)}. A new token carries it within minutes.` }) });
+    add({
+      id: `role:${role}`,
+      title: `Token role ${role}`,
+      status: held ? 'pass' : required ? 'fail' : 'warn',
+      required,
+      detail: held ? `present (${why})` : `missing (${why}); roles in the token: ${[...roles].join(', ') || 'none'}`,
+      ...(held ? {} : { fix: `Grant ${role}: ${grantCommand(role)}. A new token carries it within minutes.` }),
+    });
   }
 }
 
-async function auditEventsCheck(config: AppConfig, source: GraphAuditSource, now: Date, add: (c: DoctorCheck) => void): Promise<boolean> {
+async function auditEventsCheck(
+  config: AppConfig,
+  source: GraphAuditSource,
+  now: Date,
+  add: (c: DoctorCheck) => void,
+): Promise<boolean> {
   const window = { from: new Date(now.getTime() - 3_600_000), to: now, basis: 'lookback' as const };
   const ids = new Set<string>();
   let pages = 0;
@@ -123,7 +236,8 @@ async function auditEventsCheck(config: AppConfig, source: GraphAuditSource, now
       firstPageInMs ??= Date.now() - started;
       pages++;
       largestPage = Math.max(largestPage, page.events.length);
-      for (const e of page.events) if (typeof (e as { id?: unknown })?.id === 'string') ids.add((e as { id: string }).id);
+      for (const e of page.events)
+        if (typeof (e as { id?: unknown })?.id === 'string') ids.add((e as { id: string }).id);
       if (pages >= 50) break;
     }
   });
@@ -132,7 +246,11 @@ async function auditEventsCheck(config: AppConfig, source: GraphAuditSource, now
     const status = read.error instanceof GraphReadError ? read.error.status : undefined;
     const denied = status === 401 || status === 403;
     add({
-      id: 'audit-events', title, status: 'fail', required: true, detail: errorText(read.error),
+      id: 'audit-events',
+      title,
+      status: 'fail',
+      required: true,
+      detail: errorText(read.error),
       fix: denied
         ? `${status === 401 ? 'The token was refused: check the tenant and the credential.' : 'Access denied.'} The identity needs the application permission ${graphPermissions.auditEvents} with admin consent: ${grantCommand(graphPermissions.auditEvents)}. The tenant also needs an Intune licence.`
         : 'Check GRAPH_BASE_URL and the network path to Graph; a 429 means throttling (retry later).',
@@ -140,13 +258,30 @@ async function auditEventsCheck(config: AppConfig, source: GraphAuditSource, now
     });
     return false;
   }
-  const orders = await Promise.all((['desc', 'none', 'asc'] as const).map(async (o) => [o, await source.probeOrder(window, o)] as const));
-  const orderText = orders.map(([o, r]) => `${o === 'none' ? 'no $orderby' : o}: ${r.accepted ? 'accepted' : `refused${r.status ? ` (${r.status})` : ''}`}`).join(', ');
+  const orders = await Promise.all(
+    (['desc', 'none', 'asc'] as const).map(async (o) => [o, await source.probeOrder(window, o)] as const),
+  );
+  const orderText = orders
+    .map(
+      ([o, r]) =>
+        `${o === 'none' ? 'no $orderby' : o}: ${r.accepted ? 'accepted' : `refused${r.status ? ` (${r.status})` : ''}`}`,
+    )
+    .join(', ');
   const remembered = describeCapabilities(await source.capabilities());
   add({
-    id: 'audit-events', title, status: 'pass', required: true,
+    id: 'audit-events',
+    title,
+    status: 'pass',
+    required: true,
     detail: `${ids.size} event(s) in ${pages} page(s), first page in ${firstPageInMs ?? read.ms} ms, all in ${read.ms} ms; largest page ${largestPage} ($top=${config.graph.pageSize}); order options: ${orderText}${remembered.length ? `; remembered: ${remembered.join('; ')}` : ''}`,
-    data: { events: ids.size, pages, largestPage, top: config.graph.pageSize, latencyInMs: read.ms, orders: Object.fromEntries(orders.map(([o, r]) => [o, r.accepted])) },
+    data: {
+      events: ids.size,
+      pages,
+      largestPage,
+      top: config.graph.pageSize,
+      latencyInMs: read.ms,
+      orders: Object.fromEntries(orders.map(([o, r]) => [o, r.accepted])),
+    },
   });
   return true;
 }
@@ -156,43 +291,97 @@ async function activityTypesCheck(source: GraphAuditSource, add: (c: DoctorCheck
   const listed = await settled(async () => {
     const categories = await source.listCategories();
     const types = new Set<string>();
-    for (const category of categories) for (const t of await source.listActivityTypes(category)) if (/CloudCertificationAuthority/i.test(t)) types.add(t);
+    for (const category of categories)
+      for (const t of await source.listActivityTypes(category))
+        if (/CloudCertificationAuthority/i.test(t)) types.add(t);
     return { categories, types };
   });
   if (!listed.ok) {
-    add({ id: 'activity-types', title, status: 'warn', required: false, detail: errorText(listed.error), fix: 'getAuditCategories / getAuditActivityTypes need the same permission as auditEvents.' });
+    add({
+      id: 'activity-types',
+      title,
+      status: 'warn',
+      required: false,
+      detail: errorText(listed.error),
+      fix: 'getAuditCategories / getAuditActivityTypes need the same permission as auditEvents.',
+    });
     return;
   }
   const documented = Object.values(cloudPkiActivityTypes) as string[];
   const reported = [...listed.value.types];
   const unknown = reported.filter((t) => !documented.includes(t));
   const missing = documented.filter((t) => !reported.includes(t));
-  const detail = reported.length === 0
-    ? `none in ${listed.value.categories.length} categories (no Cloud PKI activity yet, or no Cloud PKI licence)`
-    : `${reported.length} reported; ${unknown.length ? `unknown to the docs: ${unknown.join(', ')}` : 'none unknown'}${missing.length ? `; documented but not reported: ${missing.length}` : ''}`;
-  add({ id: 'activity-types', title, status: unknown.length || reported.length === 0 ? 'warn' : 'pass', required: false, detail, data: { reported, unknown, missing }, ...(unknown.length ? { fix: 'The rule "Unknown Cloud PKI activity type" alerts on these; review them and give each a rule of its own.' } : {}) });
+  const detail =
+    reported.length === 0
+      ? `none in ${listed.value.categories.length} categories (no Cloud PKI activity yet, or no Cloud PKI licence)`
+      : `${reported.length} reported; ${unknown.length ? `unknown to the docs: ${unknown.join(', ')}` : 'none unknown'}${missing.length ? `; documented but not reported: ${missing.length}` : ''}`;
+  add({
+    id: 'activity-types',
+    title,
+    status: unknown.length || reported.length === 0 ? 'warn' : 'pass',
+    required: false,
+    detail,
+    data: { reported, unknown, missing },
+    ...(unknown.length
+      ? {
+          fix: 'The rule "Unknown Cloud PKI activity type" alerts on these; review them and give each a rule of its own.',
+        }
+      : {}),
+  });
 }
 
-async function channelChecks(config: AppConfig, services: DoctorServices, input: DoctorInput, add: (c: DoctorCheck) => void): Promise<void> {
+async function channelChecks(
+  config: AppConfig,
+  services: DoctorServices,
+  input: DoctorInput,
+  add: (c: DoctorCheck) => void,
+): Promise<void> {
   const set = await settled(() => services.channels.load());
   const definitions = set.ok ? set.value.definitions : services.channels.configured;
-  if (!set.ok) add({ id: 'channels', title: 'Channels table', status: 'fail', required: true, detail: errorText(set.error), fix: 'The Channels table could not be read; see the storage check.' });
+  if (!set.ok)
+    add({
+      id: 'channels',
+      title: 'Channels table',
+      status: 'fail',
+      required: true,
+      detail: errorText(set.error),
+      fix: 'The Channels table could not be read; see the storage check.',
+    });
   const resolveHost = input.resolveHost ?? (async (host: string) => (await lookup(host)).address);
   for (const def of definitions) {
     const title = `Channel ${def.id} (${def.type})`;
     const allowLoopback = config.webhookPolicy.allowLoopback || def.id === 'local-inbox';
-    const secrets = resolveSecrets(def, { readSetting: config.readSetting, extraAllowedHosts: config.webhookPolicy.extraAllowedHosts, allowLoopback });
+    const secrets = resolveSecrets(def, {
+      readSetting: config.readSetting,
+      extraAllowedHosts: config.webhookPolicy.extraAllowedHosts,
+      allowLoopback,
+    });
     if (!secrets.ok) {
-      add({ id: `channel:${def.id}`, title, status: 'fail', required: true, detail: secrets.problems.map((p) => p.message).join('; '), fix: 'Fix the app setting named (docs/reference/alert-delivery.md has the URL rules per type).' });
+      add({
+        id: `channel:${def.id}`,
+        title,
+        status: 'fail',
+        required: true,
+        detail: secrets.problems.map((p) => p.message).join('; '),
+        fix: 'Fix the app setting named (docs/reference/alert-delivery.md has the URL rules per type).',
+      });
       continue;
     }
     const target = secrets.secrets.url ?? secrets.secrets.endpoint;
-    let detail = def.type === 'email-graph' ? `Graph sendMail as ${def.settings.mailbox ?? '?'}` : 'passes the URL policy';
+    let detail =
+      def.type === 'email-graph' ? `Graph sendMail as ${def.settings.mailbox ?? '?'}` : 'passes the URL policy';
     if (target) {
       const host = new URL(target).hostname.replace(/^\[|\]$/g, '');
       const resolved = await settled(() => resolveHost(host));
       if (!resolved.ok) {
-        add({ id: `channel:${def.id}`, title, status: 'fail', required: true, detail: `${describeUrl(target)} passes the URL policy but its host does not resolve: ${errorText(resolved.error)}`, fix: 'Check the URL in the app setting and the app\'s DNS / outbound network.' });
+        add({
+          id: `channel:${def.id}`,
+          title,
+          status: 'fail',
+          required: true,
+          detail: `${describeUrl(target)} passes the URL policy but its host does not resolve: ${errorText(resolved.error)}`,
+          fix: "Check the URL in the app setting and the app's DNS / outbound network.",
+        });
         continue;
       }
       detail = `${describeUrl(target)} passes the URL policy and resolves`;
@@ -200,10 +389,26 @@ async function channelChecks(config: AppConfig, services: DoctorServices, input:
     if (input.sendTest) {
       const sent = await settled(() => input.sendTest!(def.id));
       const outcome = sent.ok ? sent.value : { ok: false, status: 0, detail: errorText(sent.error) };
-      add({ id: `channel:${def.id}`, title, status: outcome.ok ? 'pass' : 'fail', required: true, detail: `${detail}; test card: ${outcome.ok ? 'accepted' : 'refused'} (HTTP ${outcome.status}) ${outcome.detail}`.trim(), ...(outcome.ok ? {} : { fix: 'See docs/reference/alert-delivery.md for what the channel answered.' }) });
+      add({
+        id: `channel:${def.id}`,
+        title,
+        status: outcome.ok ? 'pass' : 'fail',
+        required: true,
+        detail:
+          `${detail}; test card: ${outcome.ok ? 'accepted' : 'refused'} (HTTP ${outcome.status}) ${outcome.detail}`.trim(),
+        ...(outcome.ok ? {} : { fix: 'See docs/reference/alert-delivery.md for what the channel answered.' }),
+      });
     } else {
       add({ id: `channel:${def.id}`, title, status: 'pass', required: true, detail });
     }
   }
-  if (definitions.length === 0) add({ id: 'channels', title: 'Channels', status: 'fail', required: true, detail: 'no channel is configured', fix: 'Set TEAMS_WEBHOOK_URL or add a channel (pki-alerts channels add).' });
+  if (definitions.length === 0)
+    add({
+      id: 'channels',
+      title: 'Channels',
+      status: 'fail',
+      required: true,
+      detail: 'no channel is configured',
+      fix: 'Set TEAMS_WEBHOOK_URL or add a channel (pki-alerts channels add).',
+    });
 }

@@ -26,16 +26,19 @@ export const graphPermissions = {
   mail: 'Mail.Send',
 } as const;
 
-const grantScript = 'infra/scripts/grant-graph-permissions.sh --principal-id <object id of the app\'s identity>';
+const grantScript = "infra/scripts/grant-graph-permissions.sh --principal-id <object id of the app's identity>";
 
 /** The grant command that adds a missing role (docs/deploy.md §3). */
 export function grantCommand(role: string): string {
-  const flag = role === graphPermissions.caDetails ? ' --cloud-ca' : role === graphPermissions.mail ? ' --mail-send' : '';
+  const flag =
+    role === graphPermissions.caDetails ? ' --cloud-ca' : role === graphPermissions.mail ? ' --mail-send' : '';
   return `${grantScript}${flag} (run by an Entra Privileged Role Administrator; for an app registration: API permissions → Microsoft Graph → Application permissions → ${role} → Grant admin consent)`;
 }
 
 /** The claims doctor reads from a Graph access token (decoded, not verified: Graph verifies it). Never the token itself. Pure. */
-export function tokenClaims(token: string): { tenantId?: string; clientId?: string; roles: string[]; expiresAt?: string } | undefined {
+export function tokenClaims(
+  token: string,
+): { tenantId?: string; clientId?: string; roles: string[]; expiresAt?: string } | undefined {
   const payload = token.split('.')[1];
   if (!payload) return undefined;
   try {
@@ -43,14 +46,20 @@ export function tokenClaims(token: string): { tenantId?: string; clientId?: stri
     const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
     const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
     const exp = typeof claims.exp === 'number' ? new Date(claims.exp * 1000).toISOString() : undefined;
-    return { tenantId: text(claims.tid), clientId: text(claims.appid) ?? text(claims.azp), roles, ...(exp ? { expiresAt: exp } : {}) };
+    return {
+      tenantId: text(claims.tid),
+      clientId: text(claims.appid) ?? text(claims.azp),
+      roles,
+      ...(exp ? { expiresAt: exp } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
 /** Every required check passed. Pure. */
-export const doctorOk = (checks: readonly DoctorCheck[]): boolean => checks.every((c) => !c.required || c.status === 'pass' || c.status === 'warn');
+export const doctorOk = (checks: readonly DoctorCheck[]): boolean =>
+  checks.every((c) => !c.required || c.status === 'pass' || c.status === 'warn');
 
 const mark: Record<CheckStatus, string> = { pass: '✔', fail: '✖', warn: '!', skip: '–' };
 
@@ -62,6 +71,11 @@ export function formatDoctor(report: DoctorReport): string[] {
     if (c.fix && (c.status === 'fail' || c.status === 'warn')) lines.push(`    fix: ${c.fix}`);
   }
   const failed = report.checks.filter((c) => c.required && c.status === 'fail').length;
-  lines.push('', report.ok ? 'All required checks passed.' : `${failed} required check(s) failed: fix them in order (a later check often fails because of an earlier one).`);
+  lines.push(
+    '',
+    report.ok
+      ? 'All required checks passed.'
+      : `${failed} required check(s) failed: fix them in order (a later check often fails because of an earlier one).`,
+  );
   return lines;
 }

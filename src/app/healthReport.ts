@@ -41,8 +41,17 @@ const recentAlerts = 1000;
 
 /** The health verdict (two requests: checkpoint + watchdog state, rules). What the anonymous endpoint serves. */
 export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
-  const [{ checkpoint, watch }, rules] = await Promise.all([deps.store.read(deps.tenantId), deps.rules.list(deps.tenantId)]);
-  return evaluateHealth({ now: deps.clock(), checkpoint: checkpoint?.checkpoint, watch: watch?.state, ruleProblems: rules.problems, settings: deps.settings });
+  const [{ checkpoint, watch }, rules] = await Promise.all([
+    deps.store.read(deps.tenantId),
+    deps.rules.list(deps.tenantId),
+  ]);
+  return evaluateHealth({
+    now: deps.clock(),
+    checkpoint: checkpoint?.checkpoint,
+    watch: watch?.state,
+    ruleProblems: rules.problems,
+    settings: deps.settings,
+  });
 }
 
 /** The report with the ledger's last 24 h and the delivery states: for the reader endpoint and `pki-alerts status`. */
@@ -60,11 +69,24 @@ export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
   let oldestPendingSince: string | undefined;
   for (const d of alerts.flatMap((a) => a.deliveries)) {
     byState[d.state] = (byState[d.state] ?? 0) + 1;
-    if (d.state === 'failed' || d.state === 'dead') failedByChannel[d.channelId] = (failedByChannel[d.channelId] ?? 0) + 1;
-    if ((d.state === 'pending' || d.state === 'sending') && (!oldestPendingSince || d.createdAt < oldestPendingSince)) oldestPendingSince = d.createdAt;
+    if (d.state === 'failed' || d.state === 'dead')
+      failedByChannel[d.channelId] = (failedByChannel[d.channelId] ?? 0) + 1;
+    if ((d.state === 'pending' || d.state === 'sending') && (!oldestPendingSince || d.createdAt < oldestPendingSince))
+      oldestPendingSince = d.createdAt;
   }
   const posture = deps.adminApi?.();
-  const adminApi = posture && { mode: posture.mode, open: posture.ok, detail: posture.ok ? posture.summary : posture.problem };
+  const adminApi = posture && {
+    mode: posture.mode,
+    open: posture.ok,
+    detail: posture.ok ? posture.summary : posture.problem,
+  };
   const quarantine = { count: quarantined.length, ...(quarantined[0] ? { oldest: quarantined[0].createdAt } : {}) };
-  return { ...report, quarantine, last24h: summarizeLedger(entries), deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel }, ...(adminApi ? { adminApi } : {}), ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}) };
+  return {
+    ...report,
+    quarantine,
+    last24h: summarizeLedger(entries),
+    deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel },
+    ...(adminApi ? { adminApi } : {}),
+    ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}),
+  };
 }

@@ -1,12 +1,22 @@
 import { alertIdFor, type PendingAlert } from '../dispatch/alertAccumulator';
-import { type MatchRef, type MatchWrite, type Outbox, type QuarantineItem, type RecordedMatches, UnstorableError } from '../dispatch/outbox';
+import {
+  type MatchRef,
+  type MatchWrite,
+  type Outbox,
+  type QuarantineItem,
+  type RecordedMatches,
+  UnstorableError,
+} from '../dispatch/outbox';
 import { watchdogRulePrefix, whatToDoMarker } from '../dispatch/watchdogAlert';
 import { errorText, type Logger } from '../shared/logger';
 
 export type RecordOutcome = 'written' | 'nothing' | 'quarantined' | 'gave-up';
 
 /** Builds the write for the matches not yet recorded (undefined: nothing left to write). */
-export type WriteBuilder = (isRecorded: (m: MatchRef) => boolean, attempt: number) => Promise<MatchWrite | undefined> | MatchWrite | undefined;
+export type WriteBuilder = (
+  isRecorded: (m: MatchRef) => boolean,
+  attempt: number,
+) => Promise<MatchWrite | undefined> | MatchWrite | undefined;
 
 const maxAttempts = 5;
 
@@ -56,7 +66,8 @@ export class MatchRecorder {
       const recorded = await this.load();
       const isRecorded = (m: MatchRef) => this.local.has(key(m)) || recorded.has(m.ruleId, m.eventId);
       const write = await build(isRecorded, attempt);
-      if (!write || (write.matches.length === 0 && !write.alert && !write.counter && !write.dropCounters?.length)) return 'nothing';
+      if (!write || (write.matches.length === 0 && !write.alert && !write.counter && !write.dropCounters?.length))
+        return 'nothing';
       let result;
       try {
         result = await this.deps.outbox.recordMatches(this.deps.tenantId, write, recorded.version);
@@ -72,7 +83,9 @@ export class MatchRecorder {
       this.recorded = undefined; // another run wrote first: reload and rebuild from what is left
     }
     this.gaveUp++;
-    this.deps.log.error(`A match write kept conflicting with concurrent runs (${maxAttempts} attempts); its matches are read again next run`);
+    this.deps.log.error(
+      `A match write kept conflicting with concurrent runs (${maxAttempts} attempts); its matches are read again next run`,
+    );
     return 'gave-up';
   }
 
@@ -80,8 +93,20 @@ export class MatchRecorder {
   private async setAside(write: MatchWrite, reason: string): Promise<RecordOutcome> {
     const { tenantId, now, log } = this.deps;
     const ruleId = write.alert?.alert.ruleId ?? write.counter?.ruleId ?? write.matches[0]?.ruleId ?? '(none)';
-    const id = write.alert?.alert.id ?? alertIdFor(tenantId, `quarantine|${ruleId}`, write.matches[0]?.eventId ?? now.toISOString());
-    const item: QuarantineItem = { id, kind: 'alert', ruleId, reason, createdAt: now.toISOString(), matchCount: write.matches.length, ...(write.alert ? { alert: write.alert.alert } : {}), channels: [...(write.channels ?? [])], retries: 0 };
+    const id =
+      write.alert?.alert.id ??
+      alertIdFor(tenantId, `quarantine|${ruleId}`, write.matches[0]?.eventId ?? now.toISOString());
+    const item: QuarantineItem = {
+      id,
+      kind: 'alert',
+      ruleId,
+      reason,
+      createdAt: now.toISOString(),
+      matchCount: write.matches.length,
+      ...(write.alert ? { alert: write.alert.alert } : {}),
+      channels: [...(write.channels ?? [])],
+      retries: 0,
+    };
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const recorded = await this.load();
       const matches = write.matches.filter((m) => !this.local.has(key(m)) && !recorded.has(m.ruleId, m.eventId));
@@ -89,7 +114,9 @@ export class MatchRecorder {
       try {
         result = await this.deps.outbox.quarantine(tenantId, item, matches, recorded.version);
       } catch (err) {
-        log.error(`Alert ${id} of rule ${ruleId} could not be stored, nor set aside (${errorText(err)}); its ${write.matches.length} match(es) are read again next run`);
+        log.error(
+          `Alert ${id} of rule ${ruleId} could not be stored, nor set aside (${errorText(err)}); its ${write.matches.length} match(es) are read again next run`,
+        );
         this.gaveUp++;
         return 'gave-up';
       }
@@ -97,7 +124,9 @@ export class MatchRecorder {
         for (const m of matches) this.local.add(key(m));
         recorded.version = result.version;
         this.quarantined++;
-        log.error(`Alert ${id} of rule ${ruleId} (${write.matches.length} match(es)) could not be stored and was set aside in the quarantine: ${reason}. List it with "pki-alerts quarantine list"; the run goes on.`);
+        log.error(
+          `Alert ${id} of rule ${ruleId} (${write.matches.length} match(es)) could not be stored and was set aside in the quarantine: ${reason}. List it with "pki-alerts quarantine list"; the run goes on.`,
+        );
         await this.notify(item);
         return 'quarantined';
       }
@@ -121,7 +150,9 @@ const key = (m: MatchRef) => `${m.ruleId}\u0000${m.eventId}`;
 
 /** The operator message about an item set aside: once per item (its id is derived from the item's). */
 export function quarantineNotice(tenantId: string, item: QuarantineItem, now: Date): PendingAlert {
-  const what = item.alert ? `${item.alert.eventCount} matching event(s) of rule "${item.alert.ruleName}" (${item.alert.severity})` : `${item.matchCount} match(es) of rule ${item.ruleId}`;
+  const what = item.alert
+    ? `${item.alert.eventCount} matching event(s) of rule "${item.alert.ruleName}" (${item.alert.severity})`
+    : `${item.matchCount} match(es) of rule ${item.ruleId}`;
   return {
     alert: {
       id: alertIdFor(tenantId, `${watchdogRulePrefix}quarantine`, item.id),

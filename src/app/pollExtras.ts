@@ -60,7 +60,11 @@ export interface RunWriters {
 export class PollExtras {
   constructor(private readonly deps: PollExtrasDeps) {}
 
-  loadRules(tenantId: string, clock: () => Date, log: Logger): Promise<{ rules: AlertRule[]; problems: RuleProblem[] }> {
+  loadRules(
+    tenantId: string,
+    clock: () => Date,
+    log: Logger,
+  ): Promise<{ rules: AlertRule[]; problems: RuleProblem[] }> {
     return loadRulesWithPack({ tenantId, rules: this.deps.rules, history: this.deps.history, clock, log });
   }
 
@@ -81,7 +85,13 @@ export class PollExtrasRun {
   ) {
     this.suppressed = new SuppressionAccumulator(ctx.sampleSize);
     // Late events must still count with the ones around them: keep buckets at least a lookback longer.
-    this.thresholds = new ThresholdRun({ tenantId: ctx.tenantId, sampleSize: ctx.sampleSize, retainLateInMinutes: Math.max(60, ctx.lookbackInMinutes + 5), now: ctx.now, log: ctx.log });
+    this.thresholds = new ThresholdRun({
+      tenantId: ctx.tenantId,
+      sampleSize: ctx.sampleSize,
+      retainLateInMinutes: Math.max(60, ctx.lookbackInMinutes + 5),
+      now: ctx.now,
+      log: ctx.log,
+    });
   }
 
   /**
@@ -107,21 +117,39 @@ export class PollExtrasRun {
   private openWindows(): Promise<ChangeWindow[]> {
     const { stored, tenantId } = this.ctx;
     if (stored && !stored.windowSummaryDueAt) return Promise.resolve([]);
-    this.windows ??= this.deps.windows.list(tenantId).then((all) => all.map((w) => w.window).filter((w) => !w.summarizedAt));
+    this.windows ??= this.deps.windows
+      .list(tenantId)
+      .then((all) => all.map((w) => w.window).filter((w) => !w.summarizedAt));
     return this.windows;
   }
 
   /** Writes what the run took, then summarizes ended windows when the hint says one is due. */
   async finish(writers: RunWriters): Promise<PollExtrasResult> {
     const { tenantId, now, stored } = this.ctx;
-    const result: PollExtrasResult = { suppressed: this.suppressedCount, thresholdCounted: 0, thresholdAlerts: 0, windowSummaries: 0, checkpointExtra: {} };
+    const result: PollExtrasResult = {
+      suppressed: this.suppressedCount,
+      thresholdCounted: 0,
+      thresholdAlerts: 0,
+      windowSummaries: 0,
+      checkpointExtra: {},
+    };
     for (const pending of this.suppressed.drain(tenantId, now)) await writers.recordGroup(pending, []);
     const t = await this.thresholds.finish(this.deps.outbox, writers.recorder, writers.channelsOf);
     result.thresholdCounted = t.counted;
     result.thresholdAlerts = t.alerts;
     const hint = stored?.windowSummaryDueAt;
     if (!stored || (hint && hint <= now.toISOString())) {
-      const s = await summarizeEndedWindows({ tenantId, windows: this.deps.windows, outbox: this.deps.outbox, rules: this.ctx.rules, write: writers.write, log: this.ctx.log, now, sampleSize: this.ctx.sampleSize, afterSummaryWritten: this.ctx.afterSummaryWritten });
+      const s = await summarizeEndedWindows({
+        tenantId,
+        windows: this.deps.windows,
+        outbox: this.deps.outbox,
+        rules: this.ctx.rules,
+        write: writers.write,
+        log: this.ctx.log,
+        now,
+        sampleSize: this.ctx.sampleSize,
+        afterSummaryWritten: this.ctx.afterSummaryWritten,
+      });
       result.windowSummaries = s.summaries;
       result.checkpointExtra = { windowSummaryDueAt: s.nextDueAt };
     }

@@ -18,7 +18,11 @@ export interface ReplaySummary {
  * ids, drop own reads, match) and the backtest's grouping (per rule per minute of event time, thresholds over
  * the whole file), with no storage and no sending: for testing rules against exported audit logs. Pure.
  */
-export function replayEvents(rawEvents: readonly unknown[], rules: readonly AlertRule[], options: { tenantId?: string; sampleSize?: number; ownClientId?: string; now?: Date } = {}): { alerts: Alert[]; summary: ReplaySummary; problems: string[] } {
+export function replayEvents(
+  rawEvents: readonly unknown[],
+  rules: readonly AlertRule[],
+  options: { tenantId?: string; sampleSize?: number; ownClientId?: string; now?: Date } = {},
+): { alerts: Alert[]; summary: ReplaySummary; problems: string[] } {
   const detector = new Detector(rules, { ownClientId: options.ownClientId });
   const offline = new OfflineAlerts(options.tenantId ?? 'replay', options.sampleSize ?? 10);
   const problems: string[] = [];
@@ -30,5 +34,9 @@ export function replayEvents(rawEvents: readonly unknown[], rules: readonly Aler
   }
   const alerts = offline.drain().map((p) => p.alert);
   const { events, malformed, repeated, ignoredOwn } = detector.counts;
-  return { alerts, summary: { events, malformed, repeated, ignoredOwn, matches: offline.fired, alerts: alerts.length }, problems };
+  return {
+    alerts,
+    summary: { events, malformed, repeated, ignoredOwn, matches: offline.fired, alerts: alerts.length },
+    problems,
+  };
 }

@@ -22,14 +22,19 @@ export interface WriteConditions {
  * admin edit makes a pack rule the admin's), so it is dropped from what an admin sends.
  */
 export function ruleFromBody(id: string, body: unknown): AlertRule {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('rule', [{ field: 'body', message: 'must be a JSON object (one rule)' }]);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ValidationError('rule', [{ field: 'body', message: 'must be a JSON object (one rule)' }]);
   const { origin: _origin, ...rest } = body as Record<string, unknown>;
-  if (rest.id !== undefined && rest.id !== id) throw new ValidationError(`rule "${id}"`, [{ field: 'id', message: `must equal the id in the URL ("${id}") or be left out` }]);
+  if (rest.id !== undefined && rest.id !== id)
+    throw new ValidationError(`rule "${id}"`, [
+      { field: 'id', message: `must equal the id in the URL ("${id}") or be left out` },
+    ]);
   return parseRule({ ...rest, id });
 }
 
 /** Rules without the app-managed `origin`, compared field by field: is this write a change at all? */
-const sameRule = (a: AlertRule | undefined, b: AlertRule) => a !== undefined && canonicalJson({ ...a, origin: undefined }) === canonicalJson({ ...b, origin: undefined });
+const sameRule = (a: AlertRule | undefined, b: AlertRule) =>
+  a !== undefined && canonicalJson({ ...a, origin: undefined }) === canonicalJson({ ...b, origin: undefined });
 
 export async function listRules(deps: RuleAdminDeps) {
   const { rules, pack } = await deps.rules.listStored(deps.tenantId);
@@ -46,47 +51,79 @@ export async function getRule(deps: RuleAdminDeps, id: string): Promise<StoredRu
  * Create-or-replace. Replace needs `If-Match` (412 when stale), `If-None-Match: *` makes it create-only
  * (409 when it exists). A write that changes nothing is not written and not recorded.
  */
-export async function putRule(deps: RuleAdminDeps, id: string, body: unknown, conditions: WriteConditions, who: string): Promise<{ stored: StoredRule; created: boolean; changed: boolean }> {
+export async function putRule(
+  deps: RuleAdminDeps,
+  id: string,
+  body: unknown,
+  conditions: WriteConditions,
+  who: string,
+): Promise<{ stored: StoredRule; created: boolean; changed: boolean }> {
   const rule = ruleFromBody(id, body);
   const existing = await deps.rules.get(deps.tenantId, id);
   const meta = { by: who, at: deps.clock().toISOString() };
   let etag: string;
   let created = false;
   if (conditions.ifNoneMatch !== undefined) {
-    if (conditions.ifNoneMatch.trim() !== '*') throw new ValidationError('request', [{ field: 'If-None-Match', message: 'only * is supported (create only)' }]);
+    if (conditions.ifNoneMatch.trim() !== '*')
+      throw new ValidationError('request', [{ field: 'If-None-Match', message: 'only * is supported (create only)' }]);
     if (existing) throw new ConflictError(`rule "${id}" already exists`);
     etag = await deps.rules.create(deps.tenantId, rule, meta);
     created = true;
   } else if (conditions.ifMatch !== undefined) {
-    if (!existing) throw new PreconditionFailedError(`rule "${id}" does not exist (If-Match needs an existing rule; send If-None-Match: * to create it)`);
+    if (!existing)
+      throw new PreconditionFailedError(
+        `rule "${id}" does not exist (If-Match needs an existing rule; send If-None-Match: * to create it)`,
+      );
     const expected = conditions.ifMatch.trim() === '*' ? existing.etag : conditions.ifMatch.trim();
-    if (expected !== existing.etag) throw new PreconditionFailedError(`rule "${id}" was changed since ETag ${expected} was read; get it again and re-apply your change`);
+    if (expected !== existing.etag)
+      throw new PreconditionFailedError(
+        `rule "${id}" was changed since ETag ${expected} was read; get it again and re-apply your change`,
+      );
     if (sameRule(existing.rule, rule)) return { stored: existing, created: false, changed: false };
     etag = await deps.rules.replace(deps.tenantId, rule, expected, meta);
   } else if (!existing) {
     etag = await deps.rules.create(deps.tenantId, rule, meta);
     created = true;
   } else {
-    throw new ConflictError(`rule "${id}" already exists: send If-Match with its ETag (from GET /api/rules/${id}) to replace it`);
+    throw new ConflictError(
+      `rule "${id}" already exists: send If-Match with its ETag (from GET /api/rules/${id}) to replace it`,
+    );
   }
   const kind = ruleTamperKind(existing?.rule, rule);
   await recordChange(
     deps,
-    { subject: 'rule', subjectId: id, action: created ? 'create' : 'replace', who, before: existing ? (existing.rule ?? existing.raw) : undefined, after: rule },
+    {
+      subject: 'rule',
+      subjectId: id,
+      action: created ? 'create' : 'replace',
+      who,
+      before: existing ? (existing.rule ?? existing.raw) : undefined,
+      after: rule,
+    },
     kind && existing?.rule ? tamperFor(existing.rule, kind, who) : undefined,
   );
   return { stored: { id, etag, rule, updatedAt: meta.at, updatedBy: who }, created, changed: true };
 }
 
 /** Deletes a rule (`If-Match` optional: without it, whatever version is there). */
-export async function deleteRule(deps: RuleAdminDeps, id: string, conditions: WriteConditions, who: string): Promise<void> {
+export async function deleteRule(
+  deps: RuleAdminDeps,
+  id: string,
+  conditions: WriteConditions,
+  who: string,
+): Promise<void> {
   const existing = await getRule(deps, id);
   const given = conditions.ifMatch?.trim();
   const expected = given && given !== '*' ? given : existing.etag;
-  if (expected !== existing.etag) throw new PreconditionFailedError(`rule "${id}" was changed since ETag ${expected} was read`);
+  if (expected !== existing.etag)
+    throw new PreconditionFailedError(`rule "${id}" was changed since ETag ${expected} was read`);
   await deps.rules.delete(deps.tenantId, id, expected);
   const kind = ruleTamperKind(existing.rule, undefined);
-  await recordChange(deps, { subject: 'rule', subjectId: id, action: 'delete', who, before: existing.rule ?? existing.raw }, kind && existing.rule ? tamperFor(existing.rule, kind, who) : undefined);
+  await recordChange(
+    deps,
+    { subject: 'rule', subjectId: id, action: 'delete', who, before: existing.rule ?? existing.raw },
+    kind && existing.rule ? tamperFor(existing.rule, kind, who) : undefined,
+  );
 }
 
 export async function ruleHistory(deps: RuleAdminDeps, id: string, limit = 100): Promise<HistoryEntry[]> {

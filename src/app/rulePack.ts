@@ -28,19 +28,34 @@ const upgradeWho = 'system:pack-upgrade';
 export async function loadRulesWithPack(deps: RulePackDeps): Promise<{ rules: AlertRule[]; problems: RuleProblem[] }> {
   const { tenantId, log } = deps;
   const { rules: stored, pack } = await deps.rules.listStored(tenantId);
-  const problems = stored.filter((s) => !s.rule).map((s) => ({ ruleId: s.id, message: `stored rule "${s.id}": ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}` }));
+  const problems = stored
+    .filter((s) => !s.rule)
+    .map((s) => ({
+      ruleId: s.id,
+      message: `stored rule "${s.id}": ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    }));
   let rules = stored.flatMap((s) => (s.rule ? [s.rule] : []));
   if (stored.length === 0) {
     const written = await deps.rules.seedIfEmpty(tenantId, defaultRulePack, defaultRulePackVersion);
-    log.info(`AlertRules was empty: seeded ${written} rule(s) of the default Cloud PKI pack (version ${defaultRulePackVersion})`);
-    if (written > 0) await appendQuietly(deps, defaultRulePack.map((r) => entry(deps, 'pack-seed', seedWho, r.id, undefined, r)));
+    log.info(
+      `AlertRules was empty: seeded ${written} rule(s) of the default Cloud PKI pack (version ${defaultRulePackVersion})`,
+    );
+    if (written > 0)
+      await appendQuietly(
+        deps,
+        defaultRulePack.map((r) => entry(deps, 'pack-seed', seedWho, r.id, undefined, r)),
+      );
     return { rules: [...defaultRulePack], problems };
   }
   // A table seeded before versions were recorded holds pack v1 (or was filled by hand).
   const recorded = pack.etag ? pack.version : 1;
   if (recorded < defaultRulePackVersion) {
     try {
-      rules = await upgrade(deps, stored.flatMap((s) => (s.rule ? [{ rule: s.rule, etag: s.etag }] : [])), pack.etag);
+      rules = await upgrade(
+        deps,
+        stored.flatMap((s) => (s.rule ? [{ rule: s.rule, etag: s.etag }] : [])),
+        pack.etag,
+      );
     } catch (err) {
       // The old rules still work: detection must not stop because an upgrade failed. Retried next run.
       log.error(`Rule pack upgrade to version ${defaultRulePackVersion} failed (retried next run): ${errorText(err)}`);
@@ -49,9 +64,17 @@ export async function loadRulesWithPack(deps: RulePackDeps): Promise<{ rules: Al
   return { rules, problems };
 }
 
-async function upgrade(deps: RulePackDeps, current: { rule: AlertRule; etag: string }[], packEtag: string | undefined): Promise<AlertRule[]> {
+async function upgrade(
+  deps: RulePackDeps,
+  current: { rule: AlertRule; etag: string }[],
+  packEtag: string | undefined,
+): Promise<AlertRule[]> {
   const { tenantId, log } = deps;
-  const plan = planPackUpgrade(current.map((c) => c.rule), defaultRulePack, defaultRulePackVersion);
+  const plan = planPackUpgrade(
+    current.map((c) => c.rule),
+    defaultRulePack,
+    defaultRulePackVersion,
+  );
   const byId = new Map(current.map((c) => [c.rule.id, c]));
   const meta = { by: upgradeWho, at: deps.clock().toISOString() };
   const entries: HistoryEntry[] = [];
@@ -81,13 +104,31 @@ async function upgrade(deps: RulePackDeps, current: { rule: AlertRule; etag: str
     if (!(err instanceof PreconditionFailedError)) throw err;
   }
   const kept = plan.keep.filter((id) => plan.reasons[id] === 'edited');
-  log.info(`Rule pack upgraded from version ${plan.fromVersion} to ${defaultRulePackVersion}: ${plan.add.length} added, ${plan.update.length} updated${kept.length ? `, ${kept.length} edited by an admin and kept (${kept.join(', ')})` : ''}`);
+  log.info(
+    `Rule pack upgraded from version ${plan.fromVersion} to ${defaultRulePackVersion}: ${plan.add.length} added, ${plan.update.length} updated${kept.length ? `, ${kept.length} edited by an admin and kept (${kept.join(', ')})` : ''}`,
+  );
   return [...byId.values()].map((c) => c.rule);
 }
 
-function entry(deps: RulePackDeps, action: 'pack-seed' | 'pack-upgrade', who: string, id: string, before: AlertRule | undefined, after: AlertRule): HistoryEntry {
+function entry(
+  deps: RulePackDeps,
+  action: 'pack-seed' | 'pack-upgrade',
+  who: string,
+  id: string,
+  before: AlertRule | undefined,
+  after: AlertRule,
+): HistoryEntry {
   const at = deps.clock();
-  return { id: newHistoryId(at), subject: 'rule', subjectId: id, action, who, at: at.toISOString(), ...(before ? { before } : {}), after };
+  return {
+    id: newHistoryId(at),
+    subject: 'rule',
+    subjectId: id,
+    action,
+    who,
+    at: at.toISOString(),
+    ...(before ? { before } : {}),
+    after,
+  };
 }
 
 /** History of the app's own changes must not stop detection; a failure is logged. */

@@ -24,7 +24,14 @@ export const ruleStatsDays = 7;
 export async function ruleStats(outbox: Pick<Outbox, 'listAlerts'>, tenantId: string, now: Date, days = ruleStatsDays) {
   const since = new Date(now.getTime() - days * 86_400_000);
   const rows = await outbox.listAlerts(tenantId, { limit: Number.MAX_SAFE_INTEGER });
-  return { since: since.toISOString(), days, value: summarize(rows.map((r) => r.alert), since) };
+  return {
+    since: since.toISOString(),
+    days,
+    value: summarize(
+      rows.map((r) => r.alert),
+      since,
+    ),
+  };
 }
 
 /** The per-rule figures for a list of alerts; exported for tests. */

@@ -13,7 +13,8 @@ import { MatchRecorder } from './matchRecorder';
 import { mergeCheckpointExtra, type PollExtras, type PollExtrasRun, type PollExtrasResult } from './pollExtras';
 
 /** The crash-injection seams, between stages (and between the transactions of the outbox stage). */
-export type PollStep = 'page-read' | 'group-written' | 'outbox-written' | 'checkpoint-advanced' | 'window-summary-written';
+export type PollStep =
+  'page-read' | 'group-written' | 'outbox-written' | 'checkpoint-advanced' | 'window-summary-written';
 
 export interface PollDeps {
   tenantId: string;
@@ -100,10 +101,22 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   const window = computeWindow(stored?.checkpoint, now, settings);
   const summary = emptySummary(window);
   const detector = new Detector(() => loadRules(deps, summary), { ownClientId: settings.ownClientId });
-  const recorder = new MatchRecorder({ tenantId, outbox: deps.outbox, log, now, fromInMs: window.from.getTime(), noticeChannels: () => noticeChannels(deps) });
+  const recorder = new MatchRecorder({
+    tenantId,
+    outbox: deps.outbox,
+    log,
+    now,
+    fromInMs: window.from.getTime(),
+    noticeChannels: () => noticeChannels(deps),
+  });
   const accumulator = new AlertAccumulator(settings.alertSampleEvents);
   const extras = deps.extras?.startRun({
-    tenantId, now, log, stored, sampleSize: settings.alertSampleEvents, lookbackInMinutes: settings.lookbackInMinutes,
+    tenantId,
+    now,
+    log,
+    stored,
+    sampleSize: settings.alertSampleEvents,
+    lookbackInMinutes: settings.lookbackInMinutes,
     rules: async () => (await deps.rules.list(tenantId)).rules,
     afterSummaryWritten: () => deps.afterStep?.('window-summary-written'),
   });
@@ -112,7 +125,10 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
     maxPages: settings.maxPagesPerRun,
     forwardFrom: window.basis === 'lookback' ? Date.parse(stored!.checkpoint.scannedTo) : undefined,
     sliceInMs: stored?.checkpoint.sliceInMs,
-    dense: stored?.checkpoint.denseFromInMs !== undefined && stored.checkpoint.denseSliceInMs ? { fromInMs: stored.checkpoint.denseFromInMs, sliceInMs: stored.checkpoint.denseSliceInMs } : undefined,
+    dense:
+      stored?.checkpoint.denseFromInMs !== undefined && stored.checkpoint.denseSliceInMs
+        ? { fromInMs: stored.checkpoint.denseFromInMs, sliceInMs: stored.checkpoint.denseSliceInMs }
+        : undefined,
     deadlineInMs: settings.runTimeBudgetInMs ? Date.now() + settings.runTimeBudgetInMs : undefined,
     log,
   });
@@ -135,31 +151,73 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
     summary.graphError = errorText(err);
     log.error(`Reading Graph audit events failed after ${reader.progress.pages} page(s): ${summary.graphError}`);
   }
-  Object.assign(summary, { pages: reader.progress.pages, budgetExhausted: reader.progress.budgetExhausted || reader.progress.outOfTime, ...detector.counts, repeated: detector.counts.repeated });
-  summary.slices = { completedTo: new Date(reader.progress.completedTo).toISOString(), splits: reader.progress.splits, unsplittable: reader.progress.unsplittable, lookbackComplete: reader.progress.lookbackComplete };
-  if (!reader.progress.lookbackComplete && !graphError) log.warn('The lookback was only partly re-read (a dense range before the checkpoint): late events there may be missed this run');
-  if (summary.budgetExhausted) log.warn(`${reader.progress.outOfTime ? 'The run time budget' : `The page budget of ${settings.maxPagesPerRun}`} ran out at ${summary.slices.completedTo}; the next run goes on from there (re-reading the lookback)`);
+  Object.assign(summary, {
+    pages: reader.progress.pages,
+    budgetExhausted: reader.progress.budgetExhausted || reader.progress.outOfTime,
+    ...detector.counts,
+    repeated: detector.counts.repeated,
+  });
+  summary.slices = {
+    completedTo: new Date(reader.progress.completedTo).toISOString(),
+    splits: reader.progress.splits,
+    unsplittable: reader.progress.unsplittable,
+    lookbackComplete: reader.progress.lookbackComplete,
+  };
+  if (!reader.progress.lookbackComplete && !graphError)
+    log.warn(
+      'The lookback was only partly re-read (a dense range before the checkpoint): late events there may be missed this run',
+    );
+  if (summary.budgetExhausted)
+    log.warn(
+      `${reader.progress.outOfTime ? 'The run time budget' : `The page budget of ${settings.maxPagesPerRun}`} ran out at ${summary.slices.completedTo}; the next run goes on from there (re-reading the lookback)`,
+    );
 
   // 6. outbox
   for (const pending of accumulator.drain(tenantId, now)) {
     summary.alerts += await recordGroup(deps, recorder, pending);
     await deps.afterStep?.('group-written');
   }
-  const done = await extras?.finish({ write: (p) => writeAlert(deps, p), recordGroup: (p, channels) => recordGroup(deps, recorder, p, channels), recorder, channelsOf: async (p) => resolveChannels(deps, p, await deps.channelIds?.()) });
-  if (done) Object.assign(summary, { suppressed: done.suppressed, thresholdCounted: done.thresholdCounted, alerts: summary.alerts + done.thresholdAlerts + done.windowSummaries });
+  const done = await extras?.finish({
+    write: (p) => writeAlert(deps, p),
+    recordGroup: (p, channels) => recordGroup(deps, recorder, p, channels),
+    recorder,
+    channelsOf: async (p) => resolveChannels(deps, p, await deps.channelIds?.()),
+  });
+  if (done)
+    Object.assign(summary, {
+      suppressed: done.suppressed,
+      thresholdCounted: done.thresholdCounted,
+      alerts: summary.alerts + done.thresholdAlerts + done.windowSummaries,
+    });
   summary.quarantined = recorder.quarantined;
   await deps.afterStep?.('outbox-written');
 
   // 7. checkpoint
-  const next = recorder.gaveUp > 0 ? undefined : nextCheckpoint(stored?.checkpoint, window, reader.progress.completedTo, reader.progress.nextSliceInMs, reader.progress.nextDense);
-  if (recorder.gaveUp > 0) log.error(`${recorder.gaveUp} outbox write(s) did not go through; the checkpoint stays so their matches are read again`);
-  if (next || done?.checkpointExtra.windowSummaryDueAt !== undefined) await advance(deps, stored, next, now, window, done);
+  const next =
+    recorder.gaveUp > 0
+      ? undefined
+      : nextCheckpoint(
+          stored?.checkpoint,
+          window,
+          reader.progress.completedTo,
+          reader.progress.nextSliceInMs,
+          reader.progress.nextDense,
+        );
+  if (recorder.gaveUp > 0)
+    log.error(
+      `${recorder.gaveUp} outbox write(s) did not go through; the checkpoint stays so their matches are read again`,
+    );
+  if (next || done?.checkpointExtra.windowSummaryDueAt !== undefined)
+    await advance(deps, stored, next, now, window, done);
   if (next) {
     summary.checkpoint = next;
     await deps.afterStep?.('checkpoint-advanced');
   }
   summary.rulesEvaluated = detector.rulesEvaluated;
-  log.info(`Poll ${summary.window.from} → ${summary.window.to} (${window.basis}): ${summary.pages} page(s), ${summary.events} event(s), ${summary.matches} match(es), ${summary.alerts} new alert(s)`, { ...summary, window: undefined });
+  log.info(
+    `Poll ${summary.window.from} → ${summary.window.to} (${window.basis}): ${summary.pages} page(s), ${summary.events} event(s), ${summary.matches} match(es), ${summary.alerts} new alert(s)`,
+    { ...summary, window: undefined },
+  );
   deps.onSummary?.(summary);
   if (graphError !== undefined) throw graphError;
   return summary;
@@ -168,34 +226,68 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
 function emptySummary(window: PollWindow): PollSummary {
   return {
     window: { from: window.from.toISOString(), to: window.to.toISOString(), basis: window.basis },
-    pages: 0, events: 0, malformed: 0, ignoredOwn: 0, matches: 0, duplicates: 0, alerts: 0, repeated: 0, quarantined: 0,
-    budgetExhausted: false, checkpoint: 'unchanged', ruleProblems: 0, rulesEvaluated: 0,
+    pages: 0,
+    events: 0,
+    malformed: 0,
+    ignoredOwn: 0,
+    matches: 0,
+    duplicates: 0,
+    alerts: 0,
+    repeated: 0,
+    quarantined: 0,
+    budgetExhausted: false,
+    checkpoint: 'unchanged',
+    ruleProblems: 0,
+    rulesEvaluated: 0,
     slices: { completedTo: window.from.toISOString(), splits: 0, unsplittable: 0, lookbackComplete: false },
   };
 }
 
 /** Stages 3–5 for one raw event. */
-async function detect(deps: PollDeps, detector: Detector, recorder: MatchRecorder, accumulator: AlertAccumulator, extras: PollExtrasRun | undefined, summary: PollSummary, raw: unknown): Promise<void> {
+async function detect(
+  deps: PollDeps,
+  detector: Detector,
+  recorder: MatchRecorder,
+  accumulator: AlertAccumulator,
+  extras: PollExtrasRun | undefined,
+  summary: PollSummary,
+  raw: unknown,
+): Promise<void> {
   const offered = await detector.offer(raw);
   if (offered.kind === 'malformed') {
-    if (detector.counts.malformed <= maxMalformedLogged) deps.log.warn(`Skipped malformed audit event ${offered.id ?? '(no id)'}: ${offered.problem}`);
+    if (detector.counts.malformed <= maxMalformedLogged)
+      deps.log.warn(`Skipped malformed audit event ${offered.id ?? '(no id)'}: ${offered.problem}`);
     return;
   }
   if (offered.kind !== 'event') return;
   const { event } = offered;
   for (const rule of offered.rules) {
-    if (await recorder.isRecorded({ ruleId: rule.id, eventId: event.id, timeInMs: event.activityTimeInMs })) summary.duplicates++;
+    if (await recorder.isRecorded({ ruleId: rule.id, eventId: event.id, timeInMs: event.activityTimeInMs }))
+      summary.duplicates++;
     else if (!(await extras?.route(rule, event))) accumulator.add(rule, event);
   }
 }
 
 /** Moves the checkpoint (with the cleanup hint and the change-window hint) when there is something to save. */
-async function advance(deps: PollDeps, stored: Awaited<ReturnType<CheckpointStore['get']>>, next: Checkpoint | undefined, now: Date, window: PollWindow, done: PollExtrasResult | undefined): Promise<void> {
-  const cleanupDue = Boolean(next) && (!stored?.lastCleanupAt || now.getTime() - Date.parse(stored.lastCleanupAt) > cleanupEveryInMs);
+async function advance(
+  deps: PollDeps,
+  stored: Awaited<ReturnType<CheckpointStore['get']>>,
+  next: Checkpoint | undefined,
+  now: Date,
+  window: PollWindow,
+  done: PollExtrasResult | undefined,
+): Promise<void> {
+  const cleanupDue =
+    Boolean(next) && (!stored?.lastCleanupAt || now.getTime() - Date.parse(stored.lastCleanupAt) > cleanupEveryInMs);
   if (cleanupDue) await cleanup(deps, now, window);
   const checkpoint = next ?? stored?.checkpoint;
   if (!checkpoint) return;
-  await saveCheckpoint(deps, checkpoint, { lastCleanupAt: cleanupDue ? now.toISOString() : undefined, ...done?.checkpointExtra }, stored?.etag);
+  await saveCheckpoint(
+    deps,
+    checkpoint,
+    { lastCleanupAt: cleanupDue ? now.toISOString() : undefined, ...done?.checkpointExtra },
+    stored?.etag,
+  );
 }
 
 async function loadRules(deps: PollDeps, summary: PollSummary): Promise<AlertRule[]> {
@@ -230,7 +322,12 @@ export async function writeAlert(deps: PollDeps, pending: PendingAlert, fixedCha
  * Records one group's matches with its alert, exactly once per match: on a conflict the alert is rebuilt
  * from the matches still unrecorded (a concurrent run took the others), with an id of its own.
  */
-async function recordGroup(deps: PollDeps, recorder: MatchRecorder, pending: PendingAlert, fixedChannels?: string[]): Promise<number> {
+async function recordGroup(
+  deps: PollDeps,
+  recorder: MatchRecorder,
+  pending: PendingAlert,
+  fixedChannels?: string[],
+): Promise<number> {
   const channels = fixedChannels ?? resolveChannels(deps, pending, await deps.channelIds?.());
   const ruleId = pending.alert.ruleId;
   let written: PendingAlert | undefined;
@@ -240,7 +337,12 @@ async function recordGroup(deps: PollDeps, recorder: MatchRecorder, pending: Pen
     // The same id again after a conflict means an alert row of that id exists without these matches (written
     // by an older version): take another id rather than conflict forever.
     written = left.length === pending.eventKeys.length && attempt < 2 ? pending : narrow(pending, left, attempt);
-    return { matches: left.map((k) => ({ ruleId, eventId: k.id, timeInMs: k.timeInMs })), recordedAs: written.alert.id, alert: written, channels };
+    return {
+      matches: left.map((k) => ({ ruleId, eventId: k.id, timeInMs: k.timeInMs })),
+      recordedAs: written.alert.id,
+      alert: written,
+      channels,
+    };
   });
   return outcome === 'written' ? 1 : 0;
 }
@@ -271,21 +373,31 @@ async function noticeChannels(deps: PollDeps): Promise<string[]> {
   return [...new Set([...deps.settings.defaultChannels, ...(extra?.defaults ?? [])])];
 }
 
-function resolveChannels(deps: PollDeps, pending: PendingAlert, extra?: { known: readonly string[]; defaults: readonly string[] }): string[] {
+function resolveChannels(
+  deps: PollDeps,
+  pending: PendingAlert,
+  extra?: { known: readonly string[]; defaults: readonly string[] },
+): string[] {
   const defaultChannels = [...deps.settings.defaultChannels, ...(extra?.defaults ?? [])];
   const knownChannels = [...deps.settings.knownChannels, ...(extra?.known ?? [])];
   const out = new Set<string>();
   for (const id of pending.channels) {
     if (id === 'default') defaultChannels.forEach((c) => out.add(c));
     else if (knownChannels.includes(id)) out.add(id);
-    else deps.log.error(`Rule ${pending.alert.ruleId} names unknown channel "${id}"; using the default channels for it`);
+    else
+      deps.log.error(`Rule ${pending.alert.ruleId} names unknown channel "${id}"; using the default channels for it`);
   }
   // An alert nobody hears about is lost: fall back to the defaults rather than write it with no delivery.
   if (out.size === 0) defaultChannels.forEach((c) => out.add(c));
   return [...out];
 }
 
-async function saveCheckpoint(deps: PollDeps, next: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {
+async function saveCheckpoint(
+  deps: PollDeps,
+  next: Checkpoint,
+  extra: CheckpointExtra,
+  etag: string | undefined,
+): Promise<void> {
   try {
     await deps.checkpoints.save(deps.tenantId, next, extra, etag);
   } catch (err) {
@@ -300,7 +412,10 @@ async function saveCheckpoint(deps: PollDeps, next: Checkpoint, extra: Checkpoin
 async function cleanup(deps: PollDeps, now: Date, window: PollWindow): Promise<void> {
   try {
     // Never forget ids the next window may re-read, even while a long backlog is worked off.
-    const seenBefore = Math.min(now.getTime() - deps.settings.seenRetentionInHours * 3_600_000, window.from.getTime() - 3_600_000);
+    const seenBefore = Math.min(
+      now.getTime() - deps.settings.seenRetentionInHours * 3_600_000,
+      window.from.getTime() - 3_600_000,
+    );
     const { deleted } = await deps.outbox.cleanup(deps.tenantId, now, {
       seenBefore: new Date(seenBefore),
       deliveredBefore: new Date(now.getTime() - deps.settings.deliveredRetentionInDays * 86_400_000),

@@ -5,8 +5,22 @@ import type { Outbox } from '../dispatch/outbox';
 import type { Notifier } from '../notifiers/notifier';
 import { DeliveryError } from '../shared/errors';
 import { errorText, type Logger } from '../shared/logger';
-import { type ChannelAttempt, classifyPollError, evaluateWatchdog, type RunObservation, type Transition, type WatchSettings } from '../watch/incidents';
-import { emptyWatchState, type LedgerEntry, type PendingCheckpoint, type VersionedWatchState, type WatchState, type WatchStore } from '../watch/runLedger';
+import {
+  type ChannelAttempt,
+  classifyPollError,
+  evaluateWatchdog,
+  type RunObservation,
+  type Transition,
+  type WatchSettings,
+} from '../watch/incidents';
+import {
+  emptyWatchState,
+  type LedgerEntry,
+  type PendingCheckpoint,
+  type VersionedWatchState,
+  type WatchState,
+  type WatchStore,
+} from '../watch/runLedger';
 import { watchdogAlert } from '../watch/watchdogMessages';
 import type { DeliverySummary } from './deliverPending';
 import { mergeCheckpointExtra } from './pollExtras';
@@ -83,36 +97,50 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
   };
 
   /** After a conflict: keep the further of our move and what is stored now, with the fresh ETag. */
-  function rebase(pending: PendingCheckpoint | undefined, latest: VersionedCheckpoint | undefined): PendingCheckpoint | undefined {
+  function rebase(
+    pending: PendingCheckpoint | undefined,
+    latest: VersionedCheckpoint | undefined,
+  ): PendingCheckpoint | undefined {
     if (!pending) return undefined;
     const extra = mergeCheckpointExtra(pending.extra, latest);
-    const further = latest && latest.checkpoint.scannedTo >= pending.checkpoint.scannedTo ? latest.checkpoint : pending.checkpoint;
+    const further =
+      latest && latest.checkpoint.scannedTo >= pending.checkpoint.scannedTo ? latest.checkpoint : pending.checkpoint;
     return { checkpoint: further, extra, etag: latest?.etag };
   }
 
   /** Each notifier, wrapped so every send attempt is observed (everything else is the notifier itself). */
   const observe = (notifiers: ReadonlyMap<string, Notifier>): Map<string, Notifier> =>
-    new Map([...notifiers].map(([id, n]) => {
-      const watched = Object.create(n, {
-        send: {
-          value: async (...args: Parameters<Notifier['send']>) => {
-            try {
-              const receipt = await n.send(...args);
-              attempts.push({ channelId: id, ok: true });
-              return receipt;
-            } catch (err) {
-              const status = err instanceof DeliveryError ? err.status : undefined;
-              const reason = err instanceof DeliveryError ? `${err.reason}${status ? ` ${status}` : ''}: ` : '';
-              attempts.push({ channelId: id, ok: false, status, error: short(`${reason}${errorText(err).replace(/^DeliveryError: /, '')}`, 300) });
-              throw err;
-            }
+    new Map(
+      [...notifiers].map(([id, n]) => {
+        const watched = Object.create(n, {
+          send: {
+            value: async (...args: Parameters<Notifier['send']>) => {
+              try {
+                const receipt = await n.send(...args);
+                attempts.push({ channelId: id, ok: true });
+                return receipt;
+              } catch (err) {
+                const status = err instanceof DeliveryError ? err.status : undefined;
+                const reason = err instanceof DeliveryError ? `${err.reason}${status ? ` ${status}` : ''}: ` : '';
+                attempts.push({
+                  channelId: id,
+                  ok: false,
+                  status,
+                  error: short(`${reason}${errorText(err).replace(/^DeliveryError: /, '')}`, 300),
+                });
+                throw err;
+              }
+            },
           },
-        },
-      }) as Notifier;
-      return [id, watched];
-    }));
+        }) as Notifier;
+        return [id, watched];
+      }),
+    );
 
-  async function finish(delivery: DeliverySummary | undefined, deliveryError?: unknown): Promise<WatchResult | undefined> {
+  async function finish(
+    delivery: DeliverySummary | undefined,
+    deliveryError?: unknown,
+  ): Promise<WatchResult | undefined> {
     const { tenantId, log, store } = deps;
     try {
       read ??= await store.read(tenantId);
@@ -153,8 +181,15 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
       }
       const entry = ledgerEntry(obs, current.state, now, undefined, 0, delivery, deliveryError);
       await store.append(tenantId, entry);
-      if (pendingCheckpoint) await deps.checkpoints.save(tenantId, pendingCheckpoint.checkpoint, pendingCheckpoint.extra, pendingCheckpoint.etag).catch((err: unknown) => log.warn(`Checkpoint not saved (the next run re-reads the window): ${errorText(err)}`));
-      log.error('Watchdog state kept changing under concurrent runs; this run is in the ledger, its watchdog decision is left to the next run');
+      if (pendingCheckpoint)
+        await deps.checkpoints
+          .save(tenantId, pendingCheckpoint.checkpoint, pendingCheckpoint.extra, pendingCheckpoint.etag)
+          .catch((err: unknown) =>
+            log.warn(`Checkpoint not saved (the next run re-reads the window): ${errorText(err)}`),
+          );
+      log.error(
+        'Watchdog state kept changing under concurrent runs; this run is in the ledger, its watchdog decision is left to the next run',
+      );
       return { entry, transitions: [], alertsWritten: 0 };
     } catch (err) {
       log.error(`Recording the run in the coverage ledger failed: ${errorText(err)}`);
@@ -172,8 +207,15 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
   async function cleanupLedger(state: WatchState, now: Date): Promise<void> {
     if (state.ledgerCleanedAt && now.getTime() - Date.parse(state.ledgerCleanedAt) < cleanupEveryInMs) return;
     try {
-      const deleted = await deps.store.deleteBefore(deps.tenantId, new Date(now.getTime() - deps.settings.ledgerRetentionInDays * 86_400_000), maxDeletesPerCleanup);
-      if (deleted > 0) deps.log.info(`Ledger cleanup removed ${deleted} run row(s) older than ${deps.settings.ledgerRetentionInDays} days`);
+      const deleted = await deps.store.deleteBefore(
+        deps.tenantId,
+        new Date(now.getTime() - deps.settings.ledgerRetentionInDays * 86_400_000),
+        maxDeletesPerCleanup,
+      );
+      if (deleted > 0)
+        deps.log.info(
+          `Ledger cleanup removed ${deleted} run row(s) older than ${deps.settings.ledgerRetentionInDays} days`,
+        );
       state.ledgerCleanedAt = now.toISOString();
     } catch (err) {
       deps.log.warn(`Ledger cleanup failed (retried next run): ${errorText(err)}`);
@@ -185,7 +227,12 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
    * tamper alert (to the watchdog and the default channels) before the state commits. Its id comes from a
    * sequence in the state, so a retried or concurrent commit writes it once. 1 when an alert was written.
    */
-  async function recordAuthConfig(previous: WatchState, state: WatchState, record: AuthConfigRecord, now: Date): Promise<number> {
+  async function recordAuthConfig(
+    previous: WatchState,
+    state: WatchState,
+    record: AuthConfigRecord,
+    now: Date,
+  ): Promise<number> {
     state.adminAuth = record;
     const change = authConfigChange(previous.adminAuth, record);
     if (!change) return 0;
@@ -213,8 +260,19 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
     return result === 'created' ? 1 : 0;
   }
 
-  function ledgerEntry(obs: RunObservation, state: WatchState, now: Date, gap: { from: string; to: string } | undefined, watchdogAlerts: number, d: DeliverySummary | undefined, deliveryError: unknown): LedgerEntry {
-    const errors = [obs.pollError, deliveryError === undefined ? undefined : `delivery: ${errorText(deliveryError)}`].filter(Boolean);
+  function ledgerEntry(
+    obs: RunObservation,
+    state: WatchState,
+    now: Date,
+    gap: { from: string; to: string } | undefined,
+    watchdogAlerts: number,
+    d: DeliverySummary | undefined,
+    deliveryError: unknown,
+  ): LedgerEntry {
+    const errors = [
+      obs.pollError,
+      deliveryError === undefined ? undefined : `delivery: ${errorText(deliveryError)}`,
+    ].filter(Boolean);
     return {
       runId: randomUUID().slice(0, 8),
       startedAt: obs.startedAt,
@@ -262,9 +320,23 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
     if (e.gapFrom) deps.log.error(`Coverage gap: audit events from ${e.gapFrom} to ${e.gapTo} were never scanned`);
     // One structured line per run: the metrics to chart (Application Insights: traces where message starts with "metric pki.run").
     deps.log.info('metric pki.run', {
-      events: e.events, pages: e.pages, matches: e.matches, alerts: e.alerts, sent: e.sent, retrying: e.retrying, failed: e.failed, dead: e.dead,
-      lagSeconds: e.lagInSeconds, graphRequests: e.graphRequests, tableRequests: e.tableRequests, durationMs: e.durationInMs,
-      pollFailed: e.pollFailed, pastDue: e.pastDue, gap: Boolean(e.gapFrom), watchdogAlerts: e.watchdogAlerts, openIncidents,
+      events: e.events,
+      pages: e.pages,
+      matches: e.matches,
+      alerts: e.alerts,
+      sent: e.sent,
+      retrying: e.retrying,
+      failed: e.failed,
+      dead: e.dead,
+      lagSeconds: e.lagInSeconds,
+      graphRequests: e.graphRequests,
+      tableRequests: e.tableRequests,
+      durationMs: e.durationInMs,
+      pollFailed: e.pollFailed,
+      pastDue: e.pastDue,
+      gap: Boolean(e.gapFrom),
+      watchdogAlerts: e.watchdogAlerts,
+      openIncidents,
     });
   }
 

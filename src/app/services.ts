@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import {
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from '@azure/identity';
 import { createGraphClient } from '../audit/graphClient';
 import { GraphAuditSource } from '../audit/graphAuditSource';
 import { createFetchSender, type HttpSender } from '../notifiers/httpSender';
@@ -56,7 +61,14 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const credential = overrides.credential ?? createCredential(config);
   const tableRequests = new RequestCounter();
   let graphRequests = 0;
-  const tables = new TableClients({ connectionString: config.storage.connectionString, tableServiceUri: config.storage.tableServiceUri, credential, tablePrefix: overrides.tablePrefix, counter: tableRequests, policies: overrides.tablePolicies });
+  const tables = new TableClients({
+    connectionString: config.storage.connectionString,
+    tableServiceUri: config.storage.tableServiceUri,
+    credential,
+    tablePrefix: overrides.tablePrefix,
+    counter: tableRequests,
+    policies: overrides.tablePolicies,
+  });
   const graph = createGraphClient({
     rewriteToOrigin: config.graph.isSimulator ? config.graph.baseUrl : undefined,
     credential: config.graph.isSimulator ? undefined : credential,
@@ -68,7 +80,12 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   });
   // Optional query clauses the server refused are remembered in PollState (graphCapabilities.ts).
   const graphCapabilities = new TableGraphCapabilityStore(tables);
-  const source = new GraphAuditSource(graph, { pageSize: config.graph.pageSize, tenantId: config.tenantId, capabilities: graphCapabilities, log: consoleLogger });
+  const source = new GraphAuditSource(graph, {
+    pageSize: config.graph.pageSize,
+    tenantId: config.tenantId,
+    capabilities: graphCapabilities,
+    log: consoleLogger,
+  });
   const checkpoints = new TableCheckpointStore(tables);
   const rules = new TableRuleStore(tables);
   const outbox = new TableOutbox(tables);
@@ -99,12 +116,23 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const caDetails = new GraphCaDetailsSource(deliveryGraph);
   if (config.webhookPolicy.allowLoopback && !warnedLoopback) {
     warnedLoopback = true;
-    console.warn('WARNING: ALLOW_LOOPBACK_WEBHOOKS=true: webhook URLs on 127.0.0.1 / localhost are accepted. For local development and tests only; never set it in Azure.');
+    console.warn(
+      'WARNING: ALLOW_LOOPBACK_WEBHOOKS=true: webhook URLs on 127.0.0.1 / localhost are accepted. For local development and tests only; never set it in Azure.',
+    );
   }
   const clock = overrides.clock ?? (() => new Date());
   const random = overrides.random ?? Math.random;
   // Rule administration, change windows, thresholds, pack upgrade, backtest (src/app/adminServices.ts).
-  const admin = createAdminServices({ config, tables, rules, outbox, checkpoints, source, clock, writeAlert: (pending, log) => writeAlert(pollDeps(log), pending) });
+  const admin = createAdminServices({
+    config,
+    tables,
+    rules,
+    outbox,
+    checkpoints,
+    source,
+    clock,
+    writeAlert: (pending, log) => writeAlert(pollDeps(log), pending),
+  });
 
   const pollDeps = (log: Logger): PollDeps => ({
     tenantId: config.tenantId,
@@ -132,12 +160,29 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   });
   // Coverage ledger, watchdog, health and heartbeat (src/app/watchServices.ts).
   const watch = createWatchServices({
-    config, tables, rules, outbox, checkpoints, notifiers, clock, graphCapabilities,
+    config,
+    tables,
+    rules,
+    outbox,
+    checkpoints,
+    notifiers,
+    clock,
+    graphCapabilities,
     counters: { graphRequests: () => graphRequests, tableRequests: () => tableRequests.count },
-    tableChannels: async (log) => ({ ...(await channels.ids(log)), notifiers: (await channels.load(log)).tableNotifiers }),
+    tableChannels: async (log) => ({
+      ...(await channels.ids(log)),
+      notifiers: (await channels.load(log)).tableNotifiers,
+    }),
   });
   const deliverDeps = (log: Logger): DeliverDeps => ({
-    tenantId: config.tenantId, outbox, notifiers, clock, random, log, settings: config.delivery, afterStep: overrides.afterDeliveryStep,
+    tenantId: config.tenantId,
+    outbox,
+    notifiers,
+    clock,
+    random,
+    log,
+    settings: config.delivery,
+    afterStep: overrides.afterDeliveryStep,
     loadNotifiers: async () => (await channels.load(log)).tableNotifiers,
     state: deliveryState,
     caDetails,
@@ -164,7 +209,12 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     registryOptions,
     watch,
     admin,
-    counters: { tableRequests, get graphRequests() { return graphRequests; } },
+    counters: {
+      tableRequests,
+      get graphRequests() {
+        return graphRequests;
+      },
+    },
     /** Detection only (no sending). */
     poll: (log: Logger) => runPoll(pollDeps(log)),
     /** Sending only. */
@@ -188,7 +238,11 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       try {
         const deps = deliverDeps(log);
         const load = deps.loadNotifiers;
-        delivery = await deliverPending({ ...deps, notifiers: run.observe(deps.notifiers), loadNotifiers: load && (async () => run.observe(await load())) });
+        delivery = await deliverPending({
+          ...deps,
+          notifiers: run.observe(deps.notifiers),
+          loadNotifiers: load && (async () => run.observe(await load())),
+        });
       } catch (err) {
         await run.finish(undefined, err);
         throw err;
@@ -211,8 +265,12 @@ function createCredential(config: AppConfig): TokenCredential | undefined {
     case 'clientSecret':
       return new ClientSecretCredential(config.tenantId, auth.clientId, auth.clientSecret);
     case 'certificate':
-      return new ClientCertificateCredential(config.tenantId, auth.clientId, { certificate: readFileSync(auth.certificatePath, 'utf8') });
+      return new ClientCertificateCredential(config.tenantId, auth.clientId, {
+        certificate: readFileSync(auth.certificatePath, 'utf8'),
+      });
     default:
-      return auth.kind === 'managedIdentity' && auth.clientId ? new ManagedIdentityCredential({ clientId: auth.clientId }) : new ManagedIdentityCredential();
+      return auth.kind === 'managedIdentity' && auth.clientId
+        ? new ManagedIdentityCredential({ clientId: auth.clientId })
+        : new ManagedIdentityCredential();
   }
 }

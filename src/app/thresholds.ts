@@ -34,7 +34,9 @@ export interface ThresholdRunResult {
  */
 export class ThresholdRun {
   private readonly groups = new Map<string, Group>();
-  constructor(private readonly o: { tenantId: string; sampleSize: number; retainLateInMinutes: number; now: Date; log: Logger }) {}
+  constructor(
+    private readonly o: { tenantId: string; sampleSize: number; retainLateInMinutes: number; now: Date; log: Logger },
+  ) {}
 
   add(rule: AlertRule, event: AuditEvent): void {
     const key = thresholdGroupKey(rule, event);
@@ -54,7 +56,11 @@ export class ThresholdRun {
   }
 
   /** Writes each (rule, key): counter + counted matches (+ the alert when reached), one transaction each. */
-  async finish(outbox: Outbox, recorder: MatchRecorder, channelsOf: (pending: PendingAlert) => Promise<string[]>): Promise<ThresholdRunResult> {
+  async finish(
+    outbox: Outbox,
+    recorder: MatchRecorder,
+    channelsOf: (pending: PendingAlert) => Promise<string[]>,
+  ): Promise<ThresholdRunResult> {
     const { tenantId, now } = this.o;
     const result: ThresholdRunResult = { counted: 0, fired: 0, alerts: 0, conflicts: 0 };
     const byRule = new Map<string, Group[]>();
@@ -63,7 +69,8 @@ export class ThresholdRun {
       const spec = groups[0].rule.threshold!;
       let counters: Map<string, StoredCounter> | undefined;
       const load = async (fresh: boolean) => {
-        if (!counters || fresh) counters = new Map((await outbox.loadCounters(tenantId, ruleId)).map((c) => [c.groupKey, c]));
+        if (!counters || fresh)
+          counters = new Map((await outbox.loadCounters(tenantId, ruleId)).map((c) => [c.groupKey, c]));
         return counters;
       };
       for (const g of groups) {
@@ -75,14 +82,36 @@ export class ThresholdRun {
           counted = matches.length;
           if (matches.length === 0) return undefined;
           const fresh = new Set(matches.map((m) => m.eventId));
-          const decision = evaluateThreshold(spec, stored?.state, matches.map((m) => m.timeInMs), { retainLateInMinutes: this.o.retainLateInMinutes });
-          const lastEventAt = new Date(Math.max(g.last.activityTimeInMs, stored?.lastEventAt ? Date.parse(stored.lastEventAt) || 0 : 0)).toISOString();
+          const decision = evaluateThreshold(
+            spec,
+            stored?.state,
+            matches.map((m) => m.timeInMs),
+            { retainLateInMinutes: this.o.retainLateInMinutes },
+          );
+          const lastEventAt = new Date(
+            Math.max(g.last.activityTimeInMs, stored?.lastEventAt ? Date.parse(stored.lastEventAt) || 0 : 0),
+          ).toISOString();
           const sample = g.sample.filter((e) => fresh.has(e.id));
-          fired = decision.fire ? thresholdAlert(tenantId, { ...g, sample: sample.length ? sample : g.sample }, decision, now, this.o.sampleSize) : undefined;
+          fired = decision.fire
+            ? thresholdAlert(
+                tenantId,
+                { ...g, sample: sample.length ? sample : g.sample },
+                decision,
+                now,
+                this.o.sampleSize,
+              )
+            : undefined;
           return {
             matches,
             recordedAs: fired ? fired.alert.id : `threshold:${ruleId}`,
-            counter: { ruleId, groupKey: g.key, state: decision.state, lastEventAt, updatedAt: now.toISOString(), etag: stored?.etag },
+            counter: {
+              ruleId,
+              groupKey: g.key,
+              state: decision.state,
+              lastEventAt,
+              updatedAt: now.toISOString(),
+              etag: stored?.etag,
+            },
             ...(fired ? { alert: fired, channels: await channelsOf(fired) } : {}),
           };
         });
@@ -97,8 +126,13 @@ export class ThresholdRun {
       }
       // Counters with nothing left inside their window are dropped.
       const staleBefore = now.getTime() - (spec.windowInMinutes + this.o.retainLateInMinutes + 1) * 60_000;
-      const stale = [...(counters ?? (await load(false))).values()].filter((c) => !(Date.parse(c.lastEventAt) >= staleBefore));
-      if (stale.length) await recorder.record((_, attempt) => (attempt === 0 ? { matches: [], recordedAs: '', dropCounters: stale.slice(0, 90) } : undefined));
+      const stale = [...(counters ?? (await load(false))).values()].filter(
+        (c) => !(Date.parse(c.lastEventAt) >= staleBefore),
+      );
+      if (stale.length)
+        await recorder.record((_, attempt) =>
+          attempt === 0 ? { matches: [], recordedAs: '', dropCounters: stale.slice(0, 90) } : undefined,
+        );
     }
     this.groups.clear();
     return result;
@@ -113,7 +147,13 @@ function trimSample(sample: AuditEvent[], size: number): void {
 }
 
 /** The alert of a (rule, key) whose threshold was reached in this run. Pure. */
-export function thresholdAlert(tenantId: string, g: Pick<Group, 'rule' | 'key' | 'sample' | 'last' | 'cas'>, decision: ThresholdDecision, now: Date, sampleSize: number): PendingAlert {
+export function thresholdAlert(
+  tenantId: string,
+  g: Pick<Group, 'rule' | 'key' | 'sample' | 'last' | 'cas'>,
+  decision: ThresholdDecision,
+  now: Date,
+  sampleSize: number,
+): PendingAlert {
   const { rule, key } = g;
   const spec = rule.threshold!;
   const events = [...g.sample].sort(byTime).slice(0, sampleSize);
@@ -121,7 +161,9 @@ export function thresholdAlert(tenantId: string, g: Pick<Group, 'rule' | 'key' |
   // The counted window ends at the newest event; its first counted minute comes from the state's buckets.
   const windowStartMinute = Math.floor(newest / 60_000) - spec.windowInMinutes;
   const firstMinute = decision.state.buckets.find(([m]) => m >= windowStartMinute)?.[0];
-  const firstEventTime = new Date(Math.min(firstMinute !== undefined ? firstMinute * 60_000 : newest, events[0]?.activityTimeInMs ?? newest)).toISOString();
+  const firstEventTime = new Date(
+    Math.min(firstMinute !== undefined ? firstMinute * 60_000 : newest, events[0]?.activityTimeInMs ?? newest),
+  ).toISOString();
   const by = spec.groupBy === 'actor' ? ` by ${key}` : spec.groupBy === 'resource' ? ` on ${key}` : '';
   const cas = [...g.cas];
   const text = `${decision.count} matching events within ${spec.windowInMinutes} min${by} (threshold ${spec.count}).${cas.length ? ` CAs: ${cas.slice(0, 5).join(', ')}${cas.length > 5 ? ` and ${cas.length - 5} more` : ''}.` : ''}`;

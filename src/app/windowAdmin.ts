@@ -40,7 +40,8 @@ async function load(deps: WindowAdminDeps, id: string, ifMatch?: string) {
   const found = await deps.windows.get(deps.tenantId, id);
   if (!found) throw new NotFoundError(`change window "${id}" does not exist`);
   const given = ifMatch?.trim();
-  if (given && given !== '*' && given !== found.etag) throw new PreconditionFailedError(`change window "${id}" was changed since ETag ${given} was read`);
+  if (given && given !== '*' && given !== found.etag)
+    throw new PreconditionFailedError(`change window "${id}" was changed since ETag ${given} was read`);
   return found;
 }
 
@@ -53,29 +54,62 @@ export async function getWindow(deps: WindowAdminDeps, id: string): Promise<Wind
 export async function createWindow(deps: WindowAdminDeps, body: unknown, who: string): Promise<WindowView> {
   const now = deps.clock();
   const input = parseWindowInput(body, now);
-  const window: ChangeWindow = { id: `cw-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`, ...input, owner: input.owner ?? who, createdBy: who, createdAt: now.toISOString() };
+  const window: ChangeWindow = {
+    id: `cw-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`,
+    ...input,
+    owner: input.owner ?? who,
+    createdBy: who,
+    createdAt: now.toISOString(),
+  };
   const etag = await deps.windows.create(deps.tenantId, window);
   await deps.hint.lower(deps.tenantId, window.end);
-  await recordChange(deps, { subject: 'window', subjectId: window.id, action: 'create', who, after: window }, await tamperFor(deps, window, who, 'opened'));
+  await recordChange(
+    deps,
+    { subject: 'window', subjectId: window.id, action: 'create', who, after: window },
+    await tamperFor(deps, window, who, 'opened'),
+  );
   return view(window, etag, now);
 }
 
 /** Changes a window that has not ended. Widening its scope or moving its end later counts as opening it again. */
-export async function replaceWindow(deps: WindowAdminDeps, id: string, body: unknown, ifMatch: string | undefined, who: string): Promise<WindowView> {
+export async function replaceWindow(
+  deps: WindowAdminDeps,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  who: string,
+): Promise<WindowView> {
   const now = deps.clock();
   const { window: before, etag } = await load(deps, id, ifMatch);
-  if (windowStatus(before, now) === 'ended' || before.summarizedAt) throw new ConflictError(`change window "${id}" has ended; open a new one`);
+  if (windowStatus(before, now) === 'ended' || before.summarizedAt)
+    throw new ConflictError(`change window "${id}" has ended; open a new one`);
   const input = parseWindowInput(body, now, before);
-  const after: ChangeWindow = { ...before, ...input, owner: input.owner ?? before.owner, updatedBy: who, updatedAt: now.toISOString() };
+  const after: ChangeWindow = {
+    ...before,
+    ...input,
+    owner: input.owner ?? before.owner,
+    updatedBy: who,
+    updatedAt: now.toISOString(),
+  };
   const newEtag = await deps.windows.replace(deps.tenantId, after, etag);
   await deps.hint.lower(deps.tenantId, after.end);
-  const widened = canonicalJson(after.scope) !== canonicalJson(before.scope) || Date.parse(after.end) > Date.parse(before.end);
-  await recordChange(deps, { subject: 'window', subjectId: id, action: 'replace', who, before, after }, widened ? await tamperFor(deps, after, who, 'widened') : undefined);
+  const widened =
+    canonicalJson(after.scope) !== canonicalJson(before.scope) || Date.parse(after.end) > Date.parse(before.end);
+  await recordChange(
+    deps,
+    { subject: 'window', subjectId: id, action: 'replace', who, before, after },
+    widened ? await tamperFor(deps, after, who, 'widened') : undefined,
+  );
   return view(after, newEtag, now);
 }
 
 /** Ends an active window now; its summary goes out with the next poll. */
-export async function endWindow(deps: WindowAdminDeps, id: string, ifMatch: string | undefined, who: string): Promise<WindowView> {
+export async function endWindow(
+  deps: WindowAdminDeps,
+  id: string,
+  ifMatch: string | undefined,
+  who: string,
+): Promise<WindowView> {
   const now = deps.clock();
   const { window: before, etag } = await load(deps, id, ifMatch);
   const status = windowStatus(before, now);
@@ -92,11 +126,20 @@ export async function endWindow(deps: WindowAdminDeps, id: string, ifMatch: stri
  * Deletes a window that has not started, or one whose summary is done. An active window, or an ended one
  * whose summary is still due, cannot be deleted: its suppressed matches must still be reported.
  */
-export async function deleteWindow(deps: WindowAdminDeps, id: string, ifMatch: string | undefined, who: string): Promise<void> {
+export async function deleteWindow(
+  deps: WindowAdminDeps,
+  id: string,
+  ifMatch: string | undefined,
+  who: string,
+): Promise<void> {
   const { window, etag } = await load(deps, id, ifMatch);
   const status = windowStatus(window, deps.clock());
-  if (status === 'active') throw new ConflictError(`change window "${id}" is active; end it first (POST /api/windows/${id}/end)`);
-  if (status === 'ended') throw new ConflictError(`change window "${id}" has ended but its summary is not sent yet; delete it after the next poll`);
+  if (status === 'active')
+    throw new ConflictError(`change window "${id}" is active; end it first (POST /api/windows/${id}/end)`);
+  if (status === 'ended')
+    throw new ConflictError(
+      `change window "${id}" has ended but its summary is not sent yet; delete it after the next poll`,
+    );
   await deps.windows.delete(deps.tenantId, id, etag);
   await recordChange(deps, { subject: 'window', subjectId: id, action: 'delete', who, before: window });
 }
@@ -105,7 +148,12 @@ export async function windowHistory(deps: WindowAdminDeps, id: string, limit = 1
   return deps.history.list(deps.tenantId, 'window', id, { limit });
 }
 
-async function tamperFor(deps: WindowAdminDeps, w: ChangeWindow, who: string, verb: 'opened' | 'widened'): Promise<TamperSpec | undefined> {
+async function tamperFor(
+  deps: WindowAdminDeps,
+  w: ChangeWindow,
+  who: string,
+  verb: 'opened' | 'widened',
+): Promise<TamperSpec | undefined> {
   const { rules, problems } = await deps.rules.list(deps.tenantId);
   // An empty table gets the default pack on the next poll: judge the window against that.
   const covered = protectedRulesCoveredBy(w, rules.length === 0 && problems.length === 0 ? defaultRulePack : rules);

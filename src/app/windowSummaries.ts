@@ -26,7 +26,9 @@ export interface WindowSummaryDeps {
  * writes the next run finds the summary already in the outbox and only marks the window. Returns when the
  * next window ends (`''` when none is left), for the poll's hint.
  */
-export async function summarizeEndedWindows(deps: WindowSummaryDeps): Promise<{ summaries: number; nextDueAt: string }> {
+export async function summarizeEndedWindows(
+  deps: WindowSummaryDeps,
+): Promise<{ summaries: number; nextDueAt: string }> {
   const { tenantId, now, log } = deps;
   let summaries = 0;
   let nextDueAt = '';
@@ -43,7 +45,9 @@ export async function summarizeEndedWindows(deps: WindowSummaryDeps): Promise<{ 
       rules ??= await deps.rules();
       const byId = new Map(rules.map((r) => [r.id, r]));
       // A suppressed rule deleted since then still had its matches reported: on the default channels.
-      const channels = [...new Set(suppressed.map((a) => a.ruleId))].flatMap((id) => byId.get(id)?.channels ?? ['default']);
+      const channels = [...new Set(suppressed.map((a) => a.ruleId))].flatMap(
+        (id) => byId.get(id)?.channels ?? ['default'],
+      );
       const pending = windowSummaryAlert(tenantId, window, suppressed, channels, now, deps.sampleSize);
       summaries += await deps.write(pending);
       summaryAlertId = pending.alert.id;
@@ -51,8 +55,19 @@ export async function summarizeEndedWindows(deps: WindowSummaryDeps): Promise<{ 
     }
     const count = suppressed.reduce((n, a) => n + a.eventCount, 0);
     try {
-      await deps.windows.replace(tenantId, { ...window, summarizedAt: now.toISOString(), suppressedCount: count, ...(summaryAlertId ? { summaryAlertId } : {}) }, etag);
-      log.info(`Change window ${window.id} ended: ${count} suppressed match(es)${summaryAlertId ? `, summary alert ${summaryAlertId}` : ''}`);
+      await deps.windows.replace(
+        tenantId,
+        {
+          ...window,
+          summarizedAt: now.toISOString(),
+          suppressedCount: count,
+          ...(summaryAlertId ? { summaryAlertId } : {}),
+        },
+        etag,
+      );
+      log.info(
+        `Change window ${window.id} ended: ${count} suppressed match(es)${summaryAlertId ? `, summary alert ${summaryAlertId}` : ''}`,
+      );
     } catch (err) {
       // Changed meanwhile (a concurrent run marked it, or an admin edit): the next check looks again.
       if (!(err instanceof PreconditionFailedError)) throw err;

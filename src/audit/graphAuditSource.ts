@@ -1,7 +1,14 @@
 import type { Client, GraphRequest } from '@microsoft/microsoft-graph-client';
 import type { Logger } from '../shared/logger';
 import type { AuditPage, AuditSource, ListPagesOptions } from './auditSource';
-import { clauseText, type GraphCapabilities, type GraphCapabilityStore, MemoryGraphCapabilityStore, type OptionalClause, shouldSend } from './graphCapabilities';
+import {
+  clauseText,
+  type GraphCapabilities,
+  type GraphCapabilityStore,
+  MemoryGraphCapabilityStore,
+  type OptionalClause,
+  shouldSend,
+} from './graphCapabilities';
 import { GraphReadError, readableGraphMessage, toGraphReadError } from './graphReadError';
 import { RequestDeadline } from './graphRetry';
 import type { PollWindow } from './pollWindow';
@@ -65,7 +72,9 @@ export class GraphAuditSource implements AuditSource {
     this.loaded ??= this.store.get(this.tenantId).then(
       (c) => c ?? {},
       (err: unknown) => {
-        this.options.log?.warn(`Remembered Graph capabilities could not be read; every optional clause is tried: ${(err as Error).message}`);
+        this.options.log?.warn(
+          `Remembered Graph capabilities could not be read; every optional clause is tried: ${(err as Error).message}`,
+        );
         return {};
       },
     );
@@ -100,12 +109,17 @@ export class GraphAuditSource implements AuditSource {
     const limit = budgetSignal(options.abortSignal, deadlineInMs);
     try {
       const send = async (request: GraphRequest, what: string): Promise<unknown> => {
-        if (deadlineInMs !== undefined && Date.now() >= deadlineInMs) throw new GraphReadError(`The run's time budget ended before Graph ${what} was read`, 'deadline');
+        if (deadlineInMs !== undefined && Date.now() >= deadlineInMs)
+          throw new GraphReadError(`The run's time budget ended before Graph ${what} was read`, 'deadline');
         const deadline = new RequestDeadline(deadlineInMs ?? Number.POSITIVE_INFINITY);
         try {
           return await request.option('signal', limit.signal).middlewareOptions([deadline]).get();
         } catch (err) {
-          if (deadlineInMs !== undefined && Date.now() >= deadlineInMs && !(err as { statusCode?: number }).statusCode) {
+          if (
+            deadlineInMs !== undefined &&
+            Date.now() >= deadlineInMs &&
+            !(err as { statusCode?: number }).statusCode
+          ) {
             throw new GraphReadError(`The run's time budget ended while Graph ${what} was read`, 'deadline');
           }
           throw toGraphReadError(err, what, deadline.gaveUp);
@@ -115,11 +129,19 @@ export class GraphAuditSource implements AuditSource {
       let previousLink: string | undefined;
       for (let pageNumber = 1; ; pageNumber++) {
         const page = body as { value?: unknown; '@odata.nextLink'?: unknown } | null;
-        if (!page || !Array.isArray(page.value)) throw new GraphReadError(`Graph page ${pageNumber} has no "value" array`, 'shape');
-        const nextLink = typeof page['@odata.nextLink'] === 'string' && page['@odata.nextLink'] !== '' ? page['@odata.nextLink'] : undefined;
+        if (!page || !Array.isArray(page.value))
+          throw new GraphReadError(`Graph page ${pageNumber} has no "value" array`, 'shape');
+        const nextLink =
+          typeof page['@odata.nextLink'] === 'string' && page['@odata.nextLink'] !== ''
+            ? page['@odata.nextLink']
+            : undefined;
         yield { events: page.value, pageNumber, hasMore: nextLink !== undefined };
         if (!nextLink) return;
-        if (nextLink === previousLink) throw new GraphReadError(`Graph returned the same @odata.nextLink again after page ${pageNumber}; stopped so the run cannot loop`, 'shape');
+        if (nextLink === previousLink)
+          throw new GraphReadError(
+            `Graph returned the same @odata.nextLink again after page ${pageNumber}; stopped so the run cannot loop`,
+            'shape',
+          );
         previousLink = nextLink;
         body = await send(this.client.api(nextLink), `page ${pageNumber + 1}`);
       }
@@ -132,14 +154,23 @@ export class GraphAuditSource implements AuditSource {
    * The first page, with the optional clauses not known to be refused. On a 400 each clause is dropped in
    * turn (then all of them); the first variant the server accepts tells which clause it refused.
    */
-  private async readFirstPage(window: PollWindow, send: (request: GraphRequest, what: string) => Promise<unknown>, log: Logger | undefined): Promise<unknown> {
+  private async readFirstPage(
+    window: PollWindow,
+    send: (request: GraphRequest, what: string) => Promise<unknown>,
+    log: Logger | undefined,
+  ): Promise<unknown> {
     const now = this.now();
     const known = await this.capabilities();
     const clauses = this.wanted().filter((c) => shouldSend(known, c, now));
     let first: GraphReadError;
     try {
       const body = await send(this.firstRequest(window, new Set(clauses)), 'page 1');
-      await this.remember(clauses.filter((c) => known[c]?.accepted === false), [], undefined, log);
+      await this.remember(
+        clauses.filter((c) => known[c]?.accepted === false),
+        [],
+        undefined,
+        log,
+      );
       return body;
     } catch (err) {
       if (!(err instanceof GraphReadError) || err.status !== 400 || clauses.length === 0) throw err;
@@ -155,21 +186,33 @@ export class GraphAuditSource implements AuditSource {
         if (err instanceof GraphReadError && err.status === 400) continue;
         throw err;
       }
-      await this.remember(clauses.filter((c) => !dropped.includes(c) && known[c]?.accepted === false), dropped, first.message, log);
+      await this.remember(
+        clauses.filter((c) => !dropped.includes(c) && known[c]?.accepted === false),
+        dropped,
+        first.message,
+        log,
+      );
       return body;
     }
     throw first;
   }
 
   /** Records what was learnt (only changes are written) and logs each new refusal once. */
-  private async remember(accepted: OptionalClause[], refused: OptionalClause[], detail: string | undefined, log: Logger | undefined): Promise<void> {
+  private async remember(
+    accepted: OptionalClause[],
+    refused: OptionalClause[],
+    detail: string | undefined,
+    log: Logger | undefined,
+  ): Promise<void> {
     if (accepted.length === 0 && refused.length === 0) return;
     const at = this.now().toISOString();
     const next: GraphCapabilities = { ...(await this.capabilities()) };
     for (const c of accepted) next[c] = { accepted: true, at };
     for (const c of refused) {
       next[c] = { accepted: false, at, ...(detail ? { detail: readableGraphMessage(detail).slice(0, 300) } : {}) };
-      log?.warn(`Graph refused ${clauseText[c]} (HTTP 400); polling goes on without it and it is not sent again for 7 days. ${detail ?? ''}`.trim());
+      log?.warn(
+        `Graph refused ${clauseText[c]} (HTTP 400); polling goes on without it and it is not sent again for 7 days. ${detail ?? ''}`.trim(),
+      );
     }
     for (const c of accepted) log?.info(`Graph accepts ${clauseText[c]} again; it is sent again`);
     this.loaded = Promise.resolve(next);
@@ -184,7 +227,11 @@ export class GraphAuditSource implements AuditSource {
    * One request with `$top=1` over the window and the given order, never retried on 400: what doctor shows
    * as "which order options the server accepts". `asc` is only ever sent here.
    */
-  async probeOrder(window: PollWindow, order: 'asc' | 'desc' | 'none', abortSignal?: AbortSignal): Promise<ProbeResult> {
+  async probeOrder(
+    window: PollWindow,
+    order: 'asc' | 'desc' | 'none',
+    abortSignal?: AbortSignal,
+  ): Promise<ProbeResult> {
     let request = this.client.api(path).filter(this.filterFor(window, false)).top(1);
     if (order !== 'none') request = request.orderby(`activityDateTime ${order}`);
     if (abortSignal) request = request.option('signal', abortSignal);
@@ -204,7 +251,11 @@ export class GraphAuditSource implements AuditSource {
 
   /** `getAuditActivityTypes(category='…')`. */
   async listActivityTypes(category: string, abortSignal?: AbortSignal): Promise<string[]> {
-    return this.listStrings(`${path}/getAuditActivityTypes(category='${encodeURIComponent(category.replace(/'/g, "''"))}')`, `the activity types of ${category}`, abortSignal);
+    return this.listStrings(
+      `${path}/getAuditActivityTypes(category='${encodeURIComponent(category.replace(/'/g, "''"))}')`,
+      `the activity types of ${category}`,
+      abortSignal,
+    );
   }
 
   private async listStrings(url: string, what: string, abortSignal?: AbortSignal): Promise<string[]> {
@@ -220,12 +271,21 @@ export class GraphAuditSource implements AuditSource {
 }
 
 /** One signal for a listing: the caller's abort, or the deadline passing. */
-function budgetSignal(outer: AbortSignal | undefined, deadlineInMs: number | undefined): { signal: AbortSignal; dispose: () => void } {
+function budgetSignal(
+  outer: AbortSignal | undefined,
+  deadlineInMs: number | undefined,
+): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onAbort = () => controller.abort(outer?.reason);
   if (outer?.aborted) controller.abort(outer.reason);
   outer?.addEventListener('abort', onAbort, { once: true });
-  const timer = deadlineInMs === undefined ? undefined : setTimeout(() => controller.abort(new DOMException("The run's time budget ended", 'TimeoutError')), Math.max(0, deadlineInMs - Date.now()));
+  const timer =
+    deadlineInMs === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new DOMException("The run's time budget ended", 'TimeoutError')),
+          Math.max(0, deadlineInMs - Date.now()),
+        );
   return {
     signal: controller.signal,
     dispose: () => {

@@ -47,7 +47,9 @@ export function describeCapabilities(capabilities: GraphCapabilities | undefined
   return optionalClauses.flatMap((clause) => {
     const v = capabilities[clause];
     if (!v) return [];
-    return [`${clauseText[clause]}: ${v.accepted ? 'accepted' : `refused, not sent (since ${v.at}${v.detail ? `: ${v.detail}` : ''})`}`];
+    return [
+      `${clauseText[clause]}: ${v.accepted ? 'accepted' : `refused, not sent (since ${v.at}${v.detail ? `: ${v.detail}` : ''})`}`,
+    ];
   });
 }
 

@@ -1,5 +1,11 @@
 import type { TokenCredential } from '@azure/identity';
-import { Client, type Context, type Middleware, MiddlewareFactory, RetryHandler } from '@microsoft/microsoft-graph-client';
+import {
+  Client,
+  type Context,
+  type Middleware,
+  MiddlewareFactory,
+  RetryHandler,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { ThrottleRetryHandler } from './graphRetry';
 
@@ -33,7 +39,10 @@ class TimeoutHandler implements Middleware {
     // A controller with a cleared timer, not AbortSignal.timeout(): those stay alive (with the request they
     // guard) until they fire, so a fast backlog would pile up 30 s worth of them.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException(`Graph request timed out after ${this.timeoutInMs} ms`, 'TimeoutError')), this.timeoutInMs);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`Graph request timed out after ${this.timeoutInMs} ms`, 'TimeoutError')),
+      this.timeoutInMs,
+    );
     const outer = context.options?.signal;
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
@@ -42,7 +51,12 @@ class TimeoutHandler implements Middleware {
       await this.next!.execute(context);
       // Read the body under the same timeout: a page whose body stalls must fail too.
       const response = context.response;
-      if (response) context.response = new Response(await response.arrayBuffer(), { status: response.status, statusText: response.statusText, headers: response.headers });
+      if (response)
+        context.response = new Response(await response.arrayBuffer(), {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuterAbort);
@@ -89,7 +103,9 @@ export function createGraphClient(options: GraphClientOptions): Client {
     maxDelayInSeconds: options.maxRetryDelayInSeconds ?? 30,
     random: options.random,
   });
-  const terminal = options.rewriteToOrigin ? new OriginRewriteHandler(options.rewriteToOrigin) : chain[chain.length - 1];
+  const terminal = options.rewriteToOrigin
+    ? new OriginRewriteHandler(options.rewriteToOrigin)
+    : chain[chain.length - 1];
   chain.splice(chain.length - 1, 1, new TimeoutHandler(options.requestTimeoutInMs, options.onRequest), terminal);
   return Client.initWithMiddleware({ middleware: chain, defaultVersion: 'beta' });
 }

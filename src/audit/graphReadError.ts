@@ -54,10 +54,17 @@ export function toGraphReadError(err: unknown, what: string, note?: string): Gra
   const code = typeof e?.code === 'string' && e.code !== '' ? e.code : undefined;
   const message = readableGraphMessage(typeof e?.message === 'string' ? e.message : String(err));
   const suffix = note ? ` (${note})` : '';
-  if (status !== undefined) return new GraphReadError(`Graph answered ${status}${code ? ` ${code}` : ''} reading ${what}: ${message || '(no message)'}${suffix}`, 'http', status, code);
+  if (status !== undefined)
+    return new GraphReadError(
+      `Graph answered ${status}${code ? ` ${code}` : ''} reading ${what}: ${message || '(no message)'}${suffix}`,
+      'http',
+      status,
+      code,
+    );
   const name = typeof e?.name === 'string' ? e.name : '';
   const causeName = (e?.cause as { name?: unknown } | undefined)?.name;
-  if (name === 'TimeoutError' || causeName === 'TimeoutError' || /timed out/i.test(message)) return new GraphReadError(`Graph did not answer ${what} in time: ${message}${suffix}`, 'timeout');
+  if (name === 'TimeoutError' || causeName === 'TimeoutError' || /timed out/i.test(message))
+    return new GraphReadError(`Graph did not answer ${what} in time: ${message}${suffix}`, 'timeout');
   if (name === 'AbortError') return new GraphReadError(`Reading ${what} from Graph was cancelled${suffix}`, 'aborted');
   return new GraphReadError(`Reading ${what} from Graph failed: ${message}${suffix}`, 'network');
 }

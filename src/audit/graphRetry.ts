@@ -18,7 +18,12 @@ export interface RetryPolicy {
  * honoured in seconds or as an HTTP date; without it (observed on Intune's auditEvents, IntuneCD #217) the
  * wait is exponential with "equal jitter": half fixed, half random, so many clients do not retry in step. Pure.
  */
-export function retryDelayInSeconds(retryAfter: string | null, attempt: number, policy: RetryPolicy, nowInMs: number): number | undefined {
+export function retryDelayInSeconds(
+  retryAfter: string | null,
+  attempt: number,
+  policy: RetryPolicy,
+  nowInMs: number,
+): number | undefined {
   if (retryAfter !== null && retryAfter.trim() !== '') {
     const text = retryAfter.trim();
     const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : (Date.parse(text) - nowInMs) / 1000;
@@ -52,12 +57,14 @@ export class ThrottleRetryHandler implements Middleware {
       await this.next!.execute(context);
       const response = context.response;
       if (!response || !retryStatuses.has(response.status) || attempt > this.policy.maxRetries) {
-        if (response && retryStatuses.has(response.status) && this.policy.maxRetries > 0 && deadline) deadline.gaveUp ??= `gave up after ${this.policy.maxRetries} retries`;
+        if (response && retryStatuses.has(response.status) && this.policy.maxRetries > 0 && deadline)
+          deadline.gaveUp ??= `gave up after ${this.policy.maxRetries} retries`;
         return;
       }
       const delay = retryDelayInSeconds(response.headers.get('retry-after'), attempt, this.policy, Date.now());
       if (delay === undefined) {
-        if (deadline) deadline.gaveUp = `Retry-After ${response.headers.get('retry-after')} is longer than the ${this.policy.maxDelayInSeconds} s this run waits`;
+        if (deadline)
+          deadline.gaveUp = `Retry-After ${response.headers.get('retry-after')} is longer than the ${this.policy.maxDelayInSeconds} s this run waits`;
         return;
       }
       if (deadline && Date.now() + delay * 1000 > deadline.atInMs) {

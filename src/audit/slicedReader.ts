@@ -87,8 +87,21 @@ export class SlicedReader {
     private readonly options: SliceReaderOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.forwardFrom = Math.min(window.to.getTime(), Math.max(window.from.getTime(), options.forwardFrom ?? window.from.getTime()));
-    this.progress = { completedTo: this.forwardFrom, lookbackComplete: this.forwardFrom <= window.from.getTime(), pages: 0, budgetExhausted: false, outOfTime: false, splits: 0, unsplittable: 0, nextSliceInMs: options.sliceInMs, nextDense: options.dense };
+    this.forwardFrom = Math.min(
+      window.to.getTime(),
+      Math.max(window.from.getTime(), options.forwardFrom ?? window.from.getTime()),
+    );
+    this.progress = {
+      completedTo: this.forwardFrom,
+      lookbackComplete: this.forwardFrom <= window.from.getTime(),
+      pages: 0,
+      budgetExhausted: false,
+      outOfTime: false,
+      splits: 0,
+      unsplittable: 0,
+      nextSliceInMs: options.sliceInMs,
+      nextDense: options.dense,
+    };
   }
 
   async *pages(): AsyncIterable<SlicePage> {
@@ -106,7 +119,11 @@ export class SlicedReader {
         Object.assign(p, { completedTo: to, lookbackComplete: true, nextSliceInMs: undefined });
         return;
       }
-      Object.assign(p, { budgetExhausted: !p.outOfTime, lookbackComplete: false, nextSliceInMs: Math.max(minSliceInMs, Math.min(whole.length, Math.floor((to - from) / 2))) });
+      Object.assign(p, {
+        budgetExhausted: !p.outOfTime,
+        lookbackComplete: false,
+        nextSliceInMs: Math.max(minSliceInMs, Math.min(whole.length, Math.floor((to - from) / 2))),
+      });
       return;
     }
     if (this.forwardFrom > from && !p.outOfTime) {
@@ -114,21 +131,39 @@ export class SlicedReader {
       const lookbackBudget = Math.max(1, Math.floor((budget - p.pages) / 2));
       {
         // Whole first: it was read before, and is usually sparse (one request); a dense one is cut as it shows.
-        const lookback = yield* this.readRange(from, this.forwardFrom, this.forwardFrom - from, lookbackBudget, { split: true, pastBudget: false });
+        const lookback = yield* this.readRange(from, this.forwardFrom, this.forwardFrom - from, lookbackBudget, {
+          split: true,
+          pastBudget: false,
+        });
         p.lookbackComplete = lookback.completedTo >= this.forwardFrom;
       }
     }
     if (p.outOfTime) return;
     const forwardBudget = Math.max(half, budget - p.pages);
-    const forward = yield* this.readRange(this.forwardFrom, to, this.options.sliceInMs ?? to - this.forwardFrom, forwardBudget, { split: true, pastBudget: true });
+    const forward = yield* this.readRange(
+      this.forwardFrom,
+      to,
+      this.options.sliceInMs ?? to - this.forwardFrom,
+      forwardBudget,
+      { split: true, pastBudget: true },
+    );
     p.completedTo = forward.completedTo;
     p.budgetExhausted = forward.completedTo < to && !p.outOfTime;
     // Caught up with room to spare: the next run tries the whole window again. Else it goes on in slices.
-    p.nextSliceInMs = forward.completedTo >= to && p.pages * 2 <= budget ? undefined : Math.min(forward.length, Math.max(minSliceInMs, to - from));
+    p.nextSliceInMs =
+      forward.completedTo >= to && p.pages * 2 <= budget
+        ? undefined
+        : Math.min(forward.length, Math.max(minSliceInMs, to - from));
   }
 
   /** Reads [from, to] in slices within `budget` pages; returns how far it got completely, and the slice length. */
-  private async *readRange(from: number, to: number, startLength: number, budget: number, o: { split: boolean; pastBudget: boolean }): AsyncGenerator<SlicePage, RangeResult> {
+  private async *readRange(
+    from: number,
+    to: number,
+    startLength: number,
+    budget: number,
+    o: { split: boolean; pastBudget: boolean },
+  ): AsyncGenerator<SlicePage, RangeResult> {
     const p = this.progress;
     const whole = Math.max(minSliceInMs, to - from);
     let length = Math.min(whole, Math.max(minSliceInMs, startLength));
@@ -138,7 +173,10 @@ export class SlicedReader {
     /** The length that fits half a budget, learned from the last dense slice: the next run starts with it. */
     let fit: number | undefined;
     /** A dense part a too-big slice showed at its newest end (Graph's default order). */
-    let dense: { from: number; length: number } | undefined = o.pastBudget && this.options.dense && this.options.dense.fromInMs > from ? { from: this.options.dense.fromInMs, length: this.options.dense.sliceInMs } : undefined;
+    let dense: { from: number; length: number } | undefined =
+      o.pastBudget && this.options.dense && this.options.dense.fromInMs > from
+        ? { from: this.options.dense.fromInMs, length: this.options.dense.sliceInMs }
+        : undefined;
     while (at < to) {
       const left = budget - used;
       if (left <= 0) break;
@@ -162,7 +200,10 @@ export class SlicedReader {
       const seen = { count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
       const deadline = this.options.deadlineInMs !== undefined ? new Date(this.options.deadlineInMs) : undefined;
       try {
-        for await (const page of this.source.listPages({ from: slice.from, to: slice.to, basis: this.window.basis }, { abortSignal: this.options.abortSignal, deadline, log: this.options.log })) {
+        for await (const page of this.source.listPages(
+          { from: slice.from, to: slice.to, basis: this.window.basis },
+          { abortSignal: this.options.abortSignal, deadline, log: this.options.log },
+        )) {
           pages++;
           p.pages++;
           observe(page.events, seen);
@@ -201,7 +242,11 @@ export class SlicedReader {
           const older = seen.min - at - 1;
           dense = { from: seen.min - 1, length: Math.max(minSliceInMs, Math.floor(span)) };
           length = Math.max(minSliceInMs, Math.min(length - 1, older, Math.floor(Math.sqrt(older * span))));
-        } else length = Math.max(minSliceInMs, Math.min(length - 1, Math.floor(seen.count > 1 ? Math.min(length / 4, span) : span)));
+        } else
+          length = Math.max(
+            minSliceInMs,
+            Math.min(length - 1, Math.floor(seen.count > 1 ? Math.min(length / 4, span) : span)),
+          );
         if (!o.split) break;
         continue;
       }
@@ -219,14 +264,18 @@ export class SlicedReader {
       }
       // Within this run, to what is left of the budget, so the run's last slice is not cut short.
       const rest = budget - used;
-      if (rest > 0 && pages > 1 && !unsplittable) length = Math.max(minSliceInMs, Math.min(length, Math.floor((sliceLength * rest * 0.9) / pages)));
+      if (rest > 0 && pages > 1 && !unsplittable)
+        length = Math.max(minSliceInMs, Math.min(length, Math.floor((sliceLength * rest * 0.9) / pages)));
     }
-    if (o.pastBudget) this.progress.nextDense = dense && dense.from > at ? { fromInMs: dense.from, sliceInMs: dense.length } : undefined;
+    if (o.pastBudget)
+      this.progress.nextDense =
+        dense && dense.from > at ? { fromInMs: dense.from, sliceInMs: dense.length } : undefined;
     return { completedTo: at, length: fit ?? length };
   }
 
   private outOfTime(): boolean {
-    if (this.options.deadlineInMs !== undefined && this.now() >= this.options.deadlineInMs) this.progress.outOfTime = true;
+    if (this.options.deadlineInMs !== undefined && this.now() >= this.options.deadlineInMs)
+      this.progress.outOfTime = true;
     return this.progress.outOfTime;
   }
 }
@@ -234,7 +283,8 @@ export class SlicedReader {
 /** Counts a page's events and the span of their `activityDateTime` (raw Graph JSON; odd items ignored). */
 function observe(events: readonly unknown[], seen: { count: number; min: number; max: number }): void {
   for (const e of events) {
-    const text = typeof e === 'object' && e !== null ? (e as { activityDateTime?: unknown }).activityDateTime : undefined;
+    const text =
+      typeof e === 'object' && e !== null ? (e as { activityDateTime?: unknown }).activityDateTime : undefined;
     const t = typeof text === 'string' ? Date.parse(text) : Number.NaN;
     if (Number.isNaN(t)) continue;
     seen.count++;

@@ -7,7 +7,13 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 /** Real Intune payloads carry the literal text `"<null>"` for a missing name or value: it reads as null. */
 const nullText = /^\s*<null>\s*$/i;
 const str = (v: unknown): string | null =>
-  typeof v === 'string' ? (nullText.test(v) ? null : v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
+  typeof v === 'string'
+    ? nullText.test(v)
+      ? null
+      : v
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : null;
 const first = (...values: unknown[]): string | null => {
   for (const v of values) {
     const s = str(v);
@@ -39,7 +45,8 @@ export function toAuditEvent(raw: unknown): ConversionResult {
   const when = str(raw.activityDateTime);
   if (!when) return { ok: false, id, problem: 'activityDateTime is missing' };
   const timeInMs = parseGraphDate(when);
-  if (Number.isNaN(timeInMs)) return { ok: false, id, problem: `activityDateTime "${when.slice(0, 40)}" is not an ISO 8601 date` };
+  if (Number.isNaN(timeInMs))
+    return { ok: false, id, problem: `activityDateTime "${when.slice(0, 40)}" is not an ISO 8601 date` };
   return {
     ok: true,
     event: {
@@ -83,6 +90,10 @@ function toResource(r: Obj): AuditResource {
     displayName: first(r.displayName),
     type: first(r.auditResourceType, r.type),
     resourceId: first(r.resourceId),
-    modifiedProperties: props.map((p): ModifiedProperty => ({ name: first(p.displayName), oldValue: str(p.oldValue), newValue: str(p.newValue) })),
+    modifiedProperties: props.map((p): ModifiedProperty => ({
+      name: first(p.displayName),
+      oldValue: str(p.oldValue),
+      newValue: str(p.newValue),
+    })),
   };
 }

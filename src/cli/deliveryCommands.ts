@@ -19,12 +19,21 @@ export const deliveryUsage = `  pki-alerts channels list [--json]           ever
 
 type Out = (line: string) => void;
 
-
 /** `pki-alerts channels …`, `alerts …` and `quarantine …`; `services` is injectable for tests. */
-export async function deliveryCommand(command: 'channels' | 'alerts' | 'quarantine', argv: string[], out: Out, services?: Services): Promise<number> {
+export async function deliveryCommand(
+  command: 'channels' | 'alerts' | 'quarantine',
+  argv: string[],
+  out: Out,
+  services?: Services,
+): Promise<number> {
   const [sub, ...rest] = argv;
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, limit: { type: 'string' } }, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { json: { type: 'boolean' }, limit: { type: 'string' } },
+      strict: true,
+      allowPositionals: true,
+    });
     const s = () => services ?? createServices(loadConfig());
     const one = () => {
       if (positionals.length !== 1) throw new UsageError(`${command} ${sub} needs one id`);
@@ -34,10 +43,23 @@ export async function deliveryCommand(command: 'channels' | 'alerts' | 'quaranti
       case 'channels list': {
         const channels = await listChannels(s());
         if (values.json) out(JSON.stringify({ value: channels }));
-        else for (const c of channels) {
-          const last = c.status?.lastOutcomes[0];
-          out([c.id.padEnd(20), c.type.padEnd(14), c.source.padEnd(13), (c.host ?? '-').padEnd(40), c.configuration, last ? `${last.ok ? 'ok' : 'FAILED'} ${last.status} ${last.at}` : 'never used', c.status?.incidentSince ? `INCIDENT since ${c.status.incidentSince}` : ''].join('  ').trimEnd());
-        }
+        else
+          for (const c of channels) {
+            const last = c.status?.lastOutcomes[0];
+            out(
+              [
+                c.id.padEnd(20),
+                c.type.padEnd(14),
+                c.source.padEnd(13),
+                (c.host ?? '-').padEnd(40),
+                c.configuration,
+                last ? `${last.ok ? 'ok' : 'FAILED'} ${last.status} ${last.at}` : 'never used',
+                c.status?.incidentSince ? `INCIDENT since ${c.status.incidentSince}` : '',
+              ]
+                .join('  ')
+                .trimEnd(),
+            );
+          }
         return 0;
       }
       case 'channels get':
@@ -52,10 +74,15 @@ export async function deliveryCommand(command: 'channels' | 'alerts' | 'quaranti
         const limit = Math.min(500, Math.max(1, Number(values.limit ?? 50) || 50));
         const alerts = await listAlertStatus(s(), limit);
         if (values.json) out(JSON.stringify({ value: alerts }));
-        else for (const a of alerts) {
-          const deliveries = a.deliveries.map((d) => `${d.channelId}:${d.state}${d.lastStatus ? `(${d.lastStatus})` : ''}`).join(' ');
-          out(`${a.id}  ${a.createdAt}  ${(a.kind ?? 'alert').padEnd(6)}  ${a.severity.padEnd(8)}  ${String(a.eventCount).padStart(6)} ev  ${a.ruleId}  ${deliveries}`);
-        }
+        else
+          for (const a of alerts) {
+            const deliveries = a.deliveries
+              .map((d) => `${d.channelId}:${d.state}${d.lastStatus ? `(${d.lastStatus})` : ''}`)
+              .join(' ');
+            out(
+              `${a.id}  ${a.createdAt}  ${(a.kind ?? 'alert').padEnd(6)}  ${a.severity.padEnd(8)}  ${String(a.eventCount).padStart(6)} ev  ${a.ruleId}  ${deliveries}`,
+            );
+          }
         return 0;
       }
       case 'alerts get':
@@ -65,7 +92,11 @@ export async function deliveryCommand(command: 'channels' | 'alerts' | 'quaranti
         const items = await listQuarantine(s());
         if (values.json) out(JSON.stringify({ value: items }));
         else if (items.length === 0) out('quarantine is empty');
-        else for (const q of items) out(`${q.id}  ${q.createdAt}  ${q.kind.padEnd(8)}  ${String(q.matchCount).padStart(6)} matches  ${q.ruleId}  retries ${q.retries}  ${q.reason}`);
+        else
+          for (const q of items)
+            out(
+              `${q.id}  ${q.createdAt}  ${q.kind.padEnd(8)}  ${String(q.matchCount).padStart(6)} matches  ${q.ruleId}  retries ${q.retries}  ${q.reason}`,
+            );
         return 0;
       }
       case 'quarantine retry':

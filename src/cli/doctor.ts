@@ -12,8 +12,16 @@ export const doctorUsage = `  pki-alerts doctor [--json] [--send-test]    onboar
                                               required check passes, 1 otherwise. Never prints a secret.`;
 
 /** `pki-alerts doctor`: text for a person, `--json` for scripts; the exit code says whether every required check passed. */
-export async function doctorCommand(args: string[], out: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, 'send-test': { type: 'boolean' } }, strict: true });
+export async function doctorCommand(
+  args: string[],
+  out: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean' }, 'send-test': { type: 'boolean' } },
+    strict: true,
+  });
   let services: Services | undefined;
   const report = await runDoctor({
     env,

@@ -37,7 +37,8 @@ ${deliveryUsage}
 export function readEventsFile(file: string): unknown[] {
   const doc = readJsonFile(file, 'events');
   if (Array.isArray(doc)) return doc;
-  if (doc && typeof doc === 'object' && Array.isArray((doc as { value?: unknown }).value)) return (doc as { value: unknown[] }).value;
+  if (doc && typeof doc === 'object' && Array.isArray((doc as { value?: unknown }).value))
+    return (doc as { value: unknown[] }).value;
   throw new UsageError(`events file ${file} must be Graph's response shape {"value": [auditEvent, ...]} or an array`);
 }
 
@@ -47,7 +48,11 @@ export function readRulesFile(file: string): AlertRule[] {
   return rules;
 }
 
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), options: { isTty?: boolean } = {}): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  options: { isTty?: boolean } = {},
+): Promise<number> {
   const isTty = options.isTty ?? process.stdout.isTTY === true;
   const [command, ...rest] = argv;
   try {
@@ -56,8 +61,19 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         const { values } = parseArgs({ args: rest, options: { once: { type: 'boolean' } }, strict: true });
         if (!values.once) throw new UsageError('poll needs --once (the timer runs continuous polling; see npm start)');
         const services = createServices(loadConfig());
-        const result = await services.cycle(createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`)), { trigger: 'cli' });
-        out(JSON.stringify({ poll: result.poll, delivery: result.delivery, pollError: result.pollError, graphRequests: services.counters.graphRequests, tableTransactions: services.counters.tableRequests.count }));
+        const result = await services.cycle(
+          createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`)),
+          { trigger: 'cli' },
+        );
+        out(
+          JSON.stringify({
+            poll: result.poll,
+            delivery: result.delivery,
+            pollError: result.pollError,
+            graphRequests: services.counters.graphRequests,
+            tableTransactions: services.counters.tableRequests.count,
+          }),
+        );
         return result.pollError ? 1 : 0;
       }
       case 'status': {
@@ -76,7 +92,16 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
       case 'quarantine':
         return await deliveryCommand(command, rest, out);
       case 'replay': {
-        const { values } = parseArgs({ args: rest, options: { events: { type: 'string' }, rules: { type: 'string' }, 'own-client-id': { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            events: { type: 'string' },
+            rules: { type: 'string' },
+            'own-client-id': { type: 'string' },
+            json: { type: 'boolean' },
+          },
+          strict: true,
+        });
         if (!values.events) throw new UsageError('replay needs --events FILE');
         const events = readEventsFile(values.events);
         const rules = values.rules ? readRulesFile(values.rules) : [...defaultRulePack];
@@ -101,7 +126,11 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ValidationError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      err instanceof ValidationError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`pki-alerts: ${(err as Error).message}\n`);
       if (err instanceof UsageError || (err as { code?: string }).code) process.stderr.write(`\n${usage}`);
       return 2;

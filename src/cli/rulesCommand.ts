@@ -25,14 +25,16 @@ export const rulesUsage = `  pki-alerts rules list                       the sto
 
 type Out = (line: string) => void;
 
-
 const stderrLog: Logger = createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`));
-
 
 /** A rules file: `{"rules": [...]}`, an array of rules, or one rule. Every rule goes through parseRule. */
 export function readRulesDocument(file: string): { rules: AlertRule[]; problems: string[] } {
   const doc = readJsonFile(file, 'rules');
-  const list: unknown[] = Array.isArray(doc) ? doc : Array.isArray((doc as { rules?: unknown })?.rules) ? (doc as { rules: unknown[] }).rules : [doc];
+  const list: unknown[] = Array.isArray(doc)
+    ? doc
+    : Array.isArray((doc as { rules?: unknown })?.rules)
+      ? (doc as { rules: unknown[] }).rules
+      : [doc];
   const rules: AlertRule[] = [];
   const problems: string[] = [];
   list.forEach((r, i) => {
@@ -44,11 +46,13 @@ export function readRulesDocument(file: string): { rules: AlertRule[]; problems:
     }
   });
   const ids = rules.map((r) => r.id);
-  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) problems.push(`rule id "${id}" appears more than once`);
+  for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i)))
+    problems.push(`rule id "${id}" appears more than once`);
   return { rules, problems };
 }
 
-const exportDoc = (rules: readonly AlertRule[]) => `${JSON.stringify({ rules: [...rules].sort((a, b) => a.id.localeCompare(b.id)).map((r) => ({ schemaVersion: ruleSchemaVersion, ...r })) }, null, 2)}\n`;
+const exportDoc = (rules: readonly AlertRule[]) =>
+  `${JSON.stringify({ rules: [...rules].sort((a, b) => a.id.localeCompare(b.id)).map((r) => ({ schemaVersion: ruleSchemaVersion, ...r })) }, null, 2)}\n`;
 const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
 
 export function formatPlan(plan: ImportPlan): string[] {
@@ -59,13 +63,16 @@ export function formatPlan(plan: ImportPlan): string[] {
     for (const f of c.fields) lines.push(`      ${f.field}: ${show(f.before)} → ${show(f.after)}`);
   }
   for (const d of plan.delete) lines.push(`- delete  ${d.id}`);
-  lines.push(`${plan.add.length} to add, ${plan.change.length} to change, ${plan.delete.length} to delete, ${plan.unchanged.length} unchanged`);
+  lines.push(
+    `${plan.add.length} to add, ${plan.change.length} to change, ${plan.delete.length} to delete, ${plan.unchanged.length} unchanged`,
+  );
   return lines;
 }
 
 function readDesired(file: string): AlertRule[] {
   const { rules, problems } = readRulesDocument(file);
-  if (problems.length) throw new UsageError(`${file} has invalid rules (nothing was changed):\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new UsageError(`${file} has invalid rules (nothing was changed):\n  ${problems.join('\n  ')}`);
   // An empty file would delete every rule: almost certainly a mistake.
   if (rules.length === 0) throw new UsageError(`${file} holds no rules; importing it would delete every rule`);
   return rules;
@@ -84,10 +91,13 @@ async function importRules(services: Services, plan: ImportPlan, out: Out): Prom
     }
   };
   for (const r of plan.add) await attempt(`add ${r.id}`, () => putRule(deps, r.id, r, { ifNoneMatch: '*' }, who));
-  for (const c of plan.change) await attempt(`change ${c.id}`, () => putRule(deps, c.id, c.after, { ifMatch: c.etag }, who));
+  for (const c of plan.change)
+    await attempt(`change ${c.id}`, () => putRule(deps, c.id, c.after, { ifMatch: c.etag }, who));
   for (const d of plan.delete) await attempt(`delete ${d.id}`, () => deleteRule(deps, d.id, { ifMatch: d.etag }, who));
   for (const f of failures) process.stderr.write(`pki-alerts: ${f}\n`);
-  out(`imported as ${who}: ${plan.add.length + plan.change.length + plan.delete.length - failures.length} change(s) applied, ${failures.length} failed`);
+  out(
+    `imported as ${who}: ${plan.add.length + plan.change.length + plan.delete.length - failures.length} change(s) applied, ${failures.length} failed`,
+  );
   return failures.length ? 1 : 0;
 }
 
@@ -101,14 +111,23 @@ function progressWriter(): (p: BacktestProgress) => void {
 }
 
 /** `pki-alerts rules …`: rules as code against the configured storage (like `poll --once`). Returns the exit code. */
-export async function rulesCommand(argv: string[], out: Out, services: () => Services = () => createServices(loadConfig())): Promise<number> {
+export async function rulesCommand(
+  argv: string[],
+  out: Out,
+  services: () => Services = () => createServices(loadConfig()),
+): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     switch (sub) {
       case 'list': {
         parseArgs({ args: rest, options: {}, strict: true });
         const { value, packVersion } = await listRules(services().admin.deps(stderrLog));
-        for (const s of value) out(s.rule ? `${s.id.padEnd(36)} ${(s.rule.enabled ? 'enabled' : 'disabled').padEnd(9)} ${s.rule.severity.padEnd(9)} ${s.rule.name}` : `${s.id.padEnd(36)} INVALID   ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+        for (const s of value)
+          out(
+            s.rule
+              ? `${s.id.padEnd(36)} ${(s.rule.enabled ? 'enabled' : 'disabled').padEnd(9)} ${s.rule.severity.padEnd(9)} ${s.rule.name}`
+              : `${s.id.padEnd(36)} INVALID   ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+          );
         out(`${value.length} rule(s); default pack version ${packVersion}`);
         return 0;
       }
@@ -116,7 +135,15 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
         const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
         if (positionals.length !== 1) throw new UsageError('rules get needs one rule id');
         const stored = await getRule(services().admin.deps(stderrLog), positionals[0]);
-        out(JSON.stringify(stored.rule ? { schemaVersion: ruleSchemaVersion, ...stored.rule } : { id: stored.id, problems: stored.problems, raw: stored.raw }, null, 2));
+        out(
+          JSON.stringify(
+            stored.rule
+              ? { schemaVersion: ruleSchemaVersion, ...stored.rule }
+              : { id: stored.id, problems: stored.problems, raw: stored.raw },
+            null,
+            2,
+          ),
+        );
         return stored.rule ? 0 : 1;
       }
       case 'validate': {
@@ -130,19 +157,30 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
       case 'export': {
         const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
         const { value } = await listRules(services().admin.deps(stderrLog));
-        for (const s of value.filter((v) => !v.rule)) process.stderr.write(`pki-alerts: rule "${s.id}" does not parse and is not exported\n`);
+        for (const s of value.filter((v) => !v.rule))
+          process.stderr.write(`pki-alerts: rule "${s.id}" does not parse and is not exported\n`);
         const text = exportDoc(value.flatMap((v) => (v.rule ? [v.rule] : [])));
         if (positionals[0]) {
           writeFileSync(positionals[0], text);
           out(`exported ${value.filter((v) => v.rule).length} rule(s) to ${positionals[0]}`);
-        } else text.trimEnd().split('\n').forEach((l) => out(l));
+        } else
+          text
+            .trimEnd()
+            .split('\n')
+            .forEach((l) => out(l));
         return 0;
       }
       case 'diff':
       case 'import': {
-        const { values, positionals } = parseArgs({ args: rest, options: { 'dry-run': { type: 'boolean' } }, allowPositionals: true, strict: true });
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { 'dry-run': { type: 'boolean' } },
+          allowPositionals: true,
+          strict: true,
+        });
         if (positionals.length !== 1) throw new UsageError(`rules ${sub} needs a FILE`);
-        if (sub === 'diff' && values['dry-run']) throw new UsageError('rules diff never changes anything; --dry-run is for import');
+        if (sub === 'diff' && values['dry-run'])
+          throw new UsageError('rules diff never changes anything; --dry-run is for import');
         const desired = readDesired(positionals[0]);
         const s = services();
         const plan = planImport((await s.rules.listStored(s.config.tenantId)).rules, desired);
@@ -151,10 +189,23 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
         return await importRules(s, plan, out);
       }
       case 'backtest': {
-        const { values } = parseArgs({ args: rest, options: { rule: { type: 'string' }, id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } }, strict: true });
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            rule: { type: 'string' },
+            id: { type: 'string' },
+            from: { type: 'string' },
+            to: { type: 'string' },
+          },
+          strict: true,
+        });
         if (!values.rule === !values.id) throw new UsageError('rules backtest needs --rule FILE or --id ID');
         if (!values.from || !values.to) throw new UsageError('rules backtest needs --from ISO and --to ISO');
-        const body = { ...(values.rule ? { rule: readJsonFile(values.rule) } : { ruleId: values.id }), from: values.from, to: values.to };
+        const body = {
+          ...(values.rule ? { rule: readJsonFile(values.rule) } : { ruleId: values.id }),
+          from: values.from,
+          to: values.to,
+        };
         const result = await services().admin.backtest(body, { onProgress: progressWriter() });
         if (process.stderr.isTTY) process.stderr.write('\n');
         out(JSON.stringify(result, null, 2));
@@ -176,4 +227,3 @@ export async function rulesCommand(argv: string[], out: Out, services: () => Ser
     return 1;
   }
 }
-

@@ -31,7 +31,14 @@ export type Offered =
  * (a poll run, bounded by its page budget; a replay file).
  */
 export class Detector {
-  readonly counts: DetectionCounts = { events: 0, malformed: 0, repeated: 0, ignoredOwn: 0, ignoredReads: 0, matches: 0 };
+  readonly counts: DetectionCounts = {
+    events: 0,
+    malformed: 0,
+    repeated: 0,
+    ignoredOwn: 0,
+    ignoredReads: 0,
+    matches: 0,
+  };
   private readonly seen = new Set<string>();
   private compiled: CompiledRule[] | undefined;
 
@@ -42,7 +49,8 @@ export class Detector {
 
   /** The rules compiled (loaded on the first well-formed event when given as a loader). */
   private async compiledRules(): Promise<CompiledRule[]> {
-    if (!this.compiled) this.compiled = compileRules(typeof this.rules === 'function' ? await this.rules() : this.rules);
+    if (!this.compiled)
+      this.compiled = compileRules(typeof this.rules === 'function' ? await this.rules() : this.rules);
     return this.compiled;
   }
 

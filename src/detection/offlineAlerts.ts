@@ -31,7 +31,15 @@ export class OfflineAlerts {
       const groupKey = rule.threshold ? thresholdGroupKey(rule, e) : undefined;
       const id = JSON.stringify([bucket, rule.id, groupKey ?? '']);
       let entry = this.buckets.get(id);
-      if (!entry) this.buckets.set(id, (entry = { bucket, acc: new AlertAccumulator(this.sampleSize), ...(groupKey !== undefined ? { groupKey } : {}) }));
+      if (!entry)
+        this.buckets.set(
+          id,
+          (entry = {
+            bucket,
+            acc: new AlertAccumulator(this.sampleSize),
+            ...(groupKey !== undefined ? { groupKey } : {}),
+          }),
+        );
       entry.acc.add(rule, e);
       this.fired++;
     }
@@ -43,9 +51,13 @@ export class OfflineAlerts {
     const out: PendingAlert[] = [];
     for (const { bucket, acc, groupKey } of this.buckets.values()) {
       const createdAt = new Date((bucket + 1) * this.bucketInMinutes * 60_000);
-      for (const p of acc.drain(this.tenantId, createdAt)) out.push(groupKey !== undefined ? { ...p, alert: { ...p.alert, groupKey } } : p);
+      for (const p of acc.drain(this.tenantId, createdAt))
+        out.push(groupKey !== undefined ? { ...p, alert: { ...p.alert, groupKey } } : p);
     }
     this.buckets.clear();
-    return out.sort((a, b) => a.alert.firstEventTime.localeCompare(b.alert.firstEventTime) || a.alert.ruleId.localeCompare(b.alert.ruleId));
+    return out.sort(
+      (a, b) =>
+        a.alert.firstEventTime.localeCompare(b.alert.firstEventTime) || a.alert.ruleId.localeCompare(b.alert.ruleId),
+    );
   }
 }

@@ -25,7 +25,8 @@ interface Group {
   last: AuditEvent;
 }
 
-const before = (a: AuditEvent, b: AuditEvent) => a.activityTimeInMs < b.activityTimeInMs || (a.activityTimeInMs === b.activityTimeInMs && a.id < b.id);
+const before = (a: AuditEvent, b: AuditEvent) =>
+  a.activityTimeInMs < b.activityTimeInMs || (a.activityTimeInMs === b.activityTimeInMs && a.id < b.id);
 
 /** Deterministic alert id: the same rule and first event give the same id on a re-run or a concurrent run. */
 export const alertIdFor = (tenantId: string, ruleId: string, firstEventId: string): string =>
@@ -89,7 +90,9 @@ export class AlertAccumulator {
           createdAt: createdAt.toISOString(),
           ...(g.rule.runbookUrl ? { runbookUrl: g.rule.runbookUrl } : {}),
           ...(g.rule.realertInMinutes ? { realertInMinutes: g.rule.realertInMinutes } : {}),
-          ...(g.rule.groupWindow !== undefined && g.rule.groupWindow !== 'auto' ? { groupWindow: g.rule.groupWindow } : {}),
+          ...(g.rule.groupWindow !== undefined && g.rule.groupWindow !== 'auto'
+            ? { groupWindow: g.rule.groupWindow }
+            : {}),
         },
         channels: g.rule.channels,
         eventKeys: g.keys,

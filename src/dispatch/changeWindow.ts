@@ -43,11 +43,18 @@ export const maxWindowInDays = 7;
 export const maxBackdateInMinutes = 5;
 
 // Bounded so the stored scope fits one Table property (32K characters).
-const list = z.array(z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters')).max(50, 'must list at most 50 entries');
+const list = z
+  .array(z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters'))
+  .max(50, 'must list at most 50 entries');
 /** What an admin sends for a window (POST /api/windows, PUT /api/windows/{id}); also the OpenAPI document's schema. */
 export const changeWindowInputSchema = z
   .object({
-    scope: z.object({ ruleIds: list.optional(), caIds: list.optional(), actors: list.optional() }, { error: 'must be an object with ruleIds, caIds and / or actors' }).strict(),
+    scope: z
+      .object(
+        { ruleIds: list.optional(), caIds: list.optional(), actors: list.optional() },
+        { error: 'must be an object with ruleIds, caIds and / or actors' },
+      )
+      .strict(),
     start: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
     end: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
     reason: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'),
@@ -55,40 +62,70 @@ export const changeWindowInputSchema = z
   })
   .strict();
 
-const fieldOf = (path: readonly PropertyKey[]) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${String(p)}` : String(p))).join('');
+const fieldOf = (path: readonly PropertyKey[]) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${String(p)}` : String(p))).join('');
 
 /**
  * Validates what an admin sends for a window (times checked against `now`; an `existing` window may keep a
  * start in the past). Throws a ValidationError naming each bad field. Pure.
  */
-export function parseWindowInput(input: unknown, now: Date, existing?: ChangeWindow): ChangeWindowInput & { start: string } {
+export function parseWindowInput(
+  input: unknown,
+  now: Date,
+  existing?: ChangeWindow,
+): ChangeWindowInput & { start: string } {
   const parsed = changeWindowInputSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ValidationError('change window', parsed.error.issues.map((i) => ({
-      field: i.path.length ? fieldOf(i.path) : i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.join(', ') : 'window',
-      message: i.code === 'unrecognized_keys' ? 'is not a known change window field' : i.message,
-    })));
+    throw new ValidationError(
+      'change window',
+      parsed.error.issues.map((i) => ({
+        field: i.path.length
+          ? fieldOf(i.path)
+          : i.code === 'unrecognized_keys'
+            ? (i as { keys: string[] }).keys.join(', ')
+            : 'window',
+        message: i.code === 'unrecognized_keys' ? 'is not a known change window field' : i.message,
+      })),
+    );
   }
   const w = parsed.data;
   const problems: FieldProblem[] = [];
   const scope = Object.fromEntries(Object.entries(w.scope).filter(([, v]) => v && v.length > 0)) as ChangeWindowScope;
-  if (Object.keys(scope).length === 0) problems.push({ field: 'scope', message: 'must list at least one of ruleIds, caIds, actors (a window never silences everything)' });
+  if (Object.keys(scope).length === 0)
+    problems.push({
+      field: 'scope',
+      message: 'must list at least one of ruleIds, caIds, actors (a window never silences everything)',
+    });
   const startMs = w.start ? Date.parse(w.start) : existing ? Date.parse(existing.start) : now.getTime();
   const endMs = Date.parse(w.end);
   const started = existing !== undefined && Date.parse(existing.start) <= now.getTime();
-  if (started && w.start && Date.parse(w.start) !== Date.parse(existing.start)) problems.push({ field: 'start', message: 'cannot change once the window has started' });
-  else if (!started && startMs < now.getTime() - maxBackdateInMinutes * 60_000) problems.push({ field: 'start', message: `must not be more than ${maxBackdateInMinutes} minutes in the past (a window cannot silence what already happened)` });
+  if (started && w.start && Date.parse(w.start) !== Date.parse(existing.start))
+    problems.push({ field: 'start', message: 'cannot change once the window has started' });
+  else if (!started && startMs < now.getTime() - maxBackdateInMinutes * 60_000)
+    problems.push({
+      field: 'start',
+      message: `must not be more than ${maxBackdateInMinutes} minutes in the past (a window cannot silence what already happened)`,
+    });
   if (endMs <= startMs) problems.push({ field: 'end', message: 'must be after start' });
-  else if (endMs - startMs > maxWindowInDays * 86_400_000) problems.push({ field: 'end', message: `must be at most ${maxWindowInDays} days after start` });
-  if (endMs <= now.getTime()) problems.push({ field: 'end', message: 'must be in the future (to end a window now, POST /api/windows/{id}/end)' });
+  else if (endMs - startMs > maxWindowInDays * 86_400_000)
+    problems.push({ field: 'end', message: `must be at most ${maxWindowInDays} days after start` });
+  if (endMs <= now.getTime())
+    problems.push({ field: 'end', message: 'must be in the future (to end a window now, POST /api/windows/{id}/end)' });
   if (problems.length > 0) throw new ValidationError('change window', problems);
-  return { scope, start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), reason: w.reason, ...(w.owner ? { owner: w.owner } : {}) };
+  return {
+    scope,
+    start: new Date(startMs).toISOString(),
+    end: new Date(endMs).toISOString(),
+    reason: w.reason,
+    ...(w.owner ? { owner: w.owner } : {}),
+  };
 }
 
 const lower = (values: readonly string[] | undefined) => (values ? values.map((v) => v.toLowerCase()) : undefined);
 
 /** True when the window's scope could apply to this rule (ignoring time): for tamper checks. Pure. */
-export const windowMayCoverRule = (window: ChangeWindow, ruleId: string): boolean => !window.scope.ruleIds || window.scope.ruleIds.includes(ruleId);
+export const windowMayCoverRule = (window: ChangeWindow, ruleId: string): boolean =>
+  !window.scope.ruleIds || window.scope.ruleIds.includes(ruleId);
 
 /** True when the window is in force at `timeInMs`: started, not ended, and its summary not yet sent. Pure. */
 export const windowSilencesAt = (window: ChangeWindow, timeInMs: number): boolean =>
@@ -98,11 +135,14 @@ export const windowSilencesAt = (window: ChangeWindow, timeInMs: number): boolea
 export function windowCovers(window: ChangeWindow, rule: AlertRule, event: AuditEvent): boolean {
   if (!windowSilencesAt(window, event.activityTimeInMs) || !windowMayCoverRule(window, rule.id)) return false;
   const caIds = lower(window.scope.caIds);
-  if (caIds && !event.resources.some((r) => r.resourceId !== null && caIds.includes(r.resourceId.toLowerCase()))) return false;
+  if (caIds && !event.resources.some((r) => r.resourceId !== null && caIds.includes(r.resourceId.toLowerCase())))
+    return false;
   const actors = lower(window.scope.actors);
   if (actors) {
     const a = event.actor;
-    const who = [a.userPrincipalName, a.servicePrincipalName, a.applicationId].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+    const who = [a.userPrincipalName, a.servicePrincipalName, a.applicationId]
+      .filter((v): v is string => !!v)
+      .map((v) => v.toLowerCase());
     if (!who.some((w) => actors.includes(w))) return false;
   }
   return true;

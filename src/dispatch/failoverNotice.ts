@@ -13,12 +13,21 @@ export const noticeIdFor = (tenantId: string, channelId: string, incidentSince: 
  * Whether a delivery problem on `channelId` may raise a notice on `failoverChannel`: never for a notice
  * itself, never for the failover channel (a notice about it could only go to it), never without one.
  */
-export function mayRaiseNotice(alert: Pick<Alert, 'kind'>, channelId: string, failoverChannel: string | undefined): boolean {
+export function mayRaiseNotice(
+  alert: Pick<Alert, 'kind'>,
+  channelId: string,
+  failoverChannel: string | undefined,
+): boolean {
   return Boolean(failoverChannel) && channelId !== failoverChannel && (alert.kind ?? 'alert') === 'alert';
 }
 
 /** The notice alert for the outbox, addressed to the failover channel only. Pure. */
-export function noticeAlert(tenantId: string, notice: DeliveryFailureNotice, failoverChannel: string, now: Date): PendingAlert {
+export function noticeAlert(
+  tenantId: string,
+  notice: DeliveryFailureNotice,
+  failoverChannel: string,
+  now: Date,
+): PendingAlert {
   const at = now.toISOString();
   return {
     alert: {

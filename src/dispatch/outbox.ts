@@ -28,7 +28,21 @@ export interface Delivery {
   etag: string;
 }
 
-export type DeliveryUpdate = Partial<Pick<Delivery, 'state' | 'attempts' | 'nextAttemptAt' | 'leaseUntil' | 'sentAt' | 'lastError' | 'lastStatus' | 'possibleDuplicate' | 'digestId' | 'note'>>;
+export type DeliveryUpdate = Partial<
+  Pick<
+    Delivery,
+    | 'state'
+    | 'attempts'
+    | 'nextAttemptAt'
+    | 'leaseUntil'
+    | 'sentAt'
+    | 'lastError'
+    | 'lastStatus'
+    | 'possibleDuplicate'
+    | 'digestId'
+    | 'note'
+  >
+>;
 
 /** One match: a rule and an event. The unit of de-duplication: an event matching k rules is k matches. */
 export interface MatchRef {
@@ -64,7 +78,14 @@ export interface MatchWrite {
   recordedAs: string;
   alert?: PendingAlert;
   channels?: readonly string[];
-  counter?: { ruleId: string; groupKey: string; state: ThresholdState; lastEventAt: string; updatedAt: string; etag?: string };
+  counter?: {
+    ruleId: string;
+    groupKey: string;
+    state: ThresholdState;
+    lastEventAt: string;
+    updatedAt: string;
+    etag?: string;
+  };
   /** Counters to drop in the same write (nothing left inside their window). */
   dropCounters?: readonly StoredCounter[];
 }
@@ -95,7 +116,11 @@ export interface Outbox {
   /** Every match recorded for events at or after `fromInMs` (one range query, after reading the version). */
   loadMatches(tenantId: string, fromInMs: number): Promise<RecordedMatches>;
   /** `conflict`: the version, the alert or the counter changed since read; nothing was written. */
-  recordMatches(tenantId: string, write: MatchWrite, version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }>;
+  recordMatches(
+    tenantId: string,
+    write: MatchWrite,
+    version: string | undefined,
+  ): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }>;
   /** Every counter row of one rule: one query. */
   loadCounters(tenantId: string, ruleId: string): Promise<StoredCounter[]>;
   /** An alert that records no match (watchdog, notice, window summary); `conflict` when it already exists. */
@@ -110,11 +135,20 @@ export interface Outbox {
   /** One alert with its deliveries, or undefined. */
   getAlertStatus(tenantId: string, alertId: string): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined>;
   /** Sets an item aside (with the matches it covers recorded, so re-reads do not set it aside again). */
-  quarantine(tenantId: string, item: QuarantineItem, matches: readonly MatchRef[], version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }>;
+  quarantine(
+    tenantId: string,
+    item: QuarantineItem,
+    matches: readonly MatchRef[],
+    version: string | undefined,
+  ): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }>;
   listQuarantine(tenantId: string): Promise<QuarantineItem[]>;
   /** Replaces (retry count) or removes (`undefined`) a quarantined item. */
   updateQuarantine(tenantId: string, id: string, item: QuarantineItem | undefined): Promise<void>;
-  cleanup(tenantId: string, now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }>;
+  cleanup(
+    tenantId: string,
+    now: Date,
+    retention: { seenBefore: Date; deliveredBefore: Date },
+  ): Promise<{ deleted: number }>;
 }
 
 /** Deterministic delivery id, shown on cards and sent as an idempotency key. */

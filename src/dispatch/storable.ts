@@ -17,7 +17,10 @@ export const maxPropertyChars = 30_000;
 /** Lone surrogates become U+FFFD; line / paragraph separators and other C0/C1 controls (but \t \n \r) a space. */
 export function normalizeText(s: string): string {
   // toWellFormed is Node 20+; fall back to a regex for older runtimes.
-  const wellFormed = typeof (s as { toWellFormed?: () => string }).toWellFormed === 'function' ? (s as unknown as { toWellFormed: () => string }).toWellFormed() : s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  const wellFormed =
+    typeof (s as { toWellFormed?: () => string }).toWellFormed === 'function'
+      ? (s as unknown as { toWellFormed: () => string }).toWellFormed()
+      : s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
   return wellFormed.replace(/[\u2028\u2029\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, ' ');
 }
 
@@ -37,7 +40,9 @@ export const storableText = (s: string, max = maxPropertyChars): string => capTe
 
 /** JSON whose text is safe to store: U+2028 / U+2029 escaped (JSON.stringify escapes lone surrogates itself). */
 export function storableJson(value: unknown): string {
-  return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** A short, key-safe digest of any text (base64url, 96 bits): for event ids and group keys in row keys. */
@@ -48,12 +53,14 @@ export function keyDigest(s: string): string {
 function mapStrings<T>(value: T, f: (s: string) => string): T {
   if (typeof value === 'string') return f(value) as T;
   if (Array.isArray(value)) return (value as unknown[]).map((v) => mapStrings(v, f)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)])) as T;
   return value;
 }
 
 /** One event with every string normalised and at most `maxField` characters long. */
-export const reduceEvent = (e: AuditEvent, maxField: number): AuditEvent => mapStrings(e, (s) => storableText(s, maxField));
+export const reduceEvent = (e: AuditEvent, maxField: number): AuditEvent =>
+  mapStrings(e, (s) => storableText(s, maxField));
 
 /** The field caps tried in turn until the sample fits; the last step drops all but the first sample event. */
 const fieldCaps = [4_000, 1_000, 200, 60];
@@ -64,7 +71,10 @@ const fieldCaps = [4_000, 1_000, 200, 60];
  * fit at all. The alert's counts and times are never changed. Returns the JSON and the events it holds, and
  * whether anything had to be reduced (said on the card).
  */
-export function storableEvents(events: readonly AuditEvent[], maxChars = maxPropertyChars): { json: string; events: AuditEvent[]; reduced: boolean } {
+export function storableEvents(
+  events: readonly AuditEvent[],
+  maxChars = maxPropertyChars,
+): { json: string; events: AuditEvent[]; reduced: boolean } {
   let sample = events.map((e) => mapStrings(e, normalizeText));
   let json = storableJson(sample);
   if (json.length <= maxChars) return { json, events: sample, reduced: false };

@@ -9,7 +9,9 @@ export const listAlerts = apiHandler('reader', async (request, { services }) => 
 });
 
 /** GET /api/alerts/{id}: one alert (or notice) with each channel's delivery: state, attempts, last status / error, digest, note. */
-export const getAlert = apiHandler('reader', async (request, { services }) => ok(await getAlertStatus(services, request.params.id)));
+export const getAlert = apiHandler('reader', async (request, { services }) =>
+  ok(await getAlertStatus(services, request.params.id)),
+);
 
 app.http('listAlerts', { route: 'alerts', methods: ['GET'], authLevel: adminAuthLevel(), handler: listAlerts });
 app.http('getAlert', { route: 'alerts/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getAlert });

@@ -5,6 +5,8 @@ import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
  * POST /api/backtest: `{ rule | ruleId, from, to }` (read from Graph, at most 365 days, within retention) or
  * `{ rule | ruleId, events: [...] }`: what the rule would have fired and alerted. Change windows are ignored.
  */
-export const backtestHandler = apiHandler('reader', async (request, { services }) => ok(await services.admin.backtest(await readJson(request))));
+export const backtestHandler = apiHandler('reader', async (request, { services }) =>
+  ok(await services.admin.backtest(await readJson(request))),
+);
 
 app.http('backtest', { route: 'backtest', methods: ['POST'], authLevel: adminAuthLevel(), handler: backtestHandler });

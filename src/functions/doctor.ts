@@ -7,6 +7,8 @@ import { adminAuthLevel, apiHandler, ok } from './httpApi';
  * own identity and network (the admin page's "Check connection"). 200 with the report; `ok` is the verdict.
  * No test card is sent: a GET changes nothing (the CLI's --send-test does that).
  */
-export const doctor = apiHandler('reader', async (_request, { services }) => ok(await runDoctor({ env: process.env, services: () => services })));
+export const doctor = apiHandler('reader', async (_request, { services }) =>
+  ok(await runDoctor({ env: process.env, services: () => services })),
+);
 
 app.http('doctor', { route: 'doctor', methods: ['GET'], authLevel: adminAuthLevel(), handler: doctor });

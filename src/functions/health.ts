@@ -17,11 +17,18 @@ export async function health(_request: HttpRequest, context: InvocationContext):
   try {
     const services = getServices();
     let cached = cache.get(services);
-    if (!cached || Date.now() - cached.at > cacheInMs) cache.set(services, (cached = { at: Date.now(), report: await services.watch.health() }));
+    if (!cached || Date.now() - cached.at > cacheInMs)
+      cache.set(services, (cached = { at: Date.now(), report: await services.watch.health() }));
     return { status: cached.report.status === 'unhealthy' ? 503 : 200, jsonBody: publicHealth(cached.report), headers };
   } catch (err) {
-    createLogger((level, line) => context[level](line)).error(`Health check could not read the app state: ${errorText(err)}`);
-    return { status: 503, jsonBody: { status: 'unhealthy', checkedAt: new Date().toISOString(), error: 'the app state could not be read' }, headers };
+    createLogger((level, line) => context[level](line)).error(
+      `Health check could not read the app state: ${errorText(err)}`,
+    );
+    return {
+      status: 503,
+      jsonBody: { status: 'unhealthy', checkedAt: new Date().toISOString(), error: 'the app state could not be read' },
+      headers,
+    };
   }
 }
 
@@ -32,4 +39,9 @@ export const healthDetail = apiHandler('reader', async (_request, { services }) 
 });
 
 app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health });
-app.http('healthDetail', { route: 'health/detail', methods: ['GET'], authLevel: adminAuthLevel(), handler: healthDetail });
+app.http('healthDetail', {
+  route: 'health/detail',
+  methods: ['GET'],
+  authLevel: adminAuthLevel(),
+  handler: healthDetail,
+});

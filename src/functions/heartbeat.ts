@@ -16,7 +16,8 @@ export async function heartbeat(timer: Timer, context: InvocationContext): Promi
  * `%HEARTBEAT_SCHEDULE%`, so the function exists only when the setting is set (a change of app settings
  * restarts the app, which registers again).
  */
-export const heartbeatSchedule = (env: Record<string, string | undefined>): string | undefined => (env.HEARTBEAT_SCHEDULE?.trim() ? '%HEARTBEAT_SCHEDULE%' : undefined);
+export const heartbeatSchedule = (env: Record<string, string | undefined>): string | undefined =>
+  env.HEARTBEAT_SCHEDULE?.trim() ? '%HEARTBEAT_SCHEDULE%' : undefined;
 
 const schedule = heartbeatSchedule(process.env);
 if (schedule) app.timer('heartbeat', { schedule, handler: heartbeat });

@@ -37,11 +37,14 @@ export const ok = (body: unknown, status = 200, headers: Record<string, string> 
 /** Reads the body as JSON; a 400 naming the problem otherwise. */
 export async function readJson(request: HttpRequest): Promise<unknown> {
   const text = await request.text();
-  if (text.trim() === '') throw new ValidationError('request body', [{ field: 'body', message: 'is empty; send a JSON document' }]);
+  if (text.trim() === '')
+    throw new ValidationError('request body', [{ field: 'body', message: 'is empty; send a JSON document' }]);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ValidationError('request body', [{ field: 'body', message: `is not valid JSON (${(err as Error).message})` }]);
+    throw new ValidationError('request body', [
+      { field: 'body', message: `is not valid JSON (${(err as Error).message})` },
+    ]);
   }
 }
 
@@ -50,7 +53,10 @@ export async function readJson(request: HttpRequest): Promise<unknown> {
  * authorization by role, then the one place where errors become HTTP status codes (400 / 401 / 403 / 404 /
  * 409 / 412; anything else 500 with the invocation id, details only in the log).
  */
-export function apiHandler(role: Role, handler: (request: HttpRequest, api: ApiContext) => Promise<HttpResponseInit>): HttpHandler {
+export function apiHandler(
+  role: Role,
+  handler: (request: HttpRequest, api: ApiContext) => Promise<HttpResponseInit>,
+): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const log = createLogger((level, line) => context[level](line));
     try {
@@ -73,13 +79,20 @@ export function apiHandler(role: Role, handler: (request: HttpRequest, api: ApiC
 }
 
 export function errorResponse(err: unknown, log: Logger, invocationId: string): HttpResponseInit {
-  if (err instanceof ValidationError) return json(400, { error: { code: 'ValidationFailed', message: err.message, problems: err.problems } });
-  if (err instanceof AuthError) return json(err.status, { error: { code: err.status === 401 ? 'Unauthorized' : 'Forbidden', message: err.message } });
+  if (err instanceof ValidationError)
+    return json(400, { error: { code: 'ValidationFailed', message: err.message, problems: err.problems } });
+  if (err instanceof AuthError)
+    return json(err.status, {
+      error: { code: err.status === 401 ? 'Unauthorized' : 'Forbidden', message: err.message },
+    });
   if (err instanceof NotFoundError) return json(404, { error: { code: 'NotFound', message: err.message } });
   if (err instanceof ConflictError) return json(409, { error: { code: 'Conflict', message: err.message } });
-  if (err instanceof PreconditionFailedError) return json(412, { error: { code: 'PreconditionFailed', message: err.message } });
+  if (err instanceof PreconditionFailedError)
+    return json(412, { error: { code: 'PreconditionFailed', message: err.message } });
   log.error(`Request failed (invocation ${invocationId}): ${errorText(err)}`);
-  return json(500, { error: { code: 'InternalError', message: `The request failed; see the log for invocation ${invocationId}` } });
+  return json(500, {
+    error: { code: 'InternalError', message: `The request failed; see the log for invocation ${invocationId}` },
+  });
 }
 
 /**
@@ -87,10 +100,14 @@ export function errorResponse(err: unknown, log: Logger, invocationId: string): 
  * that the admin API is closed and why. Polling is unaffected, so start-up goes on; the watchdog sends the
  * same text as a message on the next run.
  */
-export function reportAdminAuthAtStartup(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (line) => console.error(line)): void {
+export function reportAdminAuthAtStartup(
+  env: NodeJS.ProcessEnv = process.env,
+  write: (line: string) => void = (line) => console.error(line),
+): void {
   if (adminAuthLevel(env) !== 'anonymous') return;
   const posture = adminAuthPosture({ mode: 'entra', clientId: env.ADMIN_AUTH_CLIENT_ID }, (name) => env[name]);
-  if (!posture.ok) write(`${posture.problem}. Every admin route answers 503 until this is fixed; GET /api/health is unaffected.`);
+  if (!posture.ok)
+    write(`${posture.problem}. Every admin route answers 503 until this is fixed; GET /api/health is unaffected.`);
 }
 
 reportAdminAuthAtStartup();

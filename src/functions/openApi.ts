@@ -10,7 +10,11 @@ let document: Record<string, unknown> | undefined;
  */
 export async function openApi(): Promise<HttpResponseInit> {
   document ??= openApiDocument();
-  return { status: 200, jsonBody: document, headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } };
+  return {
+    status: 200,
+    jsonBody: document,
+    headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
+  };
 }
 
 app.http('openApi', { route: 'openapi.json', methods: ['GET'], authLevel: 'anonymous', handler: openApi });

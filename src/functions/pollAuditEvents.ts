@@ -6,7 +6,8 @@ import { createLogger } from '../shared/logger';
 /** Timer: one poll cycle (detect, record in the outbox, deliver). Schedule from TIMER_SCHEDULE. */
 export async function pollAuditEvents(timer: Timer, context: InvocationContext): Promise<void> {
   const log = createLogger((level, line) => context[level](line));
-  if (timer.isPastDue) log.warn('Timer is past due: a scheduled run was missed; this run covers the gap from the checkpoint');
+  if (timer.isPastDue)
+    log.warn('Timer is past due: a scheduled run was missed; this run covers the gap from the checkpoint');
   const result = await getServices().cycle(log, { trigger: 'timer', pastDue: timer.isPastDue });
   // Fail the invocation so the host records it; what was detected is already safe in the outbox.
   if (result.pollError) throw new Error(`Poll failed: ${result.pollError}`);

@@ -2,11 +2,16 @@ import { app, type HttpRequest } from '@azure/functions';
 import { deleteRule, getRule, listRules, putRule, ruleHistory, ruleFromBody } from '../app/ruleAdmin';
 import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
 
-const conditions = (request: HttpRequest) => ({ ifMatch: request.headers.get('if-match') ?? undefined, ifNoneMatch: request.headers.get('if-none-match') ?? undefined });
+const conditions = (request: HttpRequest) => ({
+  ifMatch: request.headers.get('if-match') ?? undefined,
+  ifNoneMatch: request.headers.get('if-none-match') ?? undefined,
+});
 const limitOf = (request: HttpRequest) => Math.min(500, Math.max(1, Number(request.query.get('limit') ?? 100) || 100));
 
 /** GET /api/rules: every rule, with the parse problems of rows that no longer validate. */
-export const listRulesHandler = apiHandler('reader', async (_request, { services, log }) => ok(await listRules(services.admin.deps(log))));
+export const listRulesHandler = apiHandler('reader', async (_request, { services, log }) =>
+  ok(await listRules(services.admin.deps(log))),
+);
 
 /** GET /api/rules/{id}: one rule; its ETag is the version to send in If-Match. */
 export const getRuleHandler = apiHandler('reader', async (request, { services, log }) => {
@@ -16,8 +21,17 @@ export const getRuleHandler = apiHandler('reader', async (request, { services, l
 
 /** PUT /api/rules/{id}: create (201) or replace (200, If-Match required; 412 when stale); If-None-Match: * = create only (409). */
 export const putRuleHandler = apiHandler('admin', async (request, { services, log, caller }) => {
-  const { stored, created } = await putRule(services.admin.deps(log), request.params.id, await readJson(request), conditions(request), caller.name);
-  return ok(stored, created ? 201 : 200, { etag: stored.etag, ...(created ? { location: `/api/rules/${stored.id}` } : {}) });
+  const { stored, created } = await putRule(
+    services.admin.deps(log),
+    request.params.id,
+    await readJson(request),
+    conditions(request),
+    caller.name,
+  );
+  return ok(stored, created ? 201 : 200, {
+    etag: stored.etag,
+    ...(created ? { location: `/api/rules/${stored.id}` } : {}),
+  });
 });
 
 /** DELETE /api/rules/{id} (If-Match optional). */
@@ -29,16 +43,36 @@ export const deleteRuleHandler = apiHandler('admin', async (request, { services,
 /** POST /api/rules/validate: the normalized rule (200) or the field problems (400), nothing stored. */
 export const validateRuleHandler = apiHandler('reader', async (request) => {
   const body = await readJson(request);
-  const id = typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string' ? (body as { id: string }).id : '';
+  const id =
+    typeof body === 'object' && body !== null && typeof (body as { id?: unknown }).id === 'string'
+      ? (body as { id: string }).id
+      : '';
   return ok({ valid: true, rule: ruleFromBody(id, body) });
 });
 
 /** GET /api/rules/{id}/history?limit=N: versions, newest first, with who, when, before and after. */
-export const ruleHistoryHandler = apiHandler('reader', async (request, { services, log }) => ok({ value: await ruleHistory(services.admin.deps(log), request.params.id, limitOf(request)) }));
+export const ruleHistoryHandler = apiHandler('reader', async (request, { services, log }) =>
+  ok({ value: await ruleHistory(services.admin.deps(log), request.params.id, limitOf(request)) }),
+);
 
 app.http('listRules', { route: 'rules', methods: ['GET'], authLevel: adminAuthLevel(), handler: listRulesHandler });
-app.http('validateRule', { route: 'rules/validate', methods: ['POST'], authLevel: adminAuthLevel(), handler: validateRuleHandler });
+app.http('validateRule', {
+  route: 'rules/validate',
+  methods: ['POST'],
+  authLevel: adminAuthLevel(),
+  handler: validateRuleHandler,
+});
 app.http('getRule', { route: 'rules/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getRuleHandler });
 app.http('putRule', { route: 'rules/{id}', methods: ['PUT'], authLevel: adminAuthLevel(), handler: putRuleHandler });
-app.http('deleteRule', { route: 'rules/{id}', methods: ['DELETE'], authLevel: adminAuthLevel(), handler: deleteRuleHandler });
-app.http('ruleHistory', { route: 'rules/{id}/history', methods: ['GET'], authLevel: adminAuthLevel(), handler: ruleHistoryHandler });
+app.http('deleteRule', {
+  route: 'rules/{id}',
+  methods: ['DELETE'],
+  authLevel: adminAuthLevel(),
+  handler: deleteRuleHandler,
+});
+app.http('ruleHistory', {
+  route: 'rules/{id}/history',
+  methods: ['GET'],
+  authLevel: adminAuthLevel(),
+  handler: ruleHistoryHandler,
+});

@@ -1,12 +1,21 @@
 import { app, type HttpRequest } from '@azure/functions';
-import { createWindow, deleteWindow, endWindow, getWindow, listWindows, replaceWindow, windowHistory } from '../app/windowAdmin';
+import {
+  createWindow,
+  deleteWindow,
+  endWindow,
+  getWindow,
+  listWindows,
+  replaceWindow,
+  windowHistory,
+} from '../app/windowAdmin';
 import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
 
 const ifMatch = (request: HttpRequest) => request.headers.get('if-match') ?? undefined;
 
 /** GET /api/windows?current=true: change windows (current = not yet summarized), with status and ETag. */
 export const listWindowsHandler = apiHandler('reader', async (request, { services, log }) =>
-  ok({ value: await listWindows(services.admin.deps(log), { current: request.query.get('current') === 'true' }) }));
+  ok({ value: await listWindows(services.admin.deps(log), { current: request.query.get('current') === 'true' }) }),
+);
 
 /** POST /api/windows: opens a window (201). A window over an enabled critical / high rule raises a tamper alert. */
 export const createWindowHandler = apiHandler('admin', async (request, { services, log, caller }) => {
@@ -22,7 +31,13 @@ export const getWindowHandler = apiHandler('reader', async (request, { services,
 
 /** PUT /api/windows/{id}: changes a window that has not ended (If-Match optional; 412 when stale). */
 export const replaceWindowHandler = apiHandler('admin', async (request, { services, log, caller }) => {
-  const w = await replaceWindow(services.admin.deps(log), request.params.id, await readJson(request), ifMatch(request), caller.name);
+  const w = await replaceWindow(
+    services.admin.deps(log),
+    request.params.id,
+    await readJson(request),
+    ifMatch(request),
+    caller.name,
+  );
   return ok(w, 200, { etag: w.etag });
 });
 
@@ -39,12 +54,49 @@ export const deleteWindowHandler = apiHandler('admin', async (request, { service
 });
 
 /** GET /api/windows/{id}/history */
-export const windowHistoryHandler = apiHandler('reader', async (request, { services, log }) => ok({ value: await windowHistory(services.admin.deps(log), request.params.id) }));
+export const windowHistoryHandler = apiHandler('reader', async (request, { services, log }) =>
+  ok({ value: await windowHistory(services.admin.deps(log), request.params.id) }),
+);
 
-app.http('listWindows', { route: 'windows', methods: ['GET'], authLevel: adminAuthLevel(), handler: listWindowsHandler });
-app.http('createWindow', { route: 'windows', methods: ['POST'], authLevel: adminAuthLevel(), handler: createWindowHandler });
-app.http('getWindow', { route: 'windows/{id}', methods: ['GET'], authLevel: adminAuthLevel(), handler: getWindowHandler });
-app.http('replaceWindow', { route: 'windows/{id}', methods: ['PUT'], authLevel: adminAuthLevel(), handler: replaceWindowHandler });
-app.http('deleteWindow', { route: 'windows/{id}', methods: ['DELETE'], authLevel: adminAuthLevel(), handler: deleteWindowHandler });
-app.http('endWindow', { route: 'windows/{id}/end', methods: ['POST'], authLevel: adminAuthLevel(), handler: endWindowHandler });
-app.http('windowHistory', { route: 'windows/{id}/history', methods: ['GET'], authLevel: adminAuthLevel(), handler: windowHistoryHandler });
+app.http('listWindows', {
+  route: 'windows',
+  methods: ['GET'],
+  authLevel: adminAuthLevel(),
+  handler: listWindowsHandler,
+});
+app.http('createWindow', {
+  route: 'windows',
+  methods: ['POST'],
+  authLevel: adminAuthLevel(),
+  handler: createWindowHandler,
+});
+app.http('getWindow', {
+  route: 'windows/{id}',
+  methods: ['GET'],
+  authLevel: adminAuthLevel(),
+  handler: getWindowHandler,
+});
+app.http('replaceWindow', {
+  route: 'windows/{id}',
+  methods: ['PUT'],
+  authLevel: adminAuthLevel(),
+  handler: replaceWindowHandler,
+});
+app.http('deleteWindow', {
+  route: 'windows/{id}',
+  methods: ['DELETE'],
+  authLevel: adminAuthLevel(),
+  handler: deleteWindowHandler,
+});
+app.http('endWindow', {
+  route: 'windows/{id}/end',
+  methods: ['POST'],
+  authLevel: adminAuthLevel(),
+  handler: endWindowHandler,
+});
+app.http('windowHistory', {
+  route: 'windows/{id}/history',
+  methods: ['GET'],
+  authLevel: adminAuthLevel(),
+  handler: windowHistoryHandler,
+});

@@ -22,28 +22,55 @@ export interface StoredEvent {
 }
 
 export const KNOWN_CATEGORIES = [
-  'Other', 'Enrollment', 'Compliance', 'DeviceConfiguration', 'Device', 'Application', 'EBookManagement',
-  'ConditionalAccess', 'OnPremiseAccess', 'Role', 'SoftwareUpdates', 'DeviceSetupConfiguration', 'DeviceIntent',
-  'DeviceIntentSetting', 'DeviceSecurity', 'GroupPolicyAnalytics', 'AssignmentFilter',
+  'Other',
+  'Enrollment',
+  'Compliance',
+  'DeviceConfiguration',
+  'Device',
+  'Application',
+  'EBookManagement',
+  'ConditionalAccess',
+  'OnPremiseAccess',
+  'Role',
+  'SoftwareUpdates',
+  'DeviceSetupConfiguration',
+  'DeviceIntent',
+  'DeviceIntentSetting',
+  'DeviceSecurity',
+  'GroupPolicyAnalytics',
+  'AssignmentFilter',
 ];
 
 export function storeEvent(raw: unknown, seq: number): StoredEvent {
   const record = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const text = (key: string): string | null => (typeof record[key] === 'string' ? (record[key]) : null);
+  const text = (key: string): string | null => (typeof record[key] === 'string' ? record[key] : null);
   const fields = {} as FilterFields;
   for (const name of Object.values(FILTER_PROPERTIES)) fields[name] = text(name);
   const rawTime = fields.activityDateTime;
   fields.activityDateTime = rawTime === null ? null : normalizeDateTime(rawTime, false);
-  return { json: JSON.stringify(raw) ?? 'null', fields, time: fields.activityDateTime ?? '', id: text('id') ?? '', seq };
+  return {
+    json: JSON.stringify(raw) ?? 'null',
+    fields,
+    time: fields.activityDateTime ?? '',
+    id: text('id') ?? '',
+    seq,
+  };
 }
 
-export function compareStored(a: Pick<StoredEvent, 'time' | 'id' | 'seq'>, b: Pick<StoredEvent, 'time' | 'id' | 'seq'>): number {
+export function compareStored(
+  a: Pick<StoredEvent, 'time' | 'id' | 'seq'>,
+  b: Pick<StoredEvent, 'time' | 'id' | 'seq'>,
+): number {
   if (a.time !== b.time) return a.time < b.time ? -1 : 1;
   if (a.id !== b.id) return a.id < b.id ? -1 : 1;
   return a.seq - b.seq;
 }
 
-export function firstAfter(ordered: StoredEvent[], cursor: Pick<StoredEvent, 'time' | 'id' | 'seq'>, descending: boolean): number {
+export function firstAfter(
+  ordered: StoredEvent[],
+  cursor: Pick<StoredEvent, 'time' | 'id' | 'seq'>,
+  descending: boolean,
+): number {
   const index = ordered.findIndex((e) => (descending ? compareStored(e, cursor) < 0 : compareStored(e, cursor) > 0));
   return index === -1 ? ordered.length : index;
 }
@@ -114,13 +141,15 @@ export function graphEncode(value: string): string {
 export function parseOrderBy(orderBy: string | undefined): 'asc' | 'desc' | undefined {
   if (orderBy === undefined) return undefined;
   const match = /^\s*activityDateTime(?:\s+(asc|desc))?\s*$/i.exec(orderBy);
-  if (match === null) throw new QueryError(`Invalid $orderby '${orderBy}': only 'activityDateTime asc|desc' is supported.`);
+  if (match === null)
+    throw new QueryError(`Invalid $orderby '${orderBy}': only 'activityDateTime asc|desc' is supported.`);
   return match[1]?.toLowerCase() === 'desc' ? 'desc' : 'asc';
 }
 
 export function parseTop(top: string | undefined, defaultPageSize: number, maxPageSize: number): number {
   if (top === undefined) return defaultPageSize;
-  if (!/^\d+$/.test(top.trim())) throw new QueryError(`Invalid value '${top}' for $top: expected a non-negative integer.`);
+  if (!/^\d+$/.test(top.trim()))
+    throw new QueryError(`Invalid value '${top}' for $top: expected a non-negative integer.`);
   return Math.min(Number(top), maxPageSize);
 }
 
@@ -135,7 +164,8 @@ export function normalizeDateTime(text: string, requireZone: boolean): string | 
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
-  const valid = date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+  const valid =
+    date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
   if (!valid) return null;
   const zone = m[8]?.toUpperCase() ?? 'Z';
   if (zone !== 'Z') {
@@ -157,7 +187,8 @@ export function compileFilter(filter: string | undefined): Predicate {
   };
   const tokens = tokenize(filter, fail);
   let index = 0;
-  const keyword = (word: string): boolean => tokens[index]?.kind === 'word' && tokens[index].text.toLowerCase() === word;
+  const keyword = (word: string): boolean =>
+    tokens[index]?.kind === 'word' && tokens[index].text.toLowerCase() === word;
   const describe = (token: Token | undefined): string =>
     token === undefined ? 'end of input' : `'${token.text}' at position ${token.position}`;
 
@@ -277,8 +308,15 @@ export function graphError(code: string, message: string, headers: Record<string
 
 export function errorCodeFor(status: number): string {
   const codes: Record<number, string> = {
-    400: 'BadRequest', 401: 'InvalidAuthenticationToken', 403: 'Forbidden', 404: 'ResourceNotFound',
-    429: 'TooManyRequests', 500: 'InternalServerError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
+    400: 'BadRequest',
+    401: 'InvalidAuthenticationToken',
+    403: 'Forbidden',
+    404: 'ResourceNotFound',
+    429: 'TooManyRequests',
+    500: 'InternalServerError',
+    502: 'BadGateway',
+    503: 'ServiceUnavailable',
+    504: 'GatewayTimeout',
   };
   return codes[status] ?? 'UnknownError';
 }

@@ -23,12 +23,32 @@ interface AzuriteTableServer {
  */
 export async function startAzuriteTables(options: { host?: string; port?: number } = {}): Promise<AzuriteTables> {
   const root = path.dirname(require.resolve('azurite/package.json'));
+  // Deep paths into Azurite's build (not its exports): loaded with require, so they stay out of the bundle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const TableServer = (require(path.join(root, 'dist/src/table/TableServer')) as { default: new (config: unknown) => AzuriteTableServer }).default;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const TableConfiguration = (require(path.join(root, 'dist/src/table/TableConfiguration')) as { default: new (...args: unknown[]) => unknown }).default;
-  const config = new TableConfiguration(options.host ?? '127.0.0.1', options.port ?? 0, undefined, 'unused', false, false,
-    undefined, undefined, false, false, '', '', '', undefined, false, true);
+  const load = (file: string): unknown => require(path.join(root, file));
+  const TableServer = (load('dist/src/table/TableServer') as { default: new (config: unknown) => AzuriteTableServer })
+    .default;
+  const TableConfiguration = (
+    load('dist/src/table/TableConfiguration') as { default: new (...args: unknown[]) => unknown }
+  ).default;
+  const config = new TableConfiguration(
+    options.host ?? '127.0.0.1',
+    options.port ?? 0,
+    undefined,
+    'unused',
+    false,
+    false,
+    undefined,
+    undefined,
+    false,
+    false,
+    '',
+    '',
+    '',
+    undefined,
+    false,
+    true,
+  );
   const server = new TableServer(config);
   await server.start();
   const url = server.getHttpServerAddress();

@@ -56,10 +56,25 @@ export class CloudPkiResources {
     const ca = caRoute.exec(path);
     if (ca && req.method === 'GET') {
       this.caReads++;
-      if (this.caReadStatus) return send(res, this.caReadStatus, error(this.caReadStatus === 403 ? 'Forbidden' : 'Error', 'Simulated CA read failure.')), true;
-      if (!ca[2]) return send(res, 200, { value: [...this.cas.values()] }), true;
+      if (this.caReadStatus)
+        return (
+          send(
+            res,
+            this.caReadStatus,
+            error(this.caReadStatus === 403 ? 'Forbidden' : 'Error', 'Simulated CA read failure.'),
+          ),
+          true
+        );
+      if (!ca[2]) return (send(res, 200, { value: [...this.cas.values()] }), true);
       const found = this.cas.get(ca[2].toLowerCase());
-      return send(res, found ? 200 : 404, found ?? error('ResourceNotFound', `Resource not found for the segment '${ca[2]}'.`)), true;
+      return (
+        send(
+          res,
+          found ? 200 : 404,
+          found ?? error('ResourceNotFound', `Resource not found for the segment '${ca[2]}'.`),
+        ),
+        true
+      );
     }
     const mail = mailRoute.exec(path);
     if (mail && req.method === 'POST') {
@@ -75,9 +90,22 @@ export class CloudPkiResources {
     const fault = this.mailFaults[0];
     if (fault) {
       if (--fault.remaining <= 0) this.mailFaults.shift();
-      return send(res, fault.status, error(fault.status === 429 ? 'ApplicationThrottled' : 'ErrorInternalServerError', `Simulated ${fault.status}.`), fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) });
+      return send(
+        res,
+        fault.status,
+        error(fault.status === 429 ? 'ApplicationThrottled' : 'ErrorInternalServerError', `Simulated ${fault.status}.`),
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) },
+      );
     }
-    let body: { message?: { subject?: unknown; body?: { contentType?: unknown; content?: unknown }; toRecipients?: { emailAddress?: { address?: unknown } }[]; internetMessageHeaders?: { name?: unknown; value?: unknown }[] }; saveToSentItems?: unknown };
+    let body: {
+      message?: {
+        subject?: unknown;
+        body?: { contentType?: unknown; content?: unknown };
+        toRecipients?: { emailAddress?: { address?: unknown } }[];
+        internetMessageHeaders?: { name?: unknown; value?: unknown }[];
+      };
+      saveToSentItems?: unknown;
+    };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
@@ -85,18 +113,40 @@ export class CloudPkiResources {
     }
     const m = body.message;
     const to = (m?.toRecipients ?? []).map((r) => String(r.emailAddress?.address ?? ''));
-    if (!m || typeof m.subject !== 'string' || typeof m.body?.content !== 'string' || to.length === 0 || to.some((a) => !a.includes('@'))) {
-      return send(res, 400, error('ErrorInvalidRecipients', 'The message needs a subject, a body and at least one valid recipient.'));
+    if (
+      !m ||
+      typeof m.subject !== 'string' ||
+      typeof m.body?.content !== 'string' ||
+      to.length === 0 ||
+      to.some((a) => !a.includes('@'))
+    ) {
+      return send(
+        res,
+        400,
+        error('ErrorInvalidRecipients', 'The message needs a subject, a body and at least one valid recipient.'),
+      );
     }
     const headers = Object.fromEntries((m.internetMessageHeaders ?? []).map((h) => [String(h.name), String(h.value)]));
-    if (Object.keys(headers).some((name) => !/^x-/i.test(name))) return send(res, 400, error('InvalidInternetMessageHeader', 'Custom headers must start with x-.'));
-    this.sentMail.push({ mailbox, subject: m.subject, contentType: String(m.body.contentType ?? 'Text'), content: m.body.content, to, headers, saveToSentItems: body.saveToSentItems, receivedAt: Date.now() });
+    if (Object.keys(headers).some((name) => !/^x-/i.test(name)))
+      return send(res, 400, error('InvalidInternetMessageHeader', 'Custom headers must start with x-.'));
+    this.sentMail.push({
+      mailbox,
+      subject: m.subject,
+      contentType: String(m.body.contentType ?? 'Text'),
+      content: m.body.content,
+      to,
+      headers,
+      saveToSentItems: body.saveToSentItems,
+      receivedAt: Date.now(),
+    });
     res.writeHead(202).end();
   }
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json;odata.metadata=minimal;charset=utf-8', ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json;odata.metadata=minimal;charset=utf-8', ...headers })
+    .end(JSON.stringify(body));
 }
 
 function error(code: string, message: string) {

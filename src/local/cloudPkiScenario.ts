@@ -52,27 +52,51 @@ export function cloudPkiScenario(options: CloudPkiScenarioOptions): unknown[] {
   const nowMs = options.now.getTime();
   const span = hours * 3_600_000;
   // Keep every event in the past so a poll that stops at `now` sees all of them.
-  const at = (fraction: number): number => Math.min(nowMs - span + fraction * span + random.int(0, 60_000), nowMs - 1_000);
-  const e = (fraction: number, spec: Omit<EventSpec, 'at'>): unknown => auditEvent(random, { at: at(fraction), ...spec });
+  const at = (fraction: number): number =>
+    Math.min(nowMs - span + fraction * span + random.int(0, 60_000), nowMs - 1_000);
+  const e = (fraction: number, spec: Omit<EventSpec, 'at'>): unknown =>
+    auditEvent(random, { at: at(fraction), ...spec });
   const { pkiAdmin, secOps, helpdesk, admin, partner } = t.admins;
   const { root, issuing, byoca, lab, injection } = t.cas;
-  const created = (ca: TenantCa, type: string, status = 'active') => (ms: number): Change[] => [
-    ['DisplayName', null, ca.name],
-    ['CloudCertificationAuthorityType', null, type],
-    [STATUS, null, status],
-    ['KeyPlatform', null, 'software'],
-    ['ValidityPeriodInYears', null, type === 'rootCertificationAuthority' ? '10' : '5'],
-    ['CreatedDateTime', null, usDate(ms)],
-    ['$Collection.RoleScopeTagIds[0]', null, '0'],
-  ];
+  const created =
+    (ca: TenantCa, type: string, status = 'active') =>
+    (ms: number): Change[] => [
+      ['DisplayName', null, ca.name],
+      ['CloudCertificationAuthorityType', null, type],
+      [STATUS, null, status],
+      ['KeyPlatform', null, 'software'],
+      ['ValidityPeriodInYears', null, type === 'rootCertificationAuthority' ? '10' : '5'],
+      ['CreatedDateTime', null, usDate(ms)],
+      ['$Collection.RoleScopeTagIds[0]', null, '0'],
+    ];
   type Changes = Change[] | ((ms: number) => Change[]);
-  const caEvent = (fraction: number, actor: Actor, verb: string, ca: TenantCa, changes: Changes, result = 'Success'): unknown => {
+  const caEvent = (
+    fraction: number,
+    actor: Actor,
+    verb: string,
+    ca: TenantCa,
+    changes: Changes,
+    result = 'Success',
+  ): unknown => {
     const ms = at(fraction);
     const resource = caResource(ca, typeof changes === 'function' ? changes(ms) : changes);
-    return auditEvent(random, { at: ms, actor, activityType: `${verb} ${CA}`, operation: operationOf(verb), result, resource });
+    return auditEvent(random, {
+      at: ms,
+      actor,
+      activityType: `${verb} ${CA}`,
+      operation: operationOf(verb),
+      result,
+      resource,
+    });
   };
   const leafRevoke = (actor: Actor, ms: number): unknown =>
-    auditEvent(random, { at: ms, actor, activityType: `${REVOKE_LEAF} ${LEAF}`, operation: 'Action', resource: leaf(random) });
+    auditEvent(random, {
+      at: ms,
+      actor,
+      activityType: `${REVOKE_LEAF} ${LEAF}`,
+      operation: 'Action',
+      resource: leaf(random),
+    });
 
   const events: unknown[] = [
     caEvent(0.04, pkiAdmin, 'Create', root, created(root, 'rootCertificationAuthority')),
@@ -84,8 +108,17 @@ export function cloudPkiScenario(options: CloudPkiScenarioOptions): unknown[] {
       ['LastModifiedDateTime', null, usDate(ms)],
     ]),
     caEvent(0.22, partner, 'Patch', injection, [['Description', null, 'Please review: https://evil.example']]),
-    caEvent(0.26, pkiAdmin, 'Create', byoca, created(byoca, 'issuingCertificationAuthorityWithExternalRoot', 'signingPending')),
-    caEvent(0.3, pkiAdmin, UPLOAD, byoca, [[STATUS, 'signingPending', 'active'], ['Thumbprint', null, hex(random, 40)]]),
+    caEvent(
+      0.26,
+      pkiAdmin,
+      'Create',
+      byoca,
+      created(byoca, 'issuingCertificationAuthorityWithExternalRoot', 'signingPending'),
+    ),
+    caEvent(0.3, pkiAdmin, UPLOAD, byoca, [
+      [STATUS, 'signingPending', 'active'],
+      ['Thumbprint', null, hex(random, 40)],
+    ]),
     caEvent(0.36, pkiAdmin, SET_STATUS, lab, [[STATUS, 'active', 'paused']]),
     leafRevoke(helpdesk, at(0.4)),
     caEvent(0.44, pkiAdmin, REVOKE_CA, lab, [[STATUS, 'paused', 'revoked']]),
@@ -103,11 +136,19 @@ export function cloudPkiScenario(options: CloudPkiScenarioOptions): unknown[] {
   }
   // Read noise: Get names one CA; Search lists CAs, or one CA's leaf certificates.
   for (let i = 0; i < 9; i++) {
-    const [verb, onLeaves] = ([['Get', false], ['Search', false], ['Search', true]] as const)[i % 3];
+    const [verb, onLeaves] = (
+      [
+        ['Get', false],
+        ['Search', false],
+        ['Search', true],
+      ] as const
+    )[i % 3];
     const ca = random.pick([root, issuing, byoca, injection]);
     const resource = verb === 'Get' || onLeaves ? caResource(ca, []) : caResource({ name: null, id: null }, []);
     const actor = random.pick([pkiAdmin, secOps, helpdesk]);
-    events.push(e(random.next(), { actor, activityType: `${verb} ${onLeaves ? LEAF : CA}`, operation: verb, resource }));
+    events.push(
+      e(random.next(), { actor, activityType: `${verb} ${onLeaves ? LEAF : CA}`, operation: verb, resource }),
+    );
   }
   // The app's own enrichment read; a Search, so it survives the poller's server-side `ne 'Get'` filter.
   const self = appActor(options.ownApplicationId ?? guid(random));
@@ -129,9 +170,21 @@ export function liveCloudPkiEvent(options: LiveCloudPkiEventOptions): unknown {
   const actor = random.pick([t.admins.pkiAdmin, t.admins.secOps, t.admins.helpdesk, t.admins.partner]);
   const ca = random.pick([t.cas.issuing, t.cas.byoca, t.cas.injection, t.cas.root]);
   const at = options.now.getTime() - random.int(0, 999);
-  const status = random.pick([['active', 'paused'], ['paused', 'active']] as const);
-  const caAction = (verb: string, changes: Change[], target = ca, result?: string): Omit<EventSpec, 'at' | 'actor'> =>
-    ({ activityType: `${verb} ${CA}`, operation: operationOf(verb), result, resource: caResource(target, changes) });
+  const status = random.pick([
+    ['active', 'paused'],
+    ['paused', 'active'],
+  ] as const);
+  const caAction = (
+    verb: string,
+    changes: Change[],
+    target = ca,
+    result?: string,
+  ): Omit<EventSpec, 'at' | 'actor'> => ({
+    activityType: `${verb} ${CA}`,
+    operation: operationOf(verb),
+    result,
+    resource: caResource(target, changes),
+  });
   const choices = [
     { activityType: `${REVOKE_LEAF} ${LEAF}`, operation: 'Action', resource: leaf(random) },
     caAction('Patch', [['Description', null, `Changed ${usDate(at)}`]]),
@@ -181,13 +234,41 @@ interface TenantCa {
   id: string;
 }
 
-type UnrelatedEvent = [fraction: number, activityType: string, category: string, component: string, name: string, changes: Change[]];
+type UnrelatedEvent = [
+  fraction: number,
+  activityType: string,
+  category: string,
+  component: string,
+  name: string,
+  changes: Change[],
+];
 const UNRELATED: UnrelatedEvent[] = [
   [0.02, 'Create DeviceEnrollmentConfiguration', 'Enrollment', 'Enrollment', 'Device limit', [['Limit', null, '5']]],
-  [0.16, 'Patch DeviceConfiguration', 'DeviceConfiguration', 'DeviceConfiguration', 'Wi-Fi Corp', [['Ssid', 'CORP', 'CORP-5G']]],
-  [0.28, 'Create DeviceCompliancePolicy', 'Compliance', 'Compliance', 'Windows baseline', [['PasswordRequired', null, 'True']]],
+  [
+    0.16,
+    'Patch DeviceConfiguration',
+    'DeviceConfiguration',
+    'DeviceConfiguration',
+    'Wi-Fi Corp',
+    [['Ssid', 'CORP', 'CORP-5G']],
+  ],
+  [
+    0.28,
+    'Create DeviceCompliancePolicy',
+    'Compliance',
+    'Compliance',
+    'Windows baseline',
+    [['PasswordRequired', null, 'True']],
+  ],
   [0.47, 'Patch MobileApp', 'Application', 'MobileApps', 'Company Portal', [['IsFeatured', 'False', 'True']]],
-  [0.58, 'Create RoleAssignment', 'Role', 'RoleBasedAccessControl', 'Helpdesk operators', [['$Collection.Members[0]', null, 'helpdesk']]],
+  [
+    0.58,
+    'Create RoleAssignment',
+    'Role',
+    'RoleBasedAccessControl',
+    'Helpdesk operators',
+    [['$Collection.Members[0]', null, 'helpdesk']],
+  ],
   [0.7, 'wipe ManagedDevice', 'Device', 'ManagedDevices', 'DESKTOP-LOST01', []],
   [0.8, 'Delete DeviceManagementScript', 'DeviceConfiguration', 'DeviceConfiguration', 'Legacy cleanup.ps1', []],
   [0.93, 'Patch DeviceEnrollmentConfiguration', 'Enrollment', 'Enrollment', 'Device limit', [['Limit', '5', '10']]],
@@ -220,13 +301,19 @@ function auditEvent(random: SeededRandom, spec: EventSpec): unknown {
       remoteUserId: actor.remoteUserId,
       userRoleScopeTags: [{ displayName: 'Default', roleScopeTagId: '0' }],
     },
-    resources: [{
-      displayName: resource.name,
-      type: null,
-      auditResourceType: resource.type,
-      resourceId: resource.id,
-      modifiedProperties: resource.changes.map(([displayName, oldValue, newValue]) => ({ displayName, oldValue, newValue })),
-    }],
+    resources: [
+      {
+        displayName: resource.name,
+        type: null,
+        auditResourceType: resource.type,
+        resourceId: resource.id,
+        modifiedProperties: resource.changes.map(([displayName, oldValue, newValue]) => ({
+          displayName,
+          oldValue,
+          newValue,
+        })),
+      },
+    ],
   };
 }
 
@@ -236,9 +323,14 @@ function tenant(domain: string) {
   const org = domain.split('.')[0].replace(/^./, (c) => c.toUpperCase());
   const ca = (name: string): TenantCa => ({ name, id: guid(random) });
   const admin = (name: string): Actor => ({
-    auditActorType: 'ItPro', userPrincipalName: `${name}@${domain}`, userId: guid(random), applicationId: PORTAL_APP_ID,
+    auditActorType: 'ItPro',
+    userPrincipalName: `${name}@${domain}`,
+    userId: guid(random),
+    applicationId: PORTAL_APP_ID,
     applicationDisplayName: 'Microsoft Intune portal extension',
-    servicePrincipalName: null, remoteTenantId: null, remoteUserId: null,
+    servicePrincipalName: null,
+    remoteTenantId: null,
+    remoteUserId: null,
   });
   return {
     cas: {
@@ -255,8 +347,11 @@ function tenant(domain: string) {
       admin: admin('admin'),
       // A GDAP partner admin acts from another tenant.
       partner: {
-        ...admin('partner'), auditActorType: 'Partner', userPrincipalName: 'admin@fabrikampartner.onmicrosoft.com',
-        remoteTenantId: guid(random), remoteUserId: guid(random),
+        ...admin('partner'),
+        auditActorType: 'Partner',
+        userPrincipalName: 'admin@fabrikampartner.onmicrosoft.com',
+        remoteTenantId: guid(random),
+        remoteUserId: guid(random),
       } as Actor,
     },
   };
@@ -264,9 +359,14 @@ function tenant(domain: string) {
 
 function appActor(applicationId: string): Actor {
   return {
-    auditActorType: 'Application', userPrincipalName: null, userId: null, applicationId,
+    auditActorType: 'Application',
+    userPrincipalName: null,
+    userId: null,
+    applicationId,
     applicationDisplayName: 'cloud-pki-alerts',
-    servicePrincipalName: 'cloud-pki-alerts', remoteTenantId: null, remoteUserId: null,
+    servicePrincipalName: 'cloud-pki-alerts',
+    remoteTenantId: null,
+    remoteUserId: null,
   };
 }
 

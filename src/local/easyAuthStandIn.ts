@@ -59,7 +59,10 @@ const pageHeaders = {
 const safeRedirect = (value: string | null | undefined) => (value && /^\/(?![/\\])/.test(value) ? value : '/api/ui');
 
 export function createEasyAuthStandIn(options: EasyAuthStandInOptions): EasyAuthStandIn {
-  if (!isLoopback(options.host)) throw new Error(`The local App Service Authentication stand-in serves loopback only; the host listens on ${options.host}`);
+  if (!isLoopback(options.host))
+    throw new Error(
+      `The local App Service Authentication stand-in serves loopback only; the host listens on ${options.host}`,
+    );
   const sessions = new Map<string, Session>();
   const roleChoices: Record<string, string[]> = { admin: [options.adminRole], reader: [options.readerRole], none: [] };
 
@@ -69,18 +72,31 @@ export function createEasyAuthStandIn(options: EasyAuthStandInOptions): EasyAuth
     return token;
   };
   const sessionOf = (cookie: string | undefined): Session | undefined => {
-    const token = (cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === SESSION_COOKIE)?.[1];
+    const token = (cookie ?? '')
+      .split(';')
+      .map((c) => c.trim().split('='))
+      .find(([k]) => k === SESSION_COOKIE)?.[1];
     return token ? sessions.get(token) : undefined;
   };
   const principal = (s: Session) => ({
     auth_typ: 'aad',
     name_typ: 'preferred_username',
     role_typ: 'roles',
-    claims: [{ typ: 'preferred_username', val: s.name }, { typ: 'name', val: s.name }, ...s.roles.map((val) => ({ typ: 'roles', val }))],
+    claims: [
+      { typ: 'preferred_username', val: s.name },
+      { typ: 'name', val: s.name },
+      ...s.roles.map((val) => ({ typ: 'roles', val })),
+    ],
   });
   const userId = (s: Session) => Buffer.from(s.name).toString('hex').slice(0, 32);
   const local = (req: IncomingMessage, handle: () => LocalRouteResponse | Promise<LocalRouteResponse>) =>
-    isLoopback(req.socket.remoteAddress) ? handle() : { status: 403, headers: { 'content-type': 'text/plain' }, body: 'The local sign-in stand-in answers loopback clients only' };
+    isLoopback(req.socket.remoteAddress)
+      ? handle()
+      : {
+          status: 403,
+          headers: { 'content-type': 'text/plain' },
+          body: 'The local sign-in stand-in answers loopback clients only',
+        };
   const query = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://local').searchParams;
 
   const form = (redirect: string, problem?: string): LocalRouteResponse => ({
@@ -104,22 +120,39 @@ ${problem ? `<p role="alert">${html(problem)}</p>` : ''}
   });
 
   const routes: LocalRoute[] = [
-    { method: 'GET', path: '/.auth/login/aad', handler: async (req) => local(req, () => form(safeRedirect(query(req).get('post_login_redirect_uri')))) },
+    {
+      method: 'GET',
+      path: '/.auth/login/aad',
+      handler: async (req) => local(req, () => form(safeRedirect(query(req).get('post_login_redirect_uri')))),
+    },
     {
       method: 'POST',
       path: '/.auth/login/aad',
       handler: async (req, body) =>
         local(req, () => {
           const site = String(req.headers['sec-fetch-site'] ?? '');
-          if (site === 'cross-site' || site === 'same-site') return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'Sign-in is accepted from this page only' };
+          if (site === 'cross-site' || site === 'same-site')
+            return {
+              status: 403,
+              headers: { 'content-type': 'text/plain' },
+              body: 'Sign-in is accepted from this page only',
+            };
           const fields = new URLSearchParams(body);
           const redirect = safeRedirect(fields.get('post_login_redirect_uri'));
           const name = (fields.get('user') ?? '').trim();
           const roles = roleChoices[fields.get('role') ?? ''];
-          if (!/^[\p{L}\p{N}._@+-]{1,100}$/u.test(name)) return form(redirect, 'The user name must be 1 to 100 letters, digits or . _ @ + -');
+          if (!/^[\p{L}\p{N}._@+-]{1,100}$/u.test(name))
+            return form(redirect, 'The user name must be 1 to 100 letters, digits or . _ @ + -');
           if (!roles) return form(redirect, 'Choose admin, reader or no app role');
           const token = newSession(name, roles);
-          return { status: 302, headers: { location: redirect, 'set-cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax`, 'cache-control': 'no-store' } };
+          return {
+            status: 302,
+            headers: {
+              location: redirect,
+              'set-cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax`,
+              'cache-control': 'no-store',
+            },
+          };
         }),
     },
     {
@@ -129,7 +162,11 @@ ${problem ? `<p role="alert">${html(problem)}</p>` : ''}
         local(req, () => {
           const s = sessionOf(req.headers.cookie);
           const me = s ? [{ provider_name: 'aad', user_id: s.name, user_claims: principal(s).claims }] : [];
-          return { status: s ? 200 : 401, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify(me) };
+          return {
+            status: s ? 200 : 401,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+            body: JSON.stringify(me),
+          };
         }),
     },
     {
@@ -137,9 +174,19 @@ ${problem ? `<p role="alert">${html(problem)}</p>` : ''}
       path: '/.auth/logout',
       handler: async (req) =>
         local(req, () => {
-          const token = (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === SESSION_COOKIE)?.[1];
+          const token = (req.headers.cookie ?? '')
+            .split(';')
+            .map((c) => c.trim().split('='))
+            .find(([k]) => k === SESSION_COOKIE)?.[1];
           if (token) sessions.delete(token);
-          return { status: 302, headers: { location: safeRedirect(query(req).get('post_logout_redirect_uri')), 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`, 'cache-control': 'no-store' } };
+          return {
+            status: 302,
+            headers: {
+              location: safeRedirect(query(req).get('post_logout_redirect_uri')),
+              'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`,
+              'cache-control': 'no-store',
+            },
+          };
         }),
     },
   ];
@@ -149,7 +196,8 @@ ${problem ? `<p role="alert">${html(problem)}</p>` : ''}
     routes,
     requestHeaders(headers) {
       const out: Record<string, string> = {};
-      for (const [name, value] of Object.entries(headers)) if (!name.toLowerCase().startsWith('x-ms-')) out[name] = value;
+      for (const [name, value] of Object.entries(headers))
+        if (!name.toLowerCase().startsWith('x-ms-')) out[name] = value;
       const s = sessionOf(headers.cookie);
       if (s) {
         out['x-ms-client-principal'] = Buffer.from(JSON.stringify(principal(s))).toString('base64');

@@ -64,7 +64,14 @@ function state(): ShimState {
   const holder = globalThis as unknown as Record<symbol, ShimState | undefined>;
   let current = holder[STATE_KEY];
   if (!current) {
-    current = { registrations: [], hooks: [], byModule: new Map(), probing: false, probed: false, queue: Promise.resolve() };
+    current = {
+      registrations: [],
+      hooks: [],
+      byModule: new Map(),
+      probing: false,
+      probed: false,
+      queue: Promise.resolve(),
+    };
     holder[STATE_KEY] = current;
     patchModuleResolution(createFakeCore(current));
   }
@@ -97,7 +104,8 @@ function createFakeCore(s: ShimState) {
     },
     // Present so `app.setup({ enableHttpStream })` accepts this "host" (it checks for `log`).
     log(level: string, category: string, message: string): void {
-      if (level === 'error' || level === 'critical' || level === 'warning') console.warn(`[functions ${category}] ${message}`);
+      if (level === 'error' || level === 'critical' || level === 'warning')
+        console.warn(`[functions ${category}] ${message}`);
     },
   };
 }

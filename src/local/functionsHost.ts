@@ -111,10 +111,15 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const routes: HttpFunction[] = [];
   for (const { registration, file } of await loadRegistrations(options.functionModules)) {
     const name = registration.metadata.name;
-    const trigger = Object.values(registration.metadata.bindings).find((b) => b.direction === 'in' && /Trigger$/.test(b.type));
+    const trigger = Object.values(registration.metadata.bindings).find(
+      (b) => b.direction === 'in' && /Trigger$/.test(b.type),
+    );
     if (trigger?.type === 'timerTrigger') timers.push(createTimer({ name, registration, trigger }, env));
     else if (trigger?.type === 'httpTrigger') routes.push(createRoute({ name, registration, trigger }));
-    else log(`WARNING: function '${name}' (${path.basename(file)}) has a ${trigger?.type ?? 'missing'} trigger, which the local host does not run.`);
+    else
+      log(
+        `WARNING: function '${name}' (${path.basename(file)}) has a ${trigger?.type ?? 'missing'} trigger, which the local host does not run.`,
+      );
   }
   routes.sort((a, b) => compareRanks(a.rank, b.rank));
   if (capturedHooks().length > 0) log('WARNING: app.hook.* hooks were registered; the local host does not run them.');
@@ -122,7 +127,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
 
-  async function invoke(fn: HostFunction, input: unknown, reason: string, invocationId = randomUUID()): Promise<unknown> {
+  async function invoke(
+    fn: HostFunction,
+    input: unknown,
+    reason: string,
+    invocationId = randomUUID(),
+  ): Promise<unknown> {
     const started = Date.now();
     log(`Executing 'Functions.${fn.name}' (Reason='${reason}', Id=${invocationId})`);
     const context = new InvocationContext({
@@ -152,7 +162,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   /** One run of a timer; resolves when it ends. A tick while the previous run is still going is skipped. */
   function runTimerOccurrence(timer: TimerFunction, due: Date, reason: string): Promise<void> {
     if (timer.running) {
-      log(`Timer '${timer.name}' skipped the occurrence due ${due.toISOString()}: its previous run is still in progress.`);
+      log(
+        `Timer '${timer.name}' skipped the occurrence due ${due.toISOString()}: its previous run is still in progress.`,
+      );
       return timer.running.catch(() => undefined);
     }
     const startedAt = new Date();
@@ -160,7 +172,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const input: Timer = {
       isPastDue: startedAt.getTime() - due.getTime() > 1000,
       schedule: { adjustForDST: true },
-      scheduleStatus: { last: timer.lastDue?.toISOString() ?? NEVER, next: next?.toISOString() ?? '', lastUpdated: startedAt.toISOString() },
+      scheduleStatus: {
+        last: timer.lastDue?.toISOString() ?? NEVER,
+        next: next?.toISOString() ?? '',
+        lastUpdated: startedAt.toISOString(),
+      },
     };
     timer.lastDue = due;
     const run = (async () => {
@@ -195,22 +211,43 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const method = (req.method ?? 'GET').toUpperCase();
     const extras = extraRoutes.filter((r) => r.path === url.pathname);
     const extra = extras.find((r) => r.method.toUpperCase() === method);
-    const candidates = extra ? [] : routes.map((fn) => ({ fn, match: fn.pattern.exec(url.pathname) })).filter((c) => c.match !== null);
+    const candidates = extra
+      ? []
+      : routes.map((fn) => ({ fn, match: fn.pattern.exec(url.pathname) })).filter((c) => c.match !== null);
     const target = candidates.find((c) => c.fn.methods.includes(method));
     if (!extra && !target) {
       req.resume();
-      const allowed = [...new Set([...extras.map((r) => r.method.toUpperCase()), ...candidates.flatMap((c) => c.fn.methods)])];
+      const allowed = [
+        ...new Set([...extras.map((r) => r.method.toUpperCase()), ...candidates.flatMap((c) => c.fn.methods)]),
+      ];
       if (allowed.length > 0) {
-        sendJson(res, 405, { error: { code: 'MethodNotAllowed', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}` } }, { allow: allowed.join(', ') });
+        sendJson(
+          res,
+          405,
+          {
+            error: {
+              code: 'MethodNotAllowed',
+              message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}`,
+            },
+          },
+          { allow: allowed.join(', ') },
+        );
       } else {
-        sendJson(res, 404, { error: { code: 'NotFound', message: `No function or local route matches ${method} ${url.pathname}` } });
+        sendJson(res, 404, {
+          error: { code: 'NotFound', message: `No function or local route matches ${method} ${url.pathname}` },
+        });
       }
       return;
     }
     const body = await readBody(req, MAX_REQUEST_BODY_BYTES);
     if (body === 'aborted') return;
     if (body === 'too-large') {
-      sendJson(res, 413, { error: { code: 'PayloadTooLarge', message: `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` } }, { connection: 'close' });
+      sendJson(
+        res,
+        413,
+        { error: { code: 'PayloadTooLarge', message: `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` } },
+        { connection: 'close' },
+      );
       return;
     }
     if (extra) {
@@ -219,16 +256,29 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       return;
     }
     const { fn, match } = target!;
-    if (options.functionKey !== undefined && fn.authLevel !== 'anonymous' && !keyMatches(options.functionKey, req.headers['x-functions-key'], url.searchParams.get('code'))) {
-      sendJson(res, 401, { error: { code: 'Unauthorized', message: 'This route needs the local admin key: send it as the x-functions-key header or ?code= (npm start prints it; LOCAL_ADMIN_KEY sets it)' } });
+    if (
+      options.functionKey !== undefined &&
+      fn.authLevel !== 'anonymous' &&
+      !keyMatches(options.functionKey, req.headers['x-functions-key'], url.searchParams.get('code'))
+    ) {
+      sendJson(res, 401, {
+        error: {
+          code: 'Unauthorized',
+          message:
+            'This route needs the local admin key: send it as the x-functions-key header or ?code= (npm start prints it; LOCAL_ADMIN_KEY sets it)',
+        },
+      });
       return;
     }
     const params: Record<string, string> = {};
-    for (const [key, value] of Object.entries(match!.groups ?? {})) if (value !== undefined) params[key] = safeDecode(value);
+    for (const [key, value] of Object.entries(match!.groups ?? {}))
+      if (value !== undefined) params[key] = safeDecode(value);
     const request = new HttpRequest({
       method,
       url: url.href,
-      headers: options.requestHeaders ? options.requestHeaders(flattenHeaders(req.headers), req) : flattenHeaders(req.headers),
+      headers: options.requestHeaders
+        ? options.requestHeaders(flattenHeaders(req.headers), req)
+        : flattenHeaders(req.headers),
       params,
       body: body.length > 0 ? { bytes: body } : undefined,
     });
@@ -237,7 +287,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     try {
       result = await invoke(fn, request, HTTP_REASON, invocationId);
     } catch {
-      sendJson(res, 500, { error: { code: 'FunctionFailed', message: `Function '${fn.name}' failed; see the host log for invocation ${invocationId}` } });
+      sendJson(res, 500, {
+        error: {
+          code: 'FunctionFailed',
+          message: `Function '${fn.name}' failed; see the host log for invocation ${invocationId}`,
+        },
+      });
       return;
     }
     await writeFunctionResponse(res, result, method === 'HEAD');
@@ -246,7 +301,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const server = createServer((req, res) => {
     handleHttp(req, res).catch((error: unknown) => {
       log(`ERROR: ${req.method} ${req.url} failed in the local host: ${describeError(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServerError', message: 'The local host failed to handle the request; see its log' } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: { code: 'InternalServerError', message: 'The local host failed to handle the request; see its log' },
+        });
       else res.destroy();
     });
   });
@@ -255,7 +313,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
   for (const timer of timers) {
     arm(timer, new Date());
-    if (timer.trigger.runOnStartup === true) runTimerOccurrence(timer, new Date(), 'RunOnStartup').catch(() => undefined);
+    if (timer.trigger.runOnStartup === true)
+      runTimerOccurrence(timer, new Date(), 'RunOnStartup').catch(() => undefined);
   }
 
   let closing: Promise<void> | undefined;
@@ -263,11 +322,20 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     url: origin,
     functions: [
       ...timers.map((t): HostedFunction => ({ name: t.name, trigger: 'timer', schedule: t.schedule })),
-      ...routes.map((r): HostedFunction => ({ name: r.name, trigger: 'http', route: r.route, methods: r.methods, url: `${origin}/api/${r.route}` })),
+      ...routes.map((r): HostedFunction => ({
+        name: r.name,
+        trigger: 'http',
+        route: r.route,
+        methods: r.methods,
+        url: `${origin}/api/${r.route}`,
+      })),
     ],
     async runTimer(name) {
       const timer = timers.find((t) => t.name === name);
-      if (!timer) throw new Error(`No timer function named '${name}' (timers: ${timers.map((t) => t.name).join(', ') || 'none'})`);
+      if (!timer)
+        throw new Error(
+          `No timer function named '${name}' (timers: ${timers.map((t) => t.name).join(', ') || 'none'})`,
+        );
       if (closed) throw new Error('The functions host is closed');
       await runTimerOccurrence(timer, new Date(), 'Manual run');
     },
@@ -283,7 +351,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
           new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), SHUTDOWN_GRACE_MS))),
         ]);
         clearTimeout(grace);
-        if (gaveUp) log(`WARNING: stopped waiting for ${inFlight.size} running invocation(s) after ${SHUTDOWN_GRACE_MS / 1000} s`);
+        if (gaveUp)
+          log(
+            `WARNING: stopped waiting for ${inFlight.size} running invocation(s) after ${SHUTDOWN_GRACE_MS / 1000} s`,
+          );
         server.closeAllConnections();
         await serverClosed;
       })();
@@ -298,7 +369,8 @@ async function loadRegistrations(files: string[]): Promise<{ registration: Regis
     const absolute = path.resolve(file);
     for (const registration of await captureRegistrations(absolute, () => loadModule(absolute))) {
       const clash = all.find((r) => r.registration.metadata.name === registration.metadata.name);
-      if (clash) throw new Error(`Function '${registration.metadata.name}' is registered twice (${clash.file} and ${absolute})`);
+      if (clash)
+        throw new Error(`Function '${registration.metadata.name}' is registered twice (${clash.file} and ${absolute})`);
       all.push({ registration, file: absolute });
     }
   }
@@ -317,18 +389,31 @@ function createTimer(fn: HostFunction, env: NodeJS.ProcessEnv): TimerFunction {
   const raw = String(fn.trigger.schedule ?? '');
   const schedule = raw.replace(/%([^%]+)%/g, (_, setting: string) => {
     const value = env[setting]?.trim();
-    if (!value) throw new Error(`Function '${fn.name}': the schedule '${raw}' needs the app setting ${setting}, which is not set`);
+    if (!value)
+      throw new Error(
+        `Function '${fn.name}': the schedule '${raw}' needs the app setting ${setting}, which is not set`,
+      );
     return value;
   });
   if (schedule.trim().split(/\s+/).length !== 6) {
-    throw new Error(`Function '${fn.name}': schedule '${schedule}' must be an NCRONTAB expression with 6 fields ({second} {minute} {hour} {day} {month} {day-of-week})`);
+    throw new Error(
+      `Function '${fn.name}': schedule '${schedule}' must be an NCRONTAB expression with 6 fields ({second} {minute} {hour} {day} {month} {day-of-week})`,
+    );
   }
   try {
     // NCRONTAB: six fields, UTC, and a day must match both day-of-month and day-of-week.
-    const cron = new Cron(schedule, { timezone: 'UTC', mode: '6-part', domAndDow: true, sloppyRanges: true, paused: true });
+    const cron = new Cron(schedule, {
+      timezone: 'UTC',
+      mode: '6-part',
+      domAndDow: true,
+      sloppyRanges: true,
+      paused: true,
+    });
     return { ...fn, schedule, cron };
   } catch (error) {
-    throw new Error(`Function '${fn.name}': invalid schedule '${schedule}': ${(error as Error).message}`, { cause: error });
+    throw new Error(`Function '${fn.name}': invalid schedule '${schedule}': ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -346,7 +431,10 @@ function createRoute(fn: HostFunction): HttpFunction {
   // Like the Azure Functions host, which fails such a function with "The specified route conflicts with one
   // or more built in routes" (its admin and webhook APIs), whatever the route prefix.
   const reserved = /^(admin|runtime)/i.exec(route)?.[1];
-  if (reserved) throw new Error(`Function '${fn.name}': the route '${route}' starts with '${reserved.toLowerCase()}', which the Azure Functions host reserves for its own APIs (it refuses such a function); choose another route`);
+  if (reserved)
+    throw new Error(
+      `Function '${fn.name}': the route '${route}' starts with '${reserved.toLowerCase()}', which the Azure Functions host reserves for its own APIs (it refuses such a function); choose another route`,
+    );
   const methods = ((fn.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase());
   let source = '^/api';
   const rank: number[] = [];
@@ -360,13 +448,23 @@ function createRoute(fn: HostFunction): HttpFunction {
       source += `(?:/(?<${whole[2]}>${valuePattern(whole[3])}))?`;
       rank.push(3);
     } else {
-      source += '/' + segment.replace(/\{([A-Za-z_]\w*)(?::([^}]+))?\}|[^{]+/g, (text, name?: string, constraint?: string) =>
-        name ? `(?<${name}>${valuePattern(constraint)})` : text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      source +=
+        '/' +
+        segment.replace(/\{([A-Za-z_]\w*)(?::([^}]+))?\}|[^{]+/g, (text, name?: string, constraint?: string) =>
+          name ? `(?<${name}>${valuePattern(constraint)})` : text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        );
       rank.push(!segment.includes('{') ? 0 : whole?.[3] ? 1 : 2);
     }
   }
   try {
-    return { ...fn, route, methods, authLevel: String(fn.trigger.authLevel ?? 'function').toLowerCase(), pattern: new RegExp(`${source}/?$`, 'i'), rank };
+    return {
+      ...fn,
+      route,
+      methods,
+      authLevel: String(fn.trigger.authLevel ?? 'function').toLowerCase(),
+      pattern: new RegExp(`${source}/?$`, 'i'),
+      rank,
+    };
   } catch (error) {
     throw new Error(`Function '${fn.name}': invalid route '${route}': ${(error as Error).message}`, { cause: error });
   }
@@ -381,7 +479,11 @@ function compareRanks(a: number[], b: number[]): number {
 function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'EADDRINUSE' ? new Error(`Port ${port} on ${host} is already in use: stop the other host or set PORT`) : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} on ${host} is already in use: stop the other host or set PORT`)
+          : error,
+      );
     });
     server.listen(port, host, () => {
       const address = server.address();
@@ -440,7 +542,13 @@ async function writeFunctionResponse(res: ServerResponse, result: unknown, isHea
     return;
   }
   if (typeof result !== 'object') {
-    sendJson(res, 500, { error: { code: 'InvalidFunctionResponse', message: 'The HTTP response must be an object with optional "body", "jsonBody", "status", "headers" and "cookies"' } });
+    sendJson(res, 500, {
+      error: {
+        code: 'InvalidFunctionResponse',
+        message:
+          'The HTTP response must be an object with optional "body", "jsonBody", "status", "headers" and "cookies"',
+      },
+    });
     return;
   }
   const response = isResponseLike(result) ? result : new HttpResponse(result);
@@ -460,7 +568,11 @@ type ResponseLike = Pick<HttpResponse, 'status' | 'headers' | 'arrayBuffer'> & {
 function isResponseLike(value: object): value is ResponseLike {
   // Duck-typed: an HttpResponse from another copy of @azure/functions (or a fetch Response) works too.
   const candidate = value as Partial<ResponseLike>;
-  return typeof candidate.arrayBuffer === 'function' && typeof candidate.status === 'number' && candidate.headers instanceof Headers;
+  return (
+    typeof candidate.arrayBuffer === 'function' &&
+    typeof candidate.status === 'number' &&
+    candidate.headers instanceof Headers
+  );
 }
 
 function serializeCookie(cookie: Cookie): string {
@@ -477,7 +589,13 @@ function serializeCookie(cookie: Cookie): string {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    })
+    .end(text);
 }
 
 /** An error for the log: its stack, or for validation errors (ConfigError, ...) one line per field problem. */
@@ -486,7 +604,9 @@ export function describeError(error: unknown): string {
   const problems = (error as { problems?: unknown }).problems;
   if (Array.isArray(problems) && problems.length > 0) {
     const subject = (error as { subject?: unknown }).subject ?? error.message;
-    const lines = problems.map((p: { field?: unknown; message?: unknown }) => `\n    - ${String(p.field)}: ${String(p.message)}`);
+    const lines = problems.map(
+      (p: { field?: unknown; message?: unknown }) => `\n    - ${String(p.field)}: ${String(p.message)}`,
+    );
     return `${error.name}: ${String(subject)}${lines.join('')}`;
   }
   return error.stack ?? `${error.name}: ${error.message}`;

@@ -31,7 +31,13 @@ export interface ServerBehaviour {
   hangingNextLinks: number;
 }
 
-const strict: ServerBehaviour = { ascending: 'refuse', repeatedItems: 0, throttleEvery: 0, errorBody: 'graph', hangingNextLinks: 0 };
+const strict: ServerBehaviour = {
+  ascending: 'refuse',
+  repeatedItems: 0,
+  throttleEvery: 0,
+  errorBody: 'graph',
+  hangingNextLinks: 0,
+};
 
 export function behaviourOf(mode: GraphServerMode): ServerBehaviour {
   switch (mode) {
@@ -70,5 +76,15 @@ export function intuneErrorBody(code: string, headers: Record<string, string>): 
     ErrorSourceService: '',
     HttpHeaders: '{}',
   };
-  return JSON.stringify({ error: { code, message: JSON.stringify(inner), innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': headers['request-id'], 'client-request-id': headers['client-request-id'] } } });
+  return JSON.stringify({
+    error: {
+      code,
+      message: JSON.stringify(inner),
+      innerError: {
+        date: new Date().toISOString().slice(0, 19),
+        'request-id': headers['request-id'],
+        'client-request-id': headers['client-request-id'],
+      },
+    },
+  });
 }

@@ -3,11 +3,40 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloudPkiResources } from './cloudPkiResources';
-import { behaviourOf, type GraphServerMode, intuneErrorBody, type ServerBehaviour, servedPageSize } from './graphServerModes';
-import type { GraphFault, GraphFaultOptions, GraphSimulatorOptions, QueuedFault, SimulatedRequest } from './graphSimulatorTypes';
+import {
+  behaviourOf,
+  type GraphServerMode,
+  intuneErrorBody,
+  type ServerBehaviour,
+  servedPageSize,
+} from './graphServerModes';
+import type {
+  GraphFault,
+  GraphFaultOptions,
+  GraphSimulatorOptions,
+  QueuedFault,
+  SimulatedRequest,
+} from './graphSimulatorTypes';
 
 export type { GraphFault, GraphFaultOptions, GraphSimulatorOptions, SimulatedRequest } from './graphSimulatorTypes';
-import { compareStored, compileFilter, decodeSkipToken, errorCodeFor, firstAfter, graphEncode, graphError, headerText, KNOWN_CATEGORIES, type ParsedQuery, parseOrderBy, parseQuery, parseTop, QueryError, type StoredEvent, storeEvent } from './auditEventQuery';
+import {
+  compareStored,
+  compileFilter,
+  decodeSkipToken,
+  errorCodeFor,
+  firstAfter,
+  graphEncode,
+  graphError,
+  headerText,
+  KNOWN_CATEGORIES,
+  type ParsedQuery,
+  parseOrderBy,
+  parseQuery,
+  parseTop,
+  QueryError,
+  type StoredEvent,
+  storeEvent,
+} from './auditEventQuery';
 
 /**
  * A loopback stand-in for the part of Graph's `GET /beta/deviceManagement/auditEvents`
@@ -42,7 +71,10 @@ export class GraphSimulator {
   /** The server mode (graphServerModes.ts). */
   readonly mode: GraphServerMode;
 
-  private constructor(private readonly server: Server, options: GraphSimulatorOptions) {
+  private constructor(
+    private readonly server: Server,
+    options: GraphSimulatorOptions,
+  ) {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('Graph simulator: not listening on TCP');
     this.baseUrl = `http://127.0.0.1:${address.port}`;
@@ -128,7 +160,8 @@ export class GraphSimulator {
   /** Queues a fault for the next `times` list requests that match `on` (first page, next page or any). */
   injectFault(fault: GraphFault, options: GraphFaultOptions = {}): void {
     const times = options.times ?? 1;
-    if (!Number.isInteger(times) || times < 1) throw new Error(`Graph simulator: times must be a positive integer: ${times}`);
+    if (!Number.isInteger(times) || times < 1)
+      throw new Error(`Graph simulator: times must be a positive integer: ${times}`);
     this.faults.push({ fault, remaining: times, on: options.on ?? 'any' });
   }
 
@@ -162,7 +195,8 @@ export class GraphSimulator {
     if (req.headers.authorization !== undefined) record.authorization = req.headers.authorization;
     this.requests.push(record);
     const headers: Record<string, string> = {
-      'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+      'content-type':
+        'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
       'request-id': randomUUID(),
       'client-request-id': headerText(req.headers['client-request-id']) ?? randomUUID(),
     };
@@ -210,7 +244,8 @@ export class GraphSimulator {
     };
     if (fault === undefined) {
       const { throttleEvery, hangingNextLinks } = this.behaviour;
-      if (throttleEvery > 0 && (listRequest - 1) % throttleEvery === 0) return send(429, errorBody('TooManyRequests', 'Too many requests.'));
+      if (throttleEvery > 0 && (listRequest - 1) % throttleEvery === 0)
+        return send(429, errorBody('TooManyRequests', 'Too many requests.'));
       if (query.skipToken !== undefined && this.hungNextLinks < hangingNextLinks) {
         this.hungNextLinks++;
         return; // Never answered, like the nextLinks of microsoft-graph-docs#18143; close() destroys the socket.
@@ -274,19 +309,27 @@ export class GraphSimulator {
     const predicate = compileFilter(query.filter);
     const direction = parseOrderBy(query.orderBy);
     if (direction === 'asc' && this.behaviour.ascending === 'refuse') {
-      throw new QueryError(`Ordering by 'activityDateTime asc' is not supported; use 'activityDateTime desc' or no $orderby.`);
+      throw new QueryError(
+        `Ordering by 'activityDateTime asc' is not supported; use 'activityDateTime desc' or no $orderby.`,
+      );
     }
     // Newest first unless oldest first was asked for and is honoured.
     const descending = !(direction === 'asc' && this.behaviour.ascending === 'accept');
     const top = servedPageSize(parseTop(query.top, this.defaultPageSize, this.maxPageSize), this.capPagesBelowTop);
     const cursor = query.skipToken === undefined ? undefined : decodeSkipToken(query.skipToken, descending);
     const cache = this.filterCache;
-    const reuse = cache !== undefined && cache.events === this.events && cache.length === this.events.length && cache.filter === query.filter;
+    const reuse =
+      cache !== undefined &&
+      cache.events === this.events &&
+      cache.length === this.events.length &&
+      cache.filter === query.filter;
     const filtered = reuse ? cache.matching : this.events.filter((e) => predicate(e.fields));
-    if (!reuse) this.filterCache = { events: this.events, length: this.events.length, filter: query.filter, matching: filtered };
+    if (!reuse)
+      this.filterCache = { events: this.events, length: this.events.length, filter: query.filter, matching: filtered };
     const matching = descending ? [...filtered].reverse() : filtered;
     const repeat = cursor === undefined ? 0 : Math.min(this.behaviour.repeatedItems, top - 1);
-    const start = cursor === undefined ? 0 : Math.max(0, firstAfter(matching, cursor, descending) - Math.max(0, repeat));
+    const start =
+      cursor === undefined ? 0 : Math.max(0, firstAfter(matching, cursor, descending) - Math.max(0, repeat));
     const page = matching.slice(start, start + top);
     const origin = this.nextLinkOrigin;
     let nextLink = '';

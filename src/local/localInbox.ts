@@ -40,9 +40,12 @@ export function createLocalInbox(options: { log: (line: string) => void; capacit
   async function receive(req: IncomingMessage, body: string): Promise<LocalRouteResponse> {
     const problems: string[] = [];
     const contentType = String(req.headers['content-type'] ?? '');
-    if (!/^application\/(.+\+)?json\b/i.test(contentType)) problems.push(`Content-Type must be application/json (got "${contentType || 'none'}")`);
+    if (!/^application\/(.+\+)?json\b/i.test(contentType))
+      problems.push(`Content-Type must be application/json (got "${contentType || 'none'}")`);
     if (Buffer.byteLength(body) > TEAMS_MESSAGE_MAX_BYTES) {
-      return reject(413, 'MessageTooLarge', [`the message is ${Buffer.byteLength(body)} bytes; Teams accepts at most ${TEAMS_MESSAGE_MAX_BYTES}`]);
+      return reject(413, 'MessageTooLarge', [
+        `the message is ${Buffer.byteLength(body)} bytes; Teams accepts at most ${TEAMS_MESSAGE_MAX_BYTES}`,
+      ]);
     }
     let message: unknown;
     try {
@@ -64,7 +67,9 @@ export function createLocalInbox(options: { log: (line: string) => void; capacit
 
   function reject(status: number, code: string, problems: string[]): LocalRouteResponse {
     options.log(`[inbox] rejected a message (${status}): ${problems.join('; ')}`);
-    const body = JSON.stringify({ error: { code, message: `Not a valid Teams Workflows message: ${problems.join('; ')}`, problems } });
+    const body = JSON.stringify({
+      error: { code, message: `Not a valid Teams Workflows message: ${problems.join('; ')}`, problems },
+    });
     return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
   }
 
@@ -89,7 +94,8 @@ export function createLocalInbox(options: { log: (line: string) => void; capacit
 function envelopeProblems(message: unknown): string[] {
   if (!isObject(message)) return ['the body must be a JSON object'];
   const problems: string[] = [];
-  if (message.type !== 'message') problems.push(`"type" must be "message" (got ${JSON.stringify(message.type) ?? 'nothing'})`);
+  if (message.type !== 'message')
+    problems.push(`"type" must be "message" (got ${JSON.stringify(message.type) ?? 'nothing'})`);
   const attachments = message.attachments;
   if (!Array.isArray(attachments) || attachments.length === 0) {
     problems.push('"attachments" must be a non-empty array');

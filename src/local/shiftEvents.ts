@@ -6,7 +6,11 @@ import { parseGraphDate } from '../audit/toAuditEvent';
  * the same whole number of milliseconds, keeping Graph's sub-millisecond digits and the gaps between events;
  * everything else (ids, text, dates inside modifiedProperties) is left as exported. Pure.
  */
-export function shiftEvents(events: readonly unknown[], now: Date, lastAgeInMs = 60_000): { events: unknown[]; shiftInMs: number } {
+export function shiftEvents(
+  events: readonly unknown[],
+  now: Date,
+  lastAgeInMs = 60_000,
+): { events: unknown[]; shiftInMs: number } {
   const times = events.map((e) => timeOf(e)).filter((t) => !Number.isNaN(t));
   if (times.length === 0) return { events: [...events], shiftInMs: 0 };
   const shiftInMs = now.getTime() - lastAgeInMs - Math.max(...times);

@@ -65,8 +65,20 @@ async function main(): Promise<void> {
   const channel = useInbox
     ? `local inbox: cards are POSTed to ${process.env.LOCAL_INBOX_URL}, read them at ${origin}${INBOX_VIEW_PATH}`
     : 'Microsoft Teams (Workflows webhook from TEAMS_WEBHOOK_URL; the URL is a secret and is not shown)';
-  const auth = easyAuth.banner ?? `admin routes need the local key: header "x-functions-key: ${adminKey}" (or ?code=)${adminKeyGenerated ? ', generated for this run; set LOCAL_ADMIN_KEY to fix it' : ' from LOCAL_ADMIN_KEY'}`;
-  printBanner({ settings, storage, graph, channel, auth, host, functionsDir, scheduleIsDefault, entra: easyAuth.entra });
+  const auth =
+    easyAuth.banner ??
+    `admin routes need the local key: header "x-functions-key: ${adminKey}" (or ?code=)${adminKeyGenerated ? ', generated for this run; set LOCAL_ADMIN_KEY to fix it' : ' from LOCAL_ADMIN_KEY'}`;
+  printBanner({
+    settings,
+    storage,
+    graph,
+    channel,
+    auth,
+    host,
+    functionsDir,
+    scheduleIsDefault,
+    entra: easyAuth.entra,
+  });
   handleSignals(cleanups);
 
   if (/^(true|1)$/i.test(process.env.RUN_ON_START ?? '')) {
@@ -82,7 +94,8 @@ function loadLocalSettings(file: string): string {
   } catch (error) {
     throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (parsed.IsEncrypted === true) throw new Error(`${file} is encrypted (IsEncrypted: true); the local host reads plain values only`);
+  if (parsed.IsEncrypted === true)
+    throw new Error(`${file} is encrypted (IsEncrypted: true); the local host reads plain values only`);
   let applied = 0;
   const kept: string[] = [];
   for (const [name, value] of Object.entries(parsed.Values ?? {})) {
@@ -107,7 +120,8 @@ async function setUpStorage(cleanups: Cleanup[]): Promise<string> {
     return `storage account ${account ?? '(unnamed)'}${endpoint ? ` at ${endpoint}` : ''} from AzureWebJobsStorage`;
   }
   process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
-  if (await isListening(AZURITE_TABLE_PORT)) return `existing Azurite (assumed) on 127.0.0.1:${AZURITE_TABLE_PORT} (UseDevelopmentStorage=true)`;
+  if (await isListening(AZURITE_TABLE_PORT))
+    return `existing Azurite (assumed) on 127.0.0.1:${AZURITE_TABLE_PORT} (UseDevelopmentStorage=true)`;
   const azurite = await startAzuriteTables({ host: '127.0.0.1', port: AZURITE_TABLE_PORT });
   cleanups.push(() => azurite.close());
   return `in-process Azurite Tables on ${azurite.url} (in memory: state is lost on exit)`;
@@ -115,11 +129,18 @@ async function setUpStorage(cleanups: Cleanup[]): Promise<string> {
 
 async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
   const env = process.env;
-  const hasCredentials = Boolean(env.AZURE_CLIENT_SECRET || env.AZURE_CLIENT_CERTIFICATE_PATH || env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT);
+  const hasCredentials = Boolean(
+    env.AZURE_CLIENT_SECRET || env.AZURE_CLIENT_CERTIFICATE_PATH || env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT,
+  );
   if (env.GRAPH_BASE_URL || hasCredentials) {
     const baseUrl = env.GRAPH_BASE_URL || 'https://graph.microsoft.com';
-    if (!/^https:\/\/graph\.microsoft\.com\/?$/i.test(baseUrl)) return `${baseUrl} (not Microsoft Graph: used as a simulator, no token)`;
-    const signIn = env.AZURE_CLIENT_SECRET ? 'client secret' : env.AZURE_CLIENT_CERTIFICATE_PATH ? 'client certificate' : 'managed identity';
+    if (!/^https:\/\/graph\.microsoft\.com\/?$/i.test(baseUrl))
+      return `${baseUrl} (not Microsoft Graph: used as a simulator, no token)`;
+    const signIn = env.AZURE_CLIENT_SECRET
+      ? 'client secret'
+      : env.AZURE_CLIENT_CERTIFICATE_PATH
+        ? 'client certificate'
+        : 'managed identity';
     return `Microsoft Graph, tenant ${env.AZURE_TENANT_ID ?? '(AZURE_TENANT_ID not set)'}, sign-in: ${signIn}`;
   }
   const now = new Date();
@@ -127,7 +148,9 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
   const file = env.SIMULATOR_EVENTS_FILE?.trim();
   // A real incident's export replaces the made-up scenario, moved so its last event is a minute old.
   const exported = file ? shiftEvents(GraphSimulator.loadEventsFile(file), now) : undefined;
-  const events = exported?.events ?? cloudPkiScenario({ now, seed: 1, ...(env.AZURE_CLIENT_ID ? { ownApplicationId: env.AZURE_CLIENT_ID } : {}) });
+  const events =
+    exported?.events ??
+    cloudPkiScenario({ now, seed: 1, ...(env.AZURE_CLIENT_ID ? { ownApplicationId: env.AZURE_CLIENT_ID } : {}) });
   const simulator = await GraphSimulator.start({ events, mode });
   cleanups.push(() => simulator.close());
   env.GRAPH_BASE_URL = simulator.baseUrl;
@@ -142,11 +165,16 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
     const drip = setInterval(() => {
       const event = liveCloudPkiEvent({ now: new Date(), seed: seed++ });
       simulator.addEvents([event]);
-      console.log(`[simulator] ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} new audit event: ${describeEvent(event)}`);
+      console.log(
+        `[simulator] ${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} new audit event: ${describeEvent(event)}`,
+      );
     }, dripSeconds * 1000);
     cleanups.push(() => clearInterval(drip));
   }
-  const drip = dripSeconds > 0 ? `, +1 live event every ${dripSeconds} s (SIMULATOR_DRIP_SECONDS)` : ', no live events (SIMULATOR_DRIP_SECONDS=0)';
+  const drip =
+    dripSeconds > 0
+      ? `, +1 live event every ${dripSeconds} s (SIMULATOR_DRIP_SECONDS)`
+      : ', no live events (SIMULATOR_DRIP_SECONDS=0)';
   return `SIMULATED Microsoft Graph at ${simulator.baseUrl}${modeText}: ${simulator.eventCount} made-up Cloud PKI audit events${drip}`;
 }
 
@@ -159,11 +187,20 @@ function setUpEasyAuth(origin: string): { entra: boolean; standIn?: EasyAuthStan
   const env = process.env;
   if (env.ADMIN_AUTH_MODE?.trim() !== 'entra') return { entra: false };
   if (/^off$/i.test(env.LOCAL_EASY_AUTH?.trim() ?? '')) {
-    return { entra: true, banner: 'ADMIN_AUTH_MODE=entra WITHOUT App Service Authentication (LOCAL_EASY_AUTH=off): every admin route answers 503 (fail closed)' };
+    return {
+      entra: true,
+      banner:
+        'ADMIN_AUTH_MODE=entra WITHOUT App Service Authentication (LOCAL_EASY_AUTH=off): every admin route answers 503 (fail closed)',
+    };
   }
   env.ADMIN_AUTH_CLIENT_ID ||= 'local-easy-auth-stand-in';
   const role = (name: string) => env[name]?.trim() || appSettings.find((s) => s.name === name)?.default || name;
-  const standIn = createEasyAuthStandIn({ clientId: env.ADMIN_AUTH_CLIENT_ID, adminRole: role('ADMIN_APP_ROLE'), readerRole: role('READER_APP_ROLE'), host: '127.0.0.1' });
+  const standIn = createEasyAuthStandIn({
+    clientId: env.ADMIN_AUTH_CLIENT_ID,
+    adminRole: role('ADMIN_APP_ROLE'),
+    readerRole: role('READER_APP_ROLE'),
+    host: '127.0.0.1',
+  });
   Object.assign(env, standIn.platformEnv);
   return {
     entra: true,
@@ -172,7 +209,17 @@ function setUpEasyAuth(origin: string): { entra: boolean; standIn?: EasyAuthStan
   };
 }
 
-function printBanner(b: { settings: string; storage: string; graph: string; channel: string; auth: string; host: FunctionsHost; functionsDir: string; scheduleIsDefault: boolean; entra: boolean }): void {
+function printBanner(b: {
+  settings: string;
+  storage: string;
+  graph: string;
+  channel: string;
+  auth: string;
+  host: FunctionsHost;
+  functionsDir: string;
+  scheduleIsDefault: boolean;
+  entra: boolean;
+}): void {
   const lines = [
     '',
     `cloud-pki-alerts, local functions host at ${b.host.url} (stand-in for Azure Functions Core Tools)`,
@@ -189,7 +236,8 @@ function printBanner(b: { settings: string; storage: string; graph: string; chan
     const detail = fn.trigger === 'timer' ? `${fn.schedule} (UTC)` : `${fn.methods?.join(',')} ${fn.url}`;
     lines.push(`    ${fn.name.padEnd(width)}  ${fn.trigger.padEnd(5)}  ${detail}`);
   }
-  if (b.scheduleIsDefault) lines.push(`  (TIMER_SCHEDULE is not set: using its default "${process.env.TIMER_SCHEDULE}")`);
+  if (b.scheduleIsDefault)
+    lines.push(`  (TIMER_SCHEDULE is not set: using its default "${process.env.TIMER_SCHEDULE}")`);
   lines.push('  Press Ctrl+C to stop.', '');
   console.log(lines.join('\n'));
 }
@@ -221,7 +269,11 @@ async function runCleanups(cleanups: Cleanup[]): Promise<void> {
 
 function listFunctionModules(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** The directory holding package.json, walking up from the compiled file (dist/src/local → repo root). */
@@ -234,7 +286,8 @@ function projectRoot(from: string): string {
 
 async function resolvePort(text: string | undefined): Promise<number> {
   const port = text === undefined || text.trim() === '' ? 7071 : Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port number (got "${text}")`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a TCP port number (got "${text}")`);
   if (port !== 0) return port;
   // The inbox URL must be known before the host starts, so pick the free port now.
   const probe = net.createServer();
@@ -279,14 +332,20 @@ function parseDrip(text: string | undefined): number {
 }
 
 function describeEvent(event: unknown): string {
-  const e = event as { activityType?: unknown; displayName?: unknown; actor?: { userPrincipalName?: unknown; applicationDisplayName?: unknown } };
+  const e = event as {
+    activityType?: unknown;
+    displayName?: unknown;
+    actor?: { userPrincipalName?: unknown; applicationDisplayName?: unknown };
+  };
   const who = e.actor?.userPrincipalName ?? e.actor?.applicationDisplayName;
   return `${String(e.activityType ?? e.displayName ?? 'event')}${who ? ` by ${String(who)}` : ''}`;
 }
 
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
-    console.error(`\nCannot start: the configuration is invalid. Fix these settings (local.settings.json "Values" or environment variables):`);
+    console.error(
+      `\nCannot start: the configuration is invalid. Fix these settings (local.settings.json "Values" or environment variables):`,
+    );
     for (const problem of error.problems) console.error(`  - ${problem.field}: ${problem.message}`);
   } else {
     console.error(`\nCannot start: ${describeError(error)}`);

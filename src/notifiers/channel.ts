@@ -6,7 +6,14 @@ import { pagerDutyEndpoint, pagerDutyRegions } from './pagerduty/pagerDutyEndpoi
 import { checkWebhookUrl } from './urlPolicy';
 
 /** The channel types; the registry is the only switch on them. */
-export const channelTypes = ['teams', 'email-graph', 'email-webhook', 'webhook', 'pagerduty', 'azure-monitor-logs'] as const;
+export const channelTypes = [
+  'teams',
+  'email-graph',
+  'email-webhook',
+  'webhook',
+  'pagerduty',
+  'azure-monitor-logs',
+] as const;
 export type ChannelType = (typeof channelTypes)[number];
 
 /**
@@ -51,9 +58,23 @@ export interface ChannelSettings {
   maxPerSecond?: number;
 }
 
-const channelId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
-const settingName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an app setting NAME (letters, digits, underscores), never the secret itself');
-const email = z.string().trim().regex(/^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/, 'must be an email address').max(254);
+const channelId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit',
+  );
+const settingName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+    'must be an app setting NAME (letters, digits, underscores), never the secret itself',
+  );
+const email = z
+  .string()
+  .trim()
+  .regex(/^[^\s@<>"',;]+@[^\s@<>"',;]+\.[^\s@<>"',;]+$/, 'must be an email address')
+  .max(254);
 const recipients = z.array(email).min(1, 'must list at least one recipient').max(20);
 const rate = z.number().min(0.1).max(50).optional();
 const base = { id: channelId, isDefault: z.boolean().default(false), description: z.string().max(500).optional() };
@@ -62,23 +83,83 @@ const base = { id: channelId, isDefault: z.boolean().default(false), description
 export const channelDocumentSchema = z.discriminatedUnion(
   'type',
   [
-    z.object({ ...base, type: z.literal('teams'), settings: z.object({ urlSetting: settingName, maxPerSecond: rate }).strict() }).strict(),
-    z.object({ ...base, type: z.literal('email-webhook'), settings: z.object({ urlSetting: settingName, to: recipients, maxPerSecond: rate }).strict() }).strict(),
-    z.object({ ...base, type: z.literal('email-graph'), settings: z.object({ mailbox: z.union([email, z.string().uuid('must be a mailbox address or object id')]), to: recipients, maxPerSecond: rate }).strict() }).strict(),
-    z.object({ ...base, type: z.literal('webhook'), settings: z.object({ urlSetting: settingName, secretSetting: settingName, maxPerSecond: rate }).strict() }).strict(),
-    z.object({ ...base, type: z.literal('pagerduty'), settings: z.object({
-      routingKeySetting: settingName,
-      region: z.enum(pagerDutyRegions, { error: `must be one of ${pagerDutyRegions.join(', ')}` }).default('us'),
-      endpoint: z.string().max(500).optional(),
-      clientUrl: z.string().max(2000).regex(/^https:\/\/[^\s/@]+(\/[^\s]*)?$/, 'must be an https:// URL without user info').optional(),
-      maxPerSecond: rate,
-    }).strict() }).strict(),
-    z.object({ ...base, type: z.literal('azure-monitor-logs'), settings: z.object({
-      ingestionEndpoint: z.string().max(500, 'must be at most 500 characters'),
-      dcrImmutableId: z.string().regex(dcrImmutableIdPattern, 'must be the DCR immutableId: dcr- followed by 32 hex digits (az monitor data-collection rule show --query immutableId)'),
-      streamName: z.string().regex(customStreamPattern, 'must be a custom stream name starting with Custom- (letters, digits, underscores), e.g. Custom-CloudPkiAlerts_CL'),
-      maxPerSecond: rate,
-    }).strict() }).strict(),
+    z
+      .object({
+        ...base,
+        type: z.literal('teams'),
+        settings: z.object({ urlSetting: settingName, maxPerSecond: rate }).strict(),
+      })
+      .strict(),
+    z
+      .object({
+        ...base,
+        type: z.literal('email-webhook'),
+        settings: z.object({ urlSetting: settingName, to: recipients, maxPerSecond: rate }).strict(),
+      })
+      .strict(),
+    z
+      .object({
+        ...base,
+        type: z.literal('email-graph'),
+        settings: z
+          .object({
+            mailbox: z.union([email, z.string().uuid('must be a mailbox address or object id')]),
+            to: recipients,
+            maxPerSecond: rate,
+          })
+          .strict(),
+      })
+      .strict(),
+    z
+      .object({
+        ...base,
+        type: z.literal('webhook'),
+        settings: z.object({ urlSetting: settingName, secretSetting: settingName, maxPerSecond: rate }).strict(),
+      })
+      .strict(),
+    z
+      .object({
+        ...base,
+        type: z.literal('pagerduty'),
+        settings: z
+          .object({
+            routingKeySetting: settingName,
+            region: z.enum(pagerDutyRegions, { error: `must be one of ${pagerDutyRegions.join(', ')}` }).default('us'),
+            endpoint: z.string().max(500).optional(),
+            clientUrl: z
+              .string()
+              .max(2000)
+              .regex(/^https:\/\/[^\s/@]+(\/[^\s]*)?$/, 'must be an https:// URL without user info')
+              .optional(),
+            maxPerSecond: rate,
+          })
+          .strict(),
+      })
+      .strict(),
+    z
+      .object({
+        ...base,
+        type: z.literal('azure-monitor-logs'),
+        settings: z
+          .object({
+            ingestionEndpoint: z.string().max(500, 'must be at most 500 characters'),
+            dcrImmutableId: z
+              .string()
+              .regex(
+                dcrImmutableIdPattern,
+                'must be the DCR immutableId: dcr- followed by 32 hex digits (az monitor data-collection rule show --query immutableId)',
+              ),
+            streamName: z
+              .string()
+              .regex(
+                customStreamPattern,
+                'must be a custom stream name starting with Custom- (letters, digits, underscores), e.g. Custom-CloudPkiAlerts_CL',
+              ),
+            maxPerSecond: rate,
+          })
+          .strict(),
+      })
+      .strict(),
   ],
   { error: `type must be one of ${channelTypes.join(', ')}` },
 );
@@ -87,11 +168,22 @@ export const channelDocumentSchema = z.discriminatedUnion(
 export function parseChannel(input: unknown, subject = 'channel'): ChannelDefinition {
   const parsed = channelDocumentSchema.safeParse(input);
   if (parsed.success) return { ...parsed.data, source: 'table' };
-  const id = typeof input === 'object' && input !== null && typeof (input as { id?: unknown }).id === 'string' ? (input as { id: string }).id : undefined;
-  throw new ValidationError(id ? `${subject} "${id}"` : subject, parsed.error.issues.map((issue) => ({
-    field: issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : 'channel'),
-    message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${(issue as { keys: string[] }).keys.join(', ')}` : issue.message,
-  })));
+  const id =
+    typeof input === 'object' && input !== null && typeof (input as { id?: unknown }).id === 'string'
+      ? (input as { id: string }).id
+      : undefined;
+  throw new ValidationError(
+    id ? `${subject} "${id}"` : subject,
+    parsed.error.issues.map((issue) => ({
+      field:
+        issue.path.map(String).join('.') ||
+        (issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys.join(', ') : 'channel'),
+      message:
+        issue.code === 'unrecognized_keys'
+          ? `unknown field(s) ${(issue as { keys: string[] }).keys.join(', ')}`
+          : issue.message,
+    })),
+  );
 }
 
 /** What a channel's secrets resolve to; never logged or returned. */
@@ -120,12 +212,19 @@ export interface SecretPolicy {
  * a URL that passes the type's allow-list, a parseable `whsec_` secret. Problems name the setting, never
  * its value. Used at save time (400) and whenever notifiers are built.
  */
-export function resolveSecrets(def: ChannelDefinition, policy: SecretPolicy): { ok: true; secrets: ResolvedSecrets } | { ok: false; problems: FieldProblem[] } {
+export function resolveSecrets(
+  def: ChannelDefinition,
+  policy: SecretPolicy,
+): { ok: true; secrets: ResolvedSecrets } | { ok: false; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
   const read = (field: string, name: string): string | undefined => {
     const value = policy.readSetting(name)?.trim();
     if (!value) problems.push({ field, message: `app setting ${name} is not set` });
-    else if (value.startsWith('@Microsoft.KeyVault(')) problems.push({ field, message: `app setting ${name} is an unresolved Key Vault reference: check the secret exists and the identity has "Key Vault Secrets User"` });
+    else if (value.startsWith('@Microsoft.KeyVault('))
+      problems.push({
+        field,
+        message: `app setting ${name} is an unresolved Key Vault reference: check the secret exists and the identity has "Key Vault Secrets User"`,
+      });
     else return value;
     return undefined;
   };
@@ -135,7 +234,11 @@ export function resolveSecrets(def: ChannelDefinition, policy: SecretPolicy): { 
     const url = read('settings.urlSetting', urlSetting);
     if (url) {
       const kind = def.type === 'webhook' ? 'webhook' : def.type === 'email-webhook' ? 'email-webhook' : 'teams';
-      const check = checkWebhookUrl(url, { kind, extraAllowedHosts: policy.extraAllowedHosts, allowLoopback: policy.allowLoopback });
+      const check = checkWebhookUrl(url, {
+        kind,
+        extraAllowedHosts: policy.extraAllowedHosts,
+        allowLoopback: policy.allowLoopback,
+      });
       if (check.ok) secrets.url = url;
       else problems.push({ field: 'settings.urlSetting', message: `app setting ${urlSetting}: ${check.message}` });
     }
@@ -145,14 +248,19 @@ export function resolveSecrets(def: ChannelDefinition, policy: SecretPolicy): { 
     if (value) {
       const parsed = parseWebhookSecrets(value);
       if (parsed.ok) secrets.keys = parsed.keys;
-      else problems.push({ field: 'settings.secretSetting', message: `app setting ${secretSetting} ${parsed.message}` });
+      else
+        problems.push({ field: 'settings.secretSetting', message: `app setting ${secretSetting} ${parsed.message}` });
     }
   }
   if (def.type === 'pagerduty') {
     const { routingKeySetting, region, endpoint } = def.settings;
     const key = routingKeySetting ? read('settings.routingKeySetting', routingKeySetting) : undefined;
     if (key && routingKeyPattern.test(key)) secrets.routingKey = key;
-    else if (key) problems.push({ field: 'settings.routingKeySetting', message: `app setting ${routingKeySetting} must hold a 32-character Events API v2 integration key (letters and digits)` });
+    else if (key)
+      problems.push({
+        field: 'settings.routingKeySetting',
+        message: `app setting ${routingKeySetting} must hold a 32-character Events API v2 integration key (letters and digits)`,
+      });
     const target = pagerDutyEndpoint(region, endpoint, policy.allowLoopback);
     if (target.ok) secrets.endpoint = target.url.href;
     else problems.push({ field: 'settings.endpoint', message: target.message });

@@ -21,7 +21,11 @@ export interface ChannelStore {
    * Creates (`ifMatch` undefined: 409 when it exists) or replaces (`ifMatch` an ETag or `*`: 412 when stale).
    * Returns the new ETag.
    */
-  upsert(tenantId: string, channel: ChannelDefinition, options: { ifMatch?: string; updatedBy: string }): Promise<string>;
+  upsert(
+    tenantId: string,
+    channel: ChannelDefinition,
+    options: { ifMatch?: string; updatedBy: string },
+  ): Promise<string>;
   /** Idempotent. */
   delete(tenantId: string, id: string): Promise<void>;
 }

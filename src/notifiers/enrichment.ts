@@ -48,7 +48,11 @@ export function caIdsOf(alert: Alert, max = 3): string[] {
 }
 
 /** Looks up the CAs of an alert, each id at most once per `cache` (one delivery run). */
-export async function enrichAlert(alert: Alert, source: CaDetailsSource | undefined, cache: Map<string, Promise<CaLookup>>): Promise<AlertEnrichment> {
+export async function enrichAlert(
+  alert: Alert,
+  source: CaDetailsSource | undefined,
+  cache: Map<string, Promise<CaLookup>>,
+): Promise<AlertEnrichment> {
   if (!source || (alert.kind ?? 'alert') !== 'alert') return { cas: [] };
   const cas = await Promise.all(
     caIdsOf(alert).map((id) => {

@@ -21,7 +21,10 @@ export class GraphCaDetailsSource implements CaDetailsSource {
     const now = this.options.now?.() ?? Date.now();
     if (now < this.forbiddenUntil) return { id: caId, unavailable: 'no permission to read Cloud PKI CAs' };
     try {
-      const response = (await this.graph.api(`/deviceManagement/cloudCertificationAuthority/${encodeURIComponent(caId)}`).responseType(ResponseType.RAW).get()) as Response;
+      const response = (await this.graph
+        .api(`/deviceManagement/cloudCertificationAuthority/${encodeURIComponent(caId)}`)
+        .responseType(ResponseType.RAW)
+        .get()) as Response;
       if (response.status === 403 || response.status === 401) {
         await response.body?.cancel();
         this.forbiddenUntil = now + (this.options.forbiddenForInMs ?? 15 * 60_000);

@@ -49,7 +49,13 @@ export function createFetchSender(options: { resolveHost?: ResolveHost } = {}): 
       try {
         if (options.pinPublicAddress) {
           const pinned = Object.fromEntries(headers.entries());
-          return await postPinned(url, payload, { headers: pinned, signal, resolve: resolveHost, allowLoopback: options.pinPublicAddress.allowLoopback, label: options.label });
+          return await postPinned(url, payload, {
+            headers: pinned,
+            signal,
+            resolve: resolveHost,
+            allowLoopback: options.pinPublicAddress.allowLoopback,
+            label: options.label,
+          });
         }
         // Redirects are failures (§10): following one could carry the payload to a host nobody checked.
         const response = await fetch(url, { method: 'POST', headers, body: payload, redirect: 'manual', signal });
@@ -57,8 +63,10 @@ export function createFetchSender(options: { resolveHost?: ResolveHost } = {}): 
       } catch (err) {
         const who = channel(options.label);
         if (err instanceof DeliveryError) throw toDeliveryError(err, options.label, url);
-        if (options.abortSignal?.aborted) throw new DeliveryError('timeout', `${who}: request aborted by the caller`, true);
-        if (timeout.aborted) throw new DeliveryError('timeout', `${who}: no complete response within ${options.timeoutInMs} ms`, true);
+        if (options.abortSignal?.aborted)
+          throw new DeliveryError('timeout', `${who}: request aborted by the caller`, true);
+        if (timeout.aborted)
+          throw new DeliveryError('timeout', `${who}: no complete response within ${options.timeoutInMs} ms`, true);
         throw toDeliveryError(err, options.label, url);
       }
     },
@@ -127,7 +135,12 @@ export function classifyResponse(
   if (status >= 300 && status < 400) {
     const location = result.headers.get('location');
     const target = location && URL.canParse(location) ? ` to ${describeUrl(location)}` : '';
-    return new DeliveryError('redirect', `${who}: HTTP ${status} redirect${target}; redirects are never followed, update the destination URL`, false, status);
+    return new DeliveryError(
+      'redirect',
+      `${who}: HTTP ${status} redirect${target}; redirects are never followed, update the destination URL`,
+      false,
+      status,
+    );
   }
   const code = errorCode(result.body);
   const hint = options.hints?.[status] ?? statusHints[status];
@@ -160,7 +173,8 @@ function isSuccessBody(body: string): boolean {
 function errorCode(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { error?: unknown; code?: unknown };
-    const candidate = typeof parsed.error === 'object' && parsed.error ? (parsed.error as { code?: unknown }).code : parsed.code;
+    const candidate =
+      typeof parsed.error === 'object' && parsed.error ? (parsed.error as { code?: unknown }).code : parsed.code;
     return typeof candidate === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(candidate) ? candidate : undefined;
   } catch {
     return undefined;
@@ -178,8 +192,19 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Math.min(Math.max(0, at - now), maxRetryAfterInMs);
 }
 
-const timeoutCodes = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const configCodes = new Set(['ERR_INVALID_URL', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'UND_ERR_INVALID_ARG']);
+const timeoutCodes = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+const configCodes = new Set([
+  'ERR_INVALID_URL',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'UND_ERR_INVALID_ARG',
+]);
 
 /**
  * Turns anything thrown while sending into a {@link DeliveryError}. Node's fetch puts the URL into
@@ -190,7 +215,9 @@ export function toDeliveryError(err: unknown, label: string, url?: string): Deli
   const scrub = (text: string) => redactSecrets(url ? scrubUrl(text, url) : text).slice(0, 500);
   if (err instanceof DeliveryError) {
     const message = scrub(err.message);
-    return message === err.message ? err : new DeliveryError(err.reason, message, err.retryable, err.status, err.retryAfterInMs);
+    return message === err.message
+      ? err
+      : new DeliveryError(err.reason, message, err.retryable, err.status, err.retryAfterInMs);
   }
   const [reason, message, retryable] = describeFailure(err, channel(label));
   return new DeliveryError(reason, scrub(message), retryable);

@@ -33,7 +33,13 @@ export interface RegistryOptions {
 
 /** The channels built from app settings (TEAMS_WEBHOOK_URL, LOCAL_INBOX_URL), as definitions. */
 export function definitionsFromConfig(channels: readonly ChannelConfig[]): ChannelDefinition[] {
-  return channels.map((c) => ({ id: c.id, type: c.type, isDefault: c.isDefault, source: 'app-settings', settings: { urlSetting: c.setting } }));
+  return channels.map((c) => ({
+    id: c.id,
+    type: c.type,
+    isDefault: c.isDefault,
+    source: 'app-settings',
+    settings: { urlSetting: c.setting },
+  }));
 }
 
 /**
@@ -46,7 +52,11 @@ export function createNotifiers(channels: readonly ChannelConfig[], options: Reg
   for (const channel of channels) {
     // The local inbox is the app's own loopback stand-in, so it alone may use loopback without the dev flag.
     const allowLoopback = options.allowLoopback || channel.id === 'local-inbox';
-    const check = checkWebhookUrl(channel.url, { kind: 'teams', extraAllowedHosts: options.extraAllowedHosts, allowLoopback });
+    const check = checkWebhookUrl(channel.url, {
+      kind: 'teams',
+      extraAllowedHosts: options.extraAllowedHosts,
+      allowLoopback,
+    });
     if (!check.ok) {
       problems.push({ field: channel.setting, message: check.message });
       continue;
@@ -65,35 +75,92 @@ export function createNotifiers(channels: readonly ChannelConfig[], options: Reg
  * other channels keep working.
  */
 export function createTableNotifier(def: ChannelDefinition, options: RegistryOptions): Notifier {
-  const resolved = resolveSecrets(def, { readSetting: options.readSetting ?? (() => undefined), extraAllowedHosts: options.extraAllowedHosts, allowLoopback: options.allowLoopback });
+  const resolved = resolveSecrets(def, {
+    readSetting: options.readSetting ?? (() => undefined),
+    extraAllowedHosts: options.extraAllowedHosts,
+    allowLoopback: options.allowLoopback,
+  });
   if (!resolved.ok) return new MisconfiguredNotifier(def, resolved.problems);
   return createNotifier(def, resolved.secrets, options);
 }
 
 /** The only switch on channel type. */
 export function createNotifier(def: ChannelDefinition, secrets: ResolvedSecrets, options: RegistryOptions): Notifier {
-  const common = { channelId: def.id, timeoutInMs: options.timeoutInMs, intunePortalUrl: options.intunePortalUrl, maxPerSecond: def.settings.maxPerSecond };
+  const common = {
+    channelId: def.id,
+    timeoutInMs: options.timeoutInMs,
+    intunePortalUrl: options.intunePortalUrl,
+    maxPerSecond: def.settings.maxPerSecond,
+  };
   const urlPolicy = { extraAllowedHosts: options.extraAllowedHosts, allowLoopback: options.allowLoopback };
   switch (def.type) {
     case 'teams':
       return new TeamsNotifier({ ...common, url: secrets.url ?? '', sender: options.sender, urlPolicy });
     case 'email-webhook':
-      return new EmailWebhookNotifier({ ...common, url: secrets.url ?? '', to: def.settings.to ?? [], sender: options.sender, urlPolicy });
+      return new EmailWebhookNotifier({
+        ...common,
+        url: secrets.url ?? '',
+        to: def.settings.to ?? [],
+        sender: options.sender,
+        urlPolicy,
+      });
     case 'webhook':
-      return new WebhookNotifier({ ...common, url: secrets.url ?? '', keys: secrets.keys ?? [], sender: options.sender, urlPolicy });
+      return new WebhookNotifier({
+        ...common,
+        url: secrets.url ?? '',
+        keys: secrets.keys ?? [],
+        sender: options.sender,
+        urlPolicy,
+      });
     case 'email-graph':
-      if (!options.graph) return new MisconfiguredNotifier(def, [{ field: 'type', message: 'no Graph client is configured for email-graph channels' }]);
-      return new GraphMailNotifier({ ...common, mailbox: def.settings.mailbox ?? '', to: def.settings.to ?? [], graph: options.graph });
+      if (!options.graph)
+        return new MisconfiguredNotifier(def, [
+          { field: 'type', message: 'no Graph client is configured for email-graph channels' },
+        ]);
+      return new GraphMailNotifier({
+        ...common,
+        mailbox: def.settings.mailbox ?? '',
+        to: def.settings.to ?? [],
+        graph: options.graph,
+      });
     case 'pagerduty': {
-      if (!secrets.routingKey || !secrets.endpoint) return new MisconfiguredNotifier(def, [{ field: 'settings.routingKeySetting', message: 'the routing key or endpoint did not resolve' }]);
+      if (!secrets.routingKey || !secrets.endpoint)
+        return new MisconfiguredNotifier(def, [
+          { field: 'settings.routingKeySetting', message: 'the routing key or endpoint did not resolve' },
+        ]);
       const host = options.readSetting?.('WEBSITE_HOSTNAME')?.trim();
-      const clientUrl = def.settings.clientUrl ?? (host && /^[A-Za-z0-9.-]+(:\d+)?$/.test(host) ? `https://${host}/api/ui` : undefined);
-      return new PagerDutyNotifier({ ...common, endpoint: secrets.endpoint, routingKey: secrets.routingKey, sender: options.sender, clientUrl });
+      const clientUrl =
+        def.settings.clientUrl ?? (host && /^[A-Za-z0-9.-]+(:\d+)?$/.test(host) ? `https://${host}/api/ui` : undefined);
+      return new PagerDutyNotifier({
+        ...common,
+        endpoint: secrets.endpoint,
+        routingKey: secrets.routingKey,
+        sender: options.sender,
+        clientUrl,
+      });
     }
     case 'azure-monitor-logs':
-      if (!options.credential) return new MisconfiguredNotifier(def, [{ field: 'type', message: 'no Azure credential is configured (managed identity or AZURE_CLIENT_ID with a secret / certificate) for azure-monitor-logs channels' }]);
-      if (!secrets.endpoint) return new MisconfiguredNotifier(def, [{ field: 'settings.ingestionEndpoint', message: 'the endpoint did not resolve' }]);
-      return new LogsIngestionNotifier({ ...common, endpoint: secrets.endpoint, audience: secrets.audience ?? 'https://monitor.azure.com', dcrImmutableId: def.settings.dcrImmutableId ?? '', streamName: def.settings.streamName ?? '', credential: options.credential, clientOptions: options.logsClientOptions });
+      if (!options.credential)
+        return new MisconfiguredNotifier(def, [
+          {
+            field: 'type',
+            message:
+              'no Azure credential is configured (managed identity or AZURE_CLIENT_ID with a secret / certificate) for azure-monitor-logs channels',
+          },
+        ]);
+      if (!secrets.endpoint)
+        return new MisconfiguredNotifier(def, [
+          { field: 'settings.ingestionEndpoint', message: 'the endpoint did not resolve' },
+        ]);
+      return new LogsIngestionNotifier({
+        ...common,
+        endpoint: secrets.endpoint,
+        audience: secrets.audience ?? 'https://monitor.azure.com',
+        dcrImmutableId: def.settings.dcrImmutableId ?? '',
+        streamName: def.settings.streamName ?? '',
+        credential: options.credential,
+        clientOptions: options.logsClientOptions,
+      });
   }
 }
 

@@ -28,7 +28,8 @@ export function checkedLookup(resolve: ResolveHost, allowLoopback: boolean): Loo
         if (addresses.length === 0) throw Object.assign(new Error('no address'), { code: 'ENOTFOUND' });
         for (const { address } of addresses) {
           const blocked = blockedAddressClass(address);
-          if (blocked && !(allowLoopback && blocked === 'loopback')) throw new BlockedAddressError(`resolves to a ${blocked} address`);
+          if (blocked && !(allowLoopback && blocked === 'loopback'))
+            throw new BlockedAddressError(`resolves to a ${blocked} address`);
         }
         const family = typeof options.family === 'number' && options.family !== 0 ? options.family : undefined;
         const usable = family ? addresses.filter((a) => a.family === family) : addresses;
@@ -73,8 +74,13 @@ export function postPinned(url: string, payload: string, options: PinnedPostOpti
         let size = 0;
         const finish = () => {
           const headers = new Headers();
-          for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, maxResponseBodyBytes).toString('utf8'), headers });
+          for (const [name, value] of Object.entries(response.headers))
+            if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).subarray(0, maxResponseBodyBytes).toString('utf8'),
+            headers,
+          });
         };
         response.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
@@ -90,7 +96,13 @@ export function postPinned(url: string, payload: string, options: PinnedPostOpti
     );
     request.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'EBLOCKEDADDRESS') {
-        reject(new DeliveryError('blocked-url', `channel '${options.label}': destination ${target.protocol}//${target.host} ${err.message}; blocked (private, loopback, link-local, metadata and other non-public addresses are never called)`, false));
+        reject(
+          new DeliveryError(
+            'blocked-url',
+            `channel '${options.label}': destination ${target.protocol}//${target.host} ${err.message}; blocked (private, loopback, link-local, metadata and other non-public addresses are never called)`,
+            false,
+          ),
+        );
       } else reject(err);
     });
     request.end(payload);

@@ -20,13 +20,23 @@ export interface ChannelTarget {
 export async function postToChannel(
   target: ChannelTarget,
   build: () => { body: unknown; headers?: Record<string, string> },
-  options: { abortSignal?: AbortSignal; acceptAnyBody?: boolean; pinPublicAddress?: PostJsonOptions['pinPublicAddress'] } = {},
+  options: {
+    abortSignal?: AbortSignal;
+    acceptAnyBody?: boolean;
+    pinPublicAddress?: PostJsonOptions['pinPublicAddress'];
+  } = {},
 ): Promise<DeliveryReceipt> {
   const { channelId, url, urlCheck, sender, timeoutInMs } = target;
   try {
     if (!urlCheck.ok) throw new DeliveryError('blocked-url', `channel '${channelId}': ${urlCheck.message}`, false);
     const { body, headers } = build();
-    const result = await sender.postJson(url, body, { timeoutInMs, abortSignal: options.abortSignal, label: channelId, headers, pinPublicAddress: options.pinPublicAddress });
+    const result = await sender.postJson(url, body, {
+      timeoutInMs,
+      abortSignal: options.abortSignal,
+      label: channelId,
+      headers,
+      pinPublicAddress: options.pinPublicAddress,
+    });
     const outcome = classifyResponse(result, channelId, { acceptAnyBody: options.acceptAnyBody });
     if (outcome instanceof DeliveryError) throw outcome;
     return outcome;

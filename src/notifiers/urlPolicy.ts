@@ -32,7 +32,12 @@ const migrationHint =
  * Messages name the destination as `scheme://host` only, never its path or query.
  */
 export function checkWebhookUrl(url: string, policy: WebhookUrlPolicy): WebhookUrlCheck {
-  const what = policy.kind === 'teams' ? 'Teams destination' : policy.kind === 'email-webhook' ? 'Email webhook destination' : 'Webhook destination';
+  const what =
+    policy.kind === 'teams'
+      ? 'Teams destination'
+      : policy.kind === 'email-webhook'
+        ? 'Email webhook destination'
+        : 'Webhook destination';
   const trimmed = url.trim();
   if (trimmed.startsWith('@Microsoft.KeyVault(')) {
     return fail(`${what} is an unresolved Key Vault reference: check the app's identity and the secret name`);
@@ -66,7 +71,11 @@ export function checkWebhookUrl(url: string, policy: WebhookUrlPolicy): WebhookU
   const extra = (policy.extraAllowedHosts ?? []).map((h) => h.trim().toLowerCase()).filter(Boolean);
   const listed = extra.some((h) => (h.startsWith('*.') ? host.endsWith(h.slice(1)) : h === host));
   if (policy.kind === 'webhook') {
-    return listed ? { ok: true, url: parsed } : fail(`${where} is not on WEBHOOK_ALLOWED_HOSTS; an administrator must add the host before generic webhooks may call it`);
+    return listed
+      ? { ok: true, url: parsed }
+      : fail(
+          `${where} is not on WEBHOOK_ALLOWED_HOSTS; an administrator must add the host before generic webhooks may call it`,
+        );
   }
 
   if (!teamsHostSuffixes.some((suffix) => host.endsWith(suffix)) && !listed) {

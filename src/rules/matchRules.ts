@@ -40,7 +40,8 @@ function propertyMatcher(criteria: readonly ModifiedPropertyCriteria[]): Conditi
     const name = compileWildcards([c.name]);
     const oldValue = c.oldValue === undefined ? undefined : compileWildcards([c.oldValue]);
     const newValue = c.newValue === undefined ? undefined : compileWildcards([c.newValue]);
-    return (p: { name: string | null; oldValue: string | null; newValue: string | null }) => name(p.name) && (!oldValue || oldValue(p.oldValue)) && (!newValue || newValue(p.newValue));
+    return (p: { name: string | null; oldValue: string | null; newValue: string | null }) =>
+      name(p.name) && (!oldValue || oldValue(p.oldValue)) && (!newValue || newValue(p.newValue));
   });
   return (e) => e.resources.some((r) => r.modifiedProperties.some((p) => compiled.some((m) => m(p))));
 }
@@ -61,7 +62,8 @@ function compileConditions(rule: AlertRule): Condition[] {
   }
   if (rule.result === 'Success') out.push((e) => e.activityResult?.toLowerCase() === 'success');
   // `Failure` = any other non-empty result; an unknown (null) result is neither.
-  if (rule.result === 'Failure') out.push((e) => e.activityResult !== null && e.activityResult.toLowerCase() !== 'success');
+  if (rule.result === 'Failure')
+    out.push((e) => e.activityResult !== null && e.activityResult.toLowerCase() !== 'success');
   if (rule.actor?.include) {
     const m = actorMatcher(rule.actor.include);
     out.push((e) => m(e.actor));

@@ -4,7 +4,15 @@ import type { AlertRule } from './alertRule';
 import { alertRuleSchema } from './ruleSchema';
 
 /** The conditions that select events; a rule needs at least one (actor.exclude and result only narrow). */
-export const matchConditionFields = ['activityTypes', 'categories', 'operationTypes', 'actor.include', 'resource', 'modifiedProperties', 'filter'] as const;
+export const matchConditionFields = [
+  'activityTypes',
+  'categories',
+  'operationTypes',
+  'actor.include',
+  'resource',
+  'modifiedProperties',
+  'filter',
+] as const;
 const actorLists = ['userPrincipalNames', 'applicationIds', 'ipAddresses', 'actorTypes'];
 
 type Obj = Record<string, unknown>;
@@ -18,10 +26,15 @@ function toProblems(issue: z.core.$ZodIssue): FieldProblem[] {
   const at = fieldPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     // A key that is not a plain name (empty, spaces, quotes) is shown quoted so the field is never blank.
-    const name = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? (at ? `${at}.${k}` : k) : `${at}[${JSON.stringify(k)}]`);
-    return issue.keys.map((k) => ({ field: name(k), message: at ? 'is not a known field' : 'is not a known rule field' }));
+    const name = (k: string) =>
+      /^[A-Za-z_$][\w$]*$/.test(k) ? (at ? `${at}.${k}` : k) : `${at}[${JSON.stringify(k)}]`;
+    return issue.keys.map((k) => ({
+      field: name(k),
+      message: at ? 'is not a known field' : 'is not a known rule field',
+    }));
   }
-  const message = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : issue.message;
+  const message =
+    issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'is required' : issue.message;
   return [{ field: at || 'rule', message }];
 }
 
@@ -34,14 +47,17 @@ function crossFieldProblems(input: Obj): FieldProblem[] {
     problems.push({ field: 'rule', message: `needs at least one match condition: ${matchConditionFields.join(', ')}` });
   }
   if (isObj(actor)) {
-    if (!has(actor.include) && !has(actor.exclude)) problems.push({ field: 'actor', message: 'must have include or exclude' });
+    if (!has(actor.include) && !has(actor.exclude))
+      problems.push({ field: 'actor', message: 'must have include or exclude' });
     for (const side of ['include', 'exclude'] as const) {
       const c = actor[side];
-      if (isObj(c) && !actorLists.some((k) => has(c[k]))) problems.push({ field: `actor.${side}`, message: `must list at least one of ${actorLists.join(', ')}` });
+      if (isObj(c) && !actorLists.some((k) => has(c[k])))
+        problems.push({ field: `actor.${side}`, message: `must list at least one of ${actorLists.join(', ')}` });
     }
   }
   const resource = input.resource;
-  if (isObj(resource) && !has(resource.ids) && !has(resource.namePatterns)) problems.push({ field: 'resource', message: 'must have ids or namePatterns' });
+  if (isObj(resource) && !has(resource.ids) && !has(resource.namePatterns))
+    problems.push({ field: 'resource', message: 'must have ids or namePatterns' });
   return problems;
 }
 
@@ -54,7 +70,10 @@ function crossFieldProblems(input: Obj): FieldProblem[] {
  */
 export function parseRule(input: unknown, subject = 'rule'): AlertRule {
   const parsed = alertRuleSchema.safeParse(input);
-  const problems = [...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)), ...(isObj(input) ? crossFieldProblems(input) : [])];
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.flatMap(toProblems)),
+    ...(isObj(input) ? crossFieldProblems(input) : []),
+  ];
   if (parsed.success && problems.length === 0) {
     const { $schema: _schema, schemaVersion: _version, ...rule } = parsed.data;
     return rule;

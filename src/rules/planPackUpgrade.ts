@@ -28,7 +28,16 @@ const originVersion = (rule: AlertRule): number | undefined => {
 /** Rule content as canonical JSON (sorted keys, no `origin`), so field order and the origin tag never count as edits. */
 function content(rule: AlertRule): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   const { origin: _origin, ...rest } = rule;
   return JSON.stringify(canonical(rest));
 }
@@ -45,7 +54,12 @@ function content(rule: AlertRule): string {
  *   seeded with v1 (or never seeded, in which case the v1 rules stay absent, as if deleted).
  * Rules that left the pack are not in the plan: they stay, since removing an admin's alerting silently is worse.
  */
-export function planPackUpgrade(existing: readonly AlertRule[], pack: readonly AlertRule[], version: number, history: ReadonlyMap<number, readonly AlertRule[]> = rulePackHistory): PackUpgradePlan {
+export function planPackUpgrade(
+  existing: readonly AlertRule[],
+  pack: readonly AlertRule[],
+  version: number,
+  history: ReadonlyMap<number, readonly AlertRule[]> = rulePackHistory,
+): PackUpgradePlan {
   const origins = existing.map(originVersion).filter((v): v is number => v !== undefined);
   const fromVersion = existing.length === 0 ? 0 : Math.max(1, ...origins);
   const plan: PackUpgradePlan = { fromVersion, add: [], update: [], keep: [], reasons: {} };
@@ -60,7 +74,8 @@ export function planPackUpgrade(existing: readonly AlertRule[], pack: readonly A
     const target: AlertRule = { ...packRule, origin: `pack@${version}` };
     const stored = byId.get(packRule.id);
     if (!stored) {
-      if (fromVersion > 0 && fromVersion <= version && hadInPack(fromVersion, packRule.id)) keep(packRule.id, 'deleted');
+      if (fromVersion > 0 && fromVersion <= version && hadInPack(fromVersion, packRule.id))
+        keep(packRule.id, 'deleted');
       else {
         plan.add.push(target);
         plan.reasons[packRule.id] = 'new';

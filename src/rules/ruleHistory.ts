@@ -26,5 +26,10 @@ export interface HistoryEntry {
 export interface RuleHistory {
   /** Writes entries in batches (one partition: transactions of at most 100). */
   append(tenantId: string, entries: readonly HistoryEntry[]): Promise<void>;
-  list(tenantId: string, subject: HistorySubject, subjectId: string, options?: { limit?: number }): Promise<HistoryEntry[]>;
+  list(
+    tenantId: string,
+    subject: HistorySubject,
+    subjectId: string,
+    options?: { limit?: number },
+  ): Promise<HistoryEntry[]>;
 }

@@ -12,7 +12,10 @@ export const ruleJsonSchemaPath = 'schemas/alert-rule.schema.json';
  * at least one match condition) are only done by parseRule.
  */
 export function ruleJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(alertRuleSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(alertRuleSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   const { $schema, ...rest } = generated;
   return { $schema, title: 'cloud-pki-alerts alert rule', ...rest };
 }

@@ -59,11 +59,17 @@ function upper(sorted: readonly number[], x: number): number {
  * Buckets older than the newest minute − N − `retainLateInMinutes` are dropped; keep that at least the poll
  * lookback so that late events still count with the ones around them.
  */
-export function evaluateThreshold(spec: ThresholdSpec, state: ThresholdState | undefined, eventTimesInMs: readonly number[], options: { retainLateInMinutes?: number } = {}): ThresholdDecision {
+export function evaluateThreshold(
+  spec: ThresholdSpec,
+  state: ThresholdState | undefined,
+  eventTimesInMs: readonly number[],
+  options: { retainLateInMinutes?: number } = {},
+): ThresholdDecision {
   const counts = new Map<number, number>();
   for (const pair of Array.isArray(state?.buckets) ? state.buckets : []) {
     // Tolerates a damaged stored state: bad pairs are dropped, never thrown on.
-    if (Array.isArray(pair) && isCount(pair[0]) && isCount(pair[1]) && pair[1] > 0) counts.set(pair[0], (counts.get(pair[0]) ?? 0) + pair[1]);
+    if (Array.isArray(pair) && isCount(pair[0]) && isCount(pair[1]) && pair[1] > 0)
+      counts.set(pair[0], (counts.get(pair[0]) ?? 0) + pair[1]);
   }
   const fresh = new Set<number>();
   for (const t of eventTimesInMs) {

@@ -21,7 +21,10 @@ export function createLogger(sink: Sink): Logger {
   };
 }
 
-export const consoleLogger: Logger = createLogger((level, line) => (level === 'info' ? console.log(line) : level === 'warn' ? console.warn(line) : console.error(line)));
+export const consoleLogger: Logger = createLogger((level, line) =>
+  level === 'info' ? console.log(line) : level === 'warn' ? console.warn(line) : console.error(line),
+);
 
 /** Error text safe to log: message only, redacted. */
-export const errorText = (err: unknown): string => redactSecrets(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+export const errorText = (err: unknown): string =>
+  redactSecrets(err instanceof Error ? `${err.name}: ${err.message}` : String(err));

@@ -34,7 +34,8 @@ function toWindow(e: Record<string, unknown>): ChangeWindow {
     createdBy: String(e.createdBy ?? ''),
     createdAt: String(e.createdAt ?? ''),
   };
-  for (const k of ['updatedBy', 'updatedAt', 'summarizedAt', 'summaryAlertId'] as const) if (opt(e[k])) w[k] = opt(e[k]);
+  for (const k of ['updatedBy', 'updatedAt', 'summarizedAt', 'summaryAlertId'] as const)
+    if (opt(e[k])) w[k] = opt(e[k]);
   if (typeof e.suppressedCount === 'number' && opt(e.summarizedAt)) w.suppressedCount = e.suppressedCount;
   return w;
 }
@@ -50,7 +51,10 @@ export class TableChangeWindowStore implements ChangeWindowStore {
   async list(tenantId: string): Promise<{ window: ChangeWindow; etag: string }[]> {
     const client = await this.client();
     const out: { window: ChangeWindow; etag: string }[] = [];
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) out.push({ window: toWindow(e), etag: e.etag });
+    for await (const e of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+    }))
+      out.push({ window: toWindow(e), etag: e.etag });
     return out.sort((a, b) => a.window.start.localeCompare(b.window.start) || a.window.id.localeCompare(b.window.id));
   }
 
@@ -82,7 +86,10 @@ export class TableChangeWindowStore implements ChangeWindowStore {
     try {
       return (await client.updateEntity(toEntity(tenantId, window), 'Replace', { etag })).etag ?? '';
     } catch (err) {
-      if (statusOf(err) === 412 || statusOf(err) === 404) throw new PreconditionFailedError(`change window "${window.id}" was changed or deleted since ETag ${etag} was read`);
+      if (statusOf(err) === 412 || statusOf(err) === 404)
+        throw new PreconditionFailedError(
+          `change window "${window.id}" was changed or deleted since ETag ${etag} was read`,
+        );
       throw err;
     }
   }
@@ -92,7 +99,8 @@ export class TableChangeWindowStore implements ChangeWindowStore {
     try {
       await client.deleteEntity(tenantId, id, { etag });
     } catch (err) {
-      if (statusOf(err) === 412) throw new PreconditionFailedError(`change window "${id}" was changed since ETag ${etag} was read`);
+      if (statusOf(err) === 412)
+        throw new PreconditionFailedError(`change window "${id}" was changed since ETag ${etag} was read`);
       if (statusOf(err) === 404) throw new NotFoundError(`change window "${id}" does not exist`);
       throw err;
     }

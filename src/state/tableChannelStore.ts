@@ -21,8 +21,19 @@ function toStored(id: string, e: ChannelEntity & { etag: string }): StoredChanne
   } catch {
     settings = 'not JSON';
   }
-  const input = { id, type: e.type, isDefault: e.isDefault === true, settings, ...(e.description ? { description: e.description } : {}) };
-  return { channel: parseChannel(input, 'stored channel'), etag: e.etag, updatedAt: e.updatedAt ? String(e.updatedAt) : undefined, updatedBy: e.updatedBy ? String(e.updatedBy) : undefined };
+  const input = {
+    id,
+    type: e.type,
+    isDefault: e.isDefault === true,
+    settings,
+    ...(e.description ? { description: e.description } : {}),
+  };
+  return {
+    channel: parseChannel(input, 'stored channel'),
+    etag: e.etag,
+    updatedAt: e.updatedAt ? String(e.updatedAt) : undefined,
+    updatedBy: e.updatedBy ? String(e.updatedBy) : undefined,
+  };
 }
 
 const toEntity = (tenantId: string, c: ChannelDefinition, updatedBy: string) => ({
@@ -48,7 +59,9 @@ export class TableChannelStore implements ChannelStore {
     const client = await this.client();
     const channels: StoredChannel[] = [];
     const problems: ChannelProblem[] = [];
-    for await (const e of client.listEntities<ChannelEntity>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) {
+    for await (const e of client.listEntities<ChannelEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+    })) {
       try {
         channels.push(toStored(e.rowKey!, e));
       } catch (err) {
@@ -61,24 +74,36 @@ export class TableChannelStore implements ChannelStore {
   async get(tenantId: string, id: string): Promise<StoredChannel | undefined> {
     const client = await this.client();
     try {
-      return toStored(id, (await client.getEntity<ChannelEntity>(tenantId, id)));
+      return toStored(id, await client.getEntity<ChannelEntity>(tenantId, id));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
 
-  async upsert(tenantId: string, channel: ChannelDefinition, options: { ifMatch?: string; updatedBy: string }): Promise<string> {
+  async upsert(
+    tenantId: string,
+    channel: ChannelDefinition,
+    options: { ifMatch?: string; updatedBy: string },
+  ): Promise<string> {
     const client = await this.client();
     const { source: _source, ...doc } = channel;
     const entity = toEntity(tenantId, parseChannel(doc), options.updatedBy);
     try {
-      const res = options.ifMatch === undefined ? await client.createEntity(entity) : await client.updateEntity(entity, 'Replace', { etag: options.ifMatch });
+      const res =
+        options.ifMatch === undefined
+          ? await client.createEntity(entity)
+          : await client.updateEntity(entity, 'Replace', { etag: options.ifMatch });
       return res.etag ?? '';
     } catch (err) {
-      if (statusOf(err) === 409) throw new ConflictError(`channel "${channel.id}" already exists; send If-Match to replace it`);
-      if (statusOf(err) === 412) throw new PreconditionFailedError(`channel "${channel.id}" was changed since it was read (If-Match does not match)`);
-      if (statusOf(err) === 404) throw new PreconditionFailedError(`channel "${channel.id}" does not exist; create it without If-Match`);
+      if (statusOf(err) === 409)
+        throw new ConflictError(`channel "${channel.id}" already exists; send If-Match to replace it`);
+      if (statusOf(err) === 412)
+        throw new PreconditionFailedError(
+          `channel "${channel.id}" was changed since it was read (If-Match does not match)`,
+        );
+      if (statusOf(err) === 404)
+        throw new PreconditionFailedError(`channel "${channel.id}" does not exist; create it without If-Match`);
       throw err;
     }
   }

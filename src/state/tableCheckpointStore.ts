@@ -8,7 +8,14 @@ const rowKey = 'checkpoint';
 /** The checkpoint row as the poll reads it; shared by every reader of the row (tableWatchStore.ts too). */
 export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: string }): VersionedCheckpoint {
   return {
-    checkpoint: { scannedTo: String(e.scannedTo), complete: e.complete === true, ...(typeof e.sliceInMs === 'number' && e.sliceInMs > 0 ? { sliceInMs: e.sliceInMs } : {}), ...(typeof e.denseFromInMs === 'number' && typeof e.denseSliceInMs === 'number' && e.denseSliceInMs > 0 ? { denseFromInMs: e.denseFromInMs, denseSliceInMs: e.denseSliceInMs } : {}) },
+    checkpoint: {
+      scannedTo: String(e.scannedTo),
+      complete: e.complete === true,
+      ...(typeof e.sliceInMs === 'number' && e.sliceInMs > 0 ? { sliceInMs: e.sliceInMs } : {}),
+      ...(typeof e.denseFromInMs === 'number' && typeof e.denseSliceInMs === 'number' && e.denseSliceInMs > 0
+        ? { denseFromInMs: e.denseFromInMs, denseSliceInMs: e.denseSliceInMs }
+        : {}),
+    },
     lastCleanupAt: e.lastCleanupAt ? String(e.lastCleanupAt) : undefined,
     ...(e.windowSummaryDueAt ? { windowSummaryDueAt: String(e.windowSummaryDueAt) } : {}),
     etag: e.etag,
@@ -19,7 +26,17 @@ export function toVersionedCheckpoint(e: Record<string, unknown> & { etag: strin
 export function checkpointEntity(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra) {
   const hint = extra.windowSummaryDueAt !== undefined ? { windowSummaryDueAt: extra.windowSummaryDueAt } : {};
   // Rows are merged: a hint that is gone is written as 0 (read as absent), or the old one would stay.
-  return { partitionKey: tenantId, rowKey, ...checkpoint, sliceInMs: checkpoint.sliceInMs ?? 0, denseFromInMs: checkpoint.denseFromInMs ?? 0, denseSliceInMs: checkpoint.denseSliceInMs ?? 0, ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}), ...hint, updatedAt: new Date().toISOString() };
+  return {
+    partitionKey: tenantId,
+    rowKey,
+    ...checkpoint,
+    sliceInMs: checkpoint.sliceInMs ?? 0,
+    denseFromInMs: checkpoint.denseFromInMs ?? 0,
+    denseSliceInMs: checkpoint.denseSliceInMs ?? 0,
+    ...(extra.lastCleanupAt ? { lastCleanupAt: extra.lastCleanupAt } : {}),
+    ...hint,
+    updatedAt: new Date().toISOString(),
+  };
 }
 
 /** Checkpoint in the `PollState` table: one row per tenant, ETag-guarded. */
@@ -36,7 +53,12 @@ export class TableCheckpointStore implements CheckpointStore {
     }
   }
 
-  async save(tenantId: string, checkpoint: Checkpoint, extra: CheckpointExtra, etag: string | undefined): Promise<void> {
+  async save(
+    tenantId: string,
+    checkpoint: Checkpoint,
+    extra: CheckpointExtra,
+    etag: string | undefined,
+  ): Promise<void> {
     const client = await this.tables.get(tableNames.pollState);
     const entity = checkpointEntity(tenantId, checkpoint, extra);
     try {
@@ -60,7 +82,9 @@ export class TableCheckpointStore implements CheckpointStore {
       const current = await this.get(tenantId);
       if (!current || (current.windowSummaryDueAt && current.windowSummaryDueAt <= dueAt)) return;
       try {
-        await client.updateEntity({ partitionKey: tenantId, rowKey, windowSummaryDueAt: dueAt }, 'Merge', { etag: current.etag });
+        await client.updateEntity({ partitionKey: tenantId, rowKey, windowSummaryDueAt: dueAt }, 'Merge', {
+          etag: current.etag,
+        });
         return;
       } catch (err) {
         if (statusOf(err) !== 412) throw err;

@@ -4,7 +4,14 @@ import type { TokenCredential } from '@azure/identity';
 /** A Table SDK pipeline policy (the type lives in a transitive package; derived here to avoid importing it). */
 export type PipelinePolicy = Parameters<TableClient['pipeline']['addPolicy']>[0];
 
-export const tableNames = { rules: 'AlertRules', pollState: 'PollState', outbox: 'AlertOutbox', channels: 'Channels', ruleHistory: 'RuleHistory', changeWindows: 'ChangeWindows' } as const;
+export const tableNames = {
+  rules: 'AlertRules',
+  pollState: 'PollState',
+  outbox: 'AlertOutbox',
+  channels: 'Channels',
+  ruleHistory: 'RuleHistory',
+  changeWindows: 'ChangeWindows',
+} as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 
 /** Counts every HTTP request (a batch is one) the Table clients send: the "Table transactions" figure. */
@@ -54,7 +61,9 @@ export class TableClients {
         if (!credential) throw new Error('TABLES_SERVICE_URI needs a credential (managed identity)');
         client = new TableClient(tableServiceUri, name, credential);
       } else {
-        client = TableClient.fromConnectionString(connectionString ?? 'UseDevelopmentStorage=true', name, { allowInsecureConnection: true });
+        client = TableClient.fromConnectionString(connectionString ?? 'UseDevelopmentStorage=true', name, {
+          allowInsecureConnection: true,
+        });
       }
       if (this.connection.counter) client.pipeline.addPolicy(this.connection.counter.policy(table));
       for (const policy of this.connection.policies ?? []) client.pipeline.addPolicy(policy);
@@ -74,11 +83,18 @@ export class TableClients {
 
 /** HTTP status of a Table SDK error (`code` is undefined on Azurite; check `statusCode`). */
 export const statusOf = (err: unknown): number | undefined =>
-  typeof err === 'object' && err !== null && typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : undefined;
+  typeof err === 'object' && err !== null && typeof (err as { statusCode?: unknown }).statusCode === 'number'
+    ? (err as { statusCode: number }).statusCode
+    : undefined;
 
 /** Reads every entity of a query, page by page, without holding more than a page at a time. */
-export async function* queryEntities<T extends object>(client: TableClient, filter: string, select?: string[]): AsyncIterable<TableEntity<T>> {
-  for await (const entity of client.listEntities<T>({ queryOptions: { filter, select } })) yield entity as TableEntity<T>;
+export async function* queryEntities<T extends object>(
+  client: TableClient,
+  filter: string,
+  select?: string[],
+): AsyncIterable<TableEntity<T>> {
+  for await (const entity of client.listEntities<T>({ queryOptions: { filter, select } }))
+    yield entity as TableEntity<T>;
 }
 
 /** Splits actions into transactions of at most 100 (the Table service limit). */
@@ -87,4 +103,3 @@ export function chunk<T>(items: readonly T[], size = 100): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
-

@@ -1,5 +1,11 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { type ChannelOutcome, type ChannelStatus, type DeliveryStateStore, type GroupWindow, maxOutcomes } from '../dispatch/deliveryState';
+import {
+  type ChannelOutcome,
+  type ChannelStatus,
+  type DeliveryStateStore,
+  type GroupWindow,
+  maxOutcomes,
+} from '../dispatch/deliveryState';
 import { statusOf, type TableClients, tableNames } from './tableClients';
 
 // Rows in the tenant's AlertOutbox partition, outside the alert / delivery / event RowKey ranges
@@ -46,7 +52,7 @@ export class TableDeliveryState implements DeliveryStateStore {
   private async read<T extends object>(tenantId: string, rowKey: string): Promise<(T & { etag: string }) | undefined> {
     const client = await this.client();
     try {
-      return (await client.getEntity<T>(tenantId, rowKey));
+      return await client.getEntity<T>(tenantId, rowKey);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -72,7 +78,8 @@ export class TableDeliveryState implements DeliveryStateStore {
     const client = await this.client();
     const out: ChannelStatus[] = [];
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge 's|' and RowKey lt 's}'`;
-    for await (const e of client.listEntities<StatusEntity>({ queryOptions: { filter } })) out.push(toStatus(e.rowKey!.slice(2), e));
+    for await (const e of client.listEntities<StatusEntity>({ queryOptions: { filter } }))
+      out.push(toStatus(e.rowKey!.slice(2), e));
     return out;
   }
 
@@ -107,7 +114,12 @@ export class TableDeliveryState implements DeliveryStateStore {
     const client = await this.client();
     const current = await this.read<StatusEntity>(tenantId, rk.status(channelId));
     if (current?.incidentSince) return false;
-    const entity = { partitionKey: tenantId, rowKey: rk.status(channelId), incidentSince: since, incidentNoticeId: noticeId };
+    const entity = {
+      partitionKey: tenantId,
+      rowKey: rk.status(channelId),
+      incidentSince: since,
+      incidentNoticeId: noticeId,
+    };
     try {
       if (current) await client.updateEntity(entity, 'Merge', { etag: current.etag });
       else await client.createEntity({ ...entity, outcomesJson: '[]', consecutiveFailures: 0 });

@@ -13,7 +13,7 @@ export class TableGraphCapabilityStore implements GraphCapabilityStore {
     try {
       const row = await client.getEntity<{ capabilitiesJson?: string }>(tenantId, rowKey);
       const parsed: unknown = JSON.parse(String(row.capabilitiesJson ?? '{}'));
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed) : {};
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       if (err instanceof SyntaxError) return {}; // an unreadable row is re-learnt, not fatal
@@ -23,6 +23,14 @@ export class TableGraphCapabilityStore implements GraphCapabilityStore {
 
   async upsert(tenantId: string, capabilities: GraphCapabilities): Promise<void> {
     const client = await this.tables.get(tableNames.pollState);
-    await client.upsertEntity({ partitionKey: tenantId, rowKey, capabilitiesJson: JSON.stringify(capabilities), updatedAt: new Date().toISOString() }, 'Replace');
+    await client.upsertEntity(
+      {
+        partitionKey: tenantId,
+        rowKey,
+        capabilitiesJson: JSON.stringify(capabilities),
+        updatedAt: new Date().toISOString(),
+      },
+      'Replace',
+    );
   }
 }

@@ -2,7 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { Alert } from '../dispatch/alert';
 import type { PendingAlert } from '../dispatch/alertAccumulator';
-import { type Delivery, type DeliveryUpdate, deliveryIdFor, type MatchRef, type MatchWrite, type Outbox, type QuarantineItem, type RecordedMatches, type StoredCounter, UnstorableError } from '../dispatch/outbox';
+import {
+  type Delivery,
+  type DeliveryUpdate,
+  deliveryIdFor,
+  type MatchRef,
+  type MatchWrite,
+  type Outbox,
+  type QuarantineItem,
+  type RecordedMatches,
+  type StoredCounter,
+  UnstorableError,
+} from '../dispatch/outbox';
 import { keyDigest, storableAlertText, storableEvents, storableJson, storableText } from '../dispatch/storable';
 import { severityRank } from '../rules/alertRule';
 import type { ThresholdState } from '../rules/threshold';
@@ -19,7 +30,8 @@ import { chunk, statusOf, type TableClients, tableNames } from './tableClients';
 const rk = {
   alert: (id: string) => `a|${id}`,
   delivery: (alertId: string, channelId: string) => `d|${alertId}|${channelId}`,
-  matches: (newestInMs: number, writeId: string, n: number) => `m|${new Date(newestInMs).toISOString()}|${writeId}|${n}`,
+  matches: (newestInMs: number, writeId: string, n: number) =>
+    `m|${new Date(newestInMs).toISOString()}|${writeId}|${n}`,
   version: 's|matches',
   counter: (ruleId: string, groupKey: string) => `t|${ruleId}|${keyDigest(groupKey)}`,
   quarantine: (id: string) => `q|${id}`,
@@ -71,7 +83,9 @@ function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
     ...(typeof e.groupKey === 'string' && e.groupKey ? { groupKey: e.groupKey } : {}),
     ...(typeof e.runbookUrl === 'string' && e.runbookUrl ? { runbookUrl: e.runbookUrl } : {}),
     ...(typeof e.realertInMinutes === 'number' ? { realertInMinutes: e.realertInMinutes } : {}),
-    ...(typeof e.noticeJson === 'string' && parseJson(e.noticeJson, undefined) ? { notice: parseJson(e.noticeJson, undefined) } : {}),
+    ...(typeof e.noticeJson === 'string' && parseJson(e.noticeJson, undefined)
+      ? { notice: parseJson(e.noticeJson, undefined) }
+      : {}),
     ...(e.sampleReduced === true ? { sampleReduced: true } : {}),
     ...(e.groupWindow === 'none' || typeof e.groupWindow === 'number' ? { groupWindow: e.groupWindow } : {}),
     ...(typeof e.suppressedBy === 'string' && e.suppressedBy ? { suppressedBy: e.suppressedBy } : {}),
@@ -121,7 +135,9 @@ export class TableOutbox implements Outbox {
     const legacy = new Set<string>();
     const iso = new Date(Math.max(0, fromInMs)).toISOString();
     const filter = odata`PartitionKey eq ${tenantId} and ((RowKey ge ${`m|${iso}`} and RowKey lt 'm}') or (RowKey ge ${`e|${iso}`} and RowKey lt 'e}'))`;
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['RowKey', 'ruleId', 'keys'] } })) {
+    for await (const e of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter, select: ['RowKey', 'ruleId', 'keys'] },
+    })) {
       if (e.rowKey!.startsWith('e|')) {
         legacy.add(unescapeLegacy(e.rowKey!.slice(e.rowKey!.indexOf('|', 2) + 1)));
         continue;
@@ -130,34 +146,67 @@ export class TableOutbox implements Outbox {
       const keys = String(e.keys ?? '');
       for (let k = 0; k + 16 <= keys.length; k += 16) seen.add(`${ruleId}\u0000${keys.slice(k, k + 16)}`);
     }
-    return { has: (ruleId, eventId) => seen.has(matchKey(ruleId, eventId)) || legacy.has(eventId), version, size: seen.size + legacy.size };
+    return {
+      has: (ruleId, eventId) => seen.has(matchKey(ruleId, eventId)) || legacy.has(eventId),
+      version,
+      size: seen.size + legacy.size,
+    };
   }
 
-  async recordMatches(tenantId: string, write: MatchWrite, version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
+  async recordMatches(
+    tenantId: string,
+    write: MatchWrite,
+    version: string | undefined,
+  ): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
     const actions: TransactionAction[] = [];
     if (write.counter) {
       const c = write.counter;
-      const entity = { partitionKey: tenantId, rowKey: rk.counter(c.ruleId, c.groupKey), ruleId: c.ruleId, groupKey: storableText(c.groupKey, 1_000), stateJson: storableJson(c.state), lastEventAt: c.lastEventAt, updatedAt: c.updatedAt };
+      const entity = {
+        partitionKey: tenantId,
+        rowKey: rk.counter(c.ruleId, c.groupKey),
+        ruleId: c.ruleId,
+        groupKey: storableText(c.groupKey, 1_000),
+        stateJson: storableJson(c.state),
+        lastEventAt: c.lastEventAt,
+        updatedAt: c.updatedAt,
+      };
       actions.push(c.etag ? ['update', entity, 'Replace', { etag: c.etag }] : ['create', entity]);
     }
     // Transactions cannot guard a delete with an ETag; a stale counter is one with nothing left in its window.
-    for (const d of write.dropCounters ?? []) actions.push(['delete', { partitionKey: tenantId, rowKey: rk.counter(d.ruleId, d.groupKey) }]);
+    for (const d of write.dropCounters ?? [])
+      actions.push(['delete', { partitionKey: tenantId, rowKey: rk.counter(d.ruleId, d.groupKey) }]);
     if (write.alert) actions.push(...this.alertActions(write.alert, write.channels ?? []));
     actions.push(...matchRows(tenantId, write.matches, write.recordedAs));
     return this.submitVersioned(tenantId, actions, version);
   }
 
-  async quarantine(tenantId: string, item: QuarantineItem, matches: readonly MatchRef[], version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
-    const actions: TransactionAction[] = [['upsert', quarantineEntity(tenantId, item), 'Replace'], ...matchRows(tenantId, matches, `quarantine:${item.id}`)];
+  async quarantine(
+    tenantId: string,
+    item: QuarantineItem,
+    matches: readonly MatchRef[],
+    version: string | undefined,
+  ): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
+    const actions: TransactionAction[] = [
+      ['upsert', quarantineEntity(tenantId, item), 'Replace'],
+      ...matchRows(tenantId, matches, `quarantine:${item.id}`),
+    ];
     return this.submitVersioned(tenantId, actions, version);
   }
 
   /** Submits `actions` together with the version row's move; `conflict` when any guarded row changed. */
-  private async submitVersioned(tenantId: string, actions: TransactionAction[], version: string | undefined): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
-    if (actions.length + 1 > 100) throw new Error(`an outbox write of ${actions.length} rows does not fit one transaction`);
+  private async submitVersioned(
+    tenantId: string,
+    actions: TransactionAction[],
+    version: string | undefined,
+  ): Promise<{ outcome: 'written'; version: string | undefined } | { outcome: 'conflict' }> {
+    if (actions.length + 1 > 100)
+      throw new Error(`an outbox write of ${actions.length} rows does not fit one transaction`);
     const client = await this.client();
     const versionRow = { partitionKey: tenantId, rowKey: rk.version, at: new Date().toISOString() };
-    const all: TransactionAction[] = [version ? ['update', versionRow, 'Replace', { etag: version }] : ['create', versionRow], ...actions];
+    const all: TransactionAction[] = [
+      version ? ['update', versionRow, 'Replace', { etag: version }] : ['create', versionRow],
+      ...actions,
+    ];
     try {
       const res = await client.submitTransaction(all);
       return { outcome: 'written', version: res.getResponseForEntity(rk.version)?.etag ?? res.subResponses[0]?.etag };
@@ -165,7 +214,8 @@ export class TableOutbox implements Outbox {
       const status = statusOf(err);
       // 409 (exists), 412 (changed) or 404 (gone): another run wrote first; the whole transaction rolled back.
       if (status === 409 || status === 412 || status === 404) return { outcome: 'conflict' };
-      if (status === 400 || status === 413) throw new UnstorableError(`Table Storage refused the write (${status}): ${oneLine(err)}`, status);
+      if (status === 400 || status === 413)
+        throw new UnstorableError(`Table Storage refused the write (${status}): ${oneLine(err)}`, status);
       throw err;
     }
   }
@@ -176,7 +226,21 @@ export class TableOutbox implements Outbox {
     const now = alert.createdAt;
     const out: TransactionAction[] = [['create', alertEntity(alert)]];
     for (const channelId of channelIds) {
-      out.push(['create', { partitionKey: pk, rowKey: rk.delivery(alert.id, channelId), alertId: alert.id, channelId, priority: severityRank[alert.severity], state: 'pending', attempts: 0, createdAt: now, nextAttemptAt: now, possibleDuplicate: false }]);
+      out.push([
+        'create',
+        {
+          partitionKey: pk,
+          rowKey: rk.delivery(alert.id, channelId),
+          alertId: alert.id,
+          channelId,
+          priority: severityRank[alert.severity],
+          state: 'pending',
+          attempts: 0,
+          createdAt: now,
+          nextAttemptAt: now,
+          possibleDuplicate: false,
+        },
+      ]);
     }
     return out;
   }
@@ -187,7 +251,13 @@ export class TableOutbox implements Outbox {
     const out: StoredCounter[] = [];
     for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       const state = parseJson<ThresholdState | undefined>(e.stateJson, undefined);
-      out.push({ ruleId, groupKey: String(e.groupKey ?? ''), etag: e.etag, state: state && Array.isArray(state.buckets) ? state : undefined, lastEventAt: String(e.lastEventAt ?? '') });
+      out.push({
+        ruleId,
+        groupKey: String(e.groupKey ?? ''),
+        etag: e.etag,
+        state: state && Array.isArray(state.buckets) ? state : undefined,
+        lastEventAt: String(e.lastEventAt ?? ''),
+      });
     }
     return out;
   }
@@ -199,7 +269,8 @@ export class TableOutbox implements Outbox {
     } catch (err) {
       // 409: the alert is already recorded; the whole transaction rolled back.
       if (statusOf(err) === 409) return 'conflict';
-      if (statusOf(err) === 400 || statusOf(err) === 413) throw new UnstorableError(`Table Storage refused the alert (${statusOf(err)}): ${oneLine(err)}`, statusOf(err));
+      if (statusOf(err) === 400 || statusOf(err) === 413)
+        throw new UnstorableError(`Table Storage refused the alert (${statusOf(err)}): ${oneLine(err)}`, statusOf(err));
       throw err;
     }
     return 'created';
@@ -255,7 +326,11 @@ export class TableOutbox implements Outbox {
     const client = await this.client();
     const patch = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
     try {
-      const res = await client.updateEntity({ partitionKey: tenantId, rowKey: rk.delivery(delivery.alertId, delivery.channelId), ...patch }, 'Merge', { etag: delivery.etag });
+      const res = await client.updateEntity(
+        { partitionKey: tenantId, rowKey: rk.delivery(delivery.alertId, delivery.channelId), ...patch },
+        'Merge',
+        { etag: delivery.etag },
+      );
       return { ...delivery, ...update, etag: res.etag ?? delivery.etag };
     } catch (err) {
       if (statusOf(err) === 412 || statusOf(err) === 404) return undefined;
@@ -263,7 +338,10 @@ export class TableOutbox implements Outbox {
     }
   }
 
-  async listAlerts(tenantId: string, options: { limit?: number } = {}): Promise<{ alert: Alert; deliveries: Delivery[] }[]> {
+  async listAlerts(
+    tenantId: string,
+    options: { limit?: number } = {},
+  ): Promise<{ alert: Alert; deliveries: Delivery[] }[]> {
     const client = await this.client();
     const alerts = new Map<string, { alert: Alert; deliveries: Delivery[] }>();
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge 'a|' and RowKey lt 'e|'`;
@@ -277,29 +355,40 @@ export class TableOutbox implements Outbox {
         if (entry) entry.deliveries.push(d);
       }
     }
-    return [...alerts.values()].sort((a, b) => b.alert.createdAt.localeCompare(a.alert.createdAt)).slice(0, options.limit ?? 100);
+    return [...alerts.values()]
+      .sort((a, b) => b.alert.createdAt.localeCompare(a.alert.createdAt))
+      .slice(0, options.limit ?? 100);
   }
 
   async listSuppressed(tenantId: string, windowId: string): Promise<Alert[]> {
     const client = await this.client();
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge 'a|' and RowKey lt 'a}' and suppressedBy eq ${windowId}`;
     const out: Alert[] = [];
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(toAlert(tenantId, e));
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      out.push(toAlert(tenantId, e));
     return out;
   }
 
-  async getAlertStatus(tenantId: string, alertId: string): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined> {
+  async getAlertStatus(
+    tenantId: string,
+    alertId: string,
+  ): Promise<{ alert: Alert; deliveries: Delivery[] } | undefined> {
     const alert = await this.getAlert(tenantId, alertId);
     if (!alert) return undefined;
     const client = await this.client();
     const from = rk.delivery(alertId, '');
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${from} and RowKey lt ${`${from}~`}`;
     const deliveries: Delivery[] = [];
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) deliveries.push(toDelivery(e));
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      deliveries.push(toDelivery(e));
     return { alert, deliveries };
   }
 
-  async cleanup(tenantId: string, _now: Date, retention: { seenBefore: Date; deliveredBefore: Date }): Promise<{ deleted: number }> {
+  async cleanup(
+    tenantId: string,
+    _now: Date,
+    retention: { seenBefore: Date; deliveredBefore: Date },
+  ): Promise<{ deleted: number }> {
     const client = await this.client();
     let deleted = 0;
     const deleteAll = async (rowKeys: string[]) => {
@@ -312,7 +401,8 @@ export class TableOutbox implements Outbox {
     const cutoff0 = retention.seenBefore.toISOString();
     const markers: string[] = [];
     const old = odata`PartitionKey eq ${tenantId} and ((RowKey ge 'e|' and RowKey lt 'e}') or (RowKey ge 'm|' and RowKey lt ${`m|${cutoff0}`}))`;
-    for await (const e of client.listEntities({ queryOptions: { filter: old, select: ['RowKey'] } })) markers.push(e.rowKey!);
+    for await (const e of client.listEntities({ queryOptions: { filter: old, select: ['RowKey'] } }))
+      markers.push(e.rowKey!);
     await deleteAll(markers);
     // An old alert goes only when every one of its deliveries is finished (sent or dead).
     const alerts = await this.listAlerts(tenantId, { limit: Number.MAX_SAFE_INTEGER });
@@ -329,7 +419,8 @@ export class TableOutbox implements Outbox {
 
 /** The rows recording `matches` as `recordedAs`: per rule, up to 1,000 event-id digests a row, keyed by the newest event. */
 function matchRows(tenantId: string, matches: readonly MatchRef[], recordedAs: string): TransactionAction[] {
-  if (matches.length > maxMatchesPerWrite) throw new Error(`one write records at most ${maxMatchesPerWrite} matches (got ${matches.length})`);
+  if (matches.length > maxMatchesPerWrite)
+    throw new Error(`one write records at most ${maxMatchesPerWrite} matches (got ${matches.length})`);
   const byRule = new Map<string, MatchRef[]>();
   for (const m of matches) byRule.set(m.ruleId, [...(byRule.get(m.ruleId) ?? []), m]);
   const writeId = randomUUID().slice(0, 8);
@@ -339,7 +430,17 @@ function matchRows(tenantId: string, matches: readonly MatchRef[], recordedAs: s
     const sorted = [...refs].sort((a, b) => a.timeInMs - b.timeInMs);
     for (const part of chunk(sorted, matchesPerRow)) {
       const newest = part[part.length - 1].timeInMs;
-      out.push(['create', { partitionKey: tenantId, rowKey: rk.matches(newest, writeId, n++), ruleId, recordedAs: storableText(recordedAs, 200), keys: part.map((m) => keyDigest(m.eventId)).join(''), count: part.length }]);
+      out.push([
+        'create',
+        {
+          partitionKey: tenantId,
+          rowKey: rk.matches(newest, writeId, n++),
+          ruleId,
+          recordedAs: storableText(recordedAs, 200),
+          keys: part.map((m) => keyDigest(m.eventId)).join(''),
+          count: part.length,
+        },
+      ]);
     }
   }
   return out;
@@ -353,10 +454,23 @@ function quarantineEntity(tenantId: string, item: QuarantineItem) {
     stored = { ...stored, alert: { ...stored.alert, ...storableAlertText(stored.alert), events } };
   }
   let itemJson = storableJson(stored);
-  if (itemJson.length > 30_000 && stored.alert) itemJson = storableJson({ ...stored, alert: { ...stored.alert, events: [], ruleDescription: storableText(stored.alert.ruleDescription ?? '', 2_000) } });
-  return { partitionKey: tenantId, rowKey: rk.quarantine(item.id), kind: item.kind, ruleId: item.ruleId, createdAt: item.createdAt, itemJson };
+  if (itemJson.length > 30_000 && stored.alert)
+    itemJson = storableJson({
+      ...stored,
+      alert: { ...stored.alert, events: [], ruleDescription: storableText(stored.alert.ruleDescription ?? '', 2_000) },
+    });
+  return {
+    partitionKey: tenantId,
+    rowKey: rk.quarantine(item.id),
+    kind: item.kind,
+    ruleId: item.ruleId,
+    createdAt: item.createdAt,
+    itemJson,
+  };
 }
 
-const unescapeLegacy = (s: string) => s.replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+const unescapeLegacy = (s: string) =>
+  s.replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
-const oneLine = (err: unknown) => storableText(String(err instanceof Error ? err.message : err).replace(/\s+/g, ' '), 300);
+const oneLine = (err: unknown) =>
+  storableText(String(err instanceof Error ? err.message : err).replace(/\s+/g, ' '), 300);

@@ -6,12 +6,15 @@ const maxJsonChars = 30_000; // a Table string property holds 32K UTF-16 charact
 const maxTimeInMs = 9_999_999_999_999;
 
 /** Newest first within a subject: the RowKey carries the inverted time. */
-const rowKeyOf = (e: HistoryEntry) => `${e.subject}|${e.subjectId}|${String(maxTimeInMs - Date.parse(e.at)).padStart(13, '0')}|${e.id}`;
+const rowKeyOf = (e: HistoryEntry) =>
+  `${e.subject}|${e.subjectId}|${String(maxTimeInMs - Date.parse(e.at)).padStart(13, '0')}|${e.id}`;
 
 function json(value: unknown): string {
   if (value === undefined) return '';
   const text = JSON.stringify(value);
-  return text.length <= maxJsonChars ? text : JSON.stringify({ truncated: true, text: text.slice(0, maxJsonChars - 100) });
+  return text.length <= maxJsonChars
+    ? text
+    : JSON.stringify({ truncated: true, text: text.slice(0, maxJsonChars - 100) });
 }
 
 const parse = (text: unknown): unknown => (typeof text === 'string' && text !== '' ? JSON.parse(text) : undefined);
@@ -43,7 +46,12 @@ export class TableRuleHistory implements RuleHistory {
     for (const part of chunk(rows)) await client.submitTransaction(part.map((r): TransactionAction => ['create', r]));
   }
 
-  async list(tenantId: string, subject: HistorySubject, subjectId: string, options: { limit?: number } = {}): Promise<HistoryEntry[]> {
+  async list(
+    tenantId: string,
+    subject: HistorySubject,
+    subjectId: string,
+    options: { limit?: number } = {},
+  ): Promise<HistoryEntry[]> {
     const client = await this.client();
     const limit = options.limit ?? 100;
     const prefix = `${subject}|${subjectId}|`;

@@ -18,7 +18,17 @@ const isMetaRow = (rowKey: string) => rowKey.startsWith('~');
 /** Characters a RowKey may not hold: such an id cannot name a stored rule. */
 const notAKey = (id: string) => id === '' || isMetaRow(id) || /[/\\#?\u0000-\u001f\u007f-\u009f]/.test(id);
 const legacyListFields = ['activityTypes', 'channels'];
-const systemColumns = ['partitionKey', 'rowKey', 'etag', 'timestamp', 'odata.etag', 'updatedAt', 'updatedBy', 'ruleJson', 'schemaVersion'];
+const systemColumns = [
+  'partitionKey',
+  'rowKey',
+  'etag',
+  'timestamp',
+  'odata.etag',
+  'updatedAt',
+  'updatedBy',
+  'ruleJson',
+  'schemaVersion',
+];
 /** A Table string property holds 32K UTF-16 characters. */
 const maxRuleJsonChars = 30_000;
 
@@ -47,7 +57,12 @@ function documentOf(rowKey: string, e: RuleEntity): unknown {
 
 function toStored(e: TableEntityResult<RuleEntity>): StoredRule {
   const id = e.rowKey!;
-  const base = { id, etag: e.etag, updatedAt: e.updatedAt as string | undefined, updatedBy: e.updatedBy as string | undefined };
+  const base = {
+    id,
+    etag: e.etag,
+    updatedAt: e.updatedAt as string | undefined,
+    updatedBy: e.updatedBy as string | undefined,
+  };
   let doc: unknown;
   try {
     doc = documentOf(id, e);
@@ -61,8 +76,21 @@ function toStored(e: TableEntityResult<RuleEntity>): StoredRule {
 function toEntity(tenantId: string, rule: AlertRule, meta: ChangeMeta) {
   // The stored document names its format version (parseRule accepts it and returns the rule without it).
   const ruleJson = JSON.stringify({ schemaVersion: ruleSchemaVersion, ...rule });
-  if (ruleJson.length > maxRuleJsonChars) throw new ValidationError(`rule "${rule.id}"`, [{ field: 'rule', message: `is too large (${ruleJson.length} characters; at most ${maxRuleJsonChars})` }]);
-  return { partitionKey: tenantId, rowKey: rule.id, ruleJson, name: rule.name, enabled: rule.enabled, severity: rule.severity, origin: rule.origin ?? '', updatedAt: meta.at, updatedBy: meta.by };
+  if (ruleJson.length > maxRuleJsonChars)
+    throw new ValidationError(`rule "${rule.id}"`, [
+      { field: 'rule', message: `is too large (${ruleJson.length} characters; at most ${maxRuleJsonChars})` },
+    ]);
+  return {
+    partitionKey: tenantId,
+    rowKey: rule.id,
+    ruleJson,
+    name: rule.name,
+    enabled: rule.enabled,
+    severity: rule.severity,
+    origin: rule.origin ?? '',
+    updatedAt: meta.at,
+    updatedBy: meta.by,
+  };
 }
 
 const problemText = (s: StoredRule) => `${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`;
@@ -79,7 +107,9 @@ export class TableRuleStore implements RuleRepository {
     const client = await this.client();
     const rules: StoredRule[] = [];
     let pack: PackState = { version: 0 };
-    for await (const e of client.listEntities<RuleEntity>({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) {
+    for await (const e of client.listEntities<RuleEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${tenantId}` },
+    })) {
       if (e.rowKey === packRowKey) pack = { version: Number(e.version) || 0, etag: e.etag };
       else if (!isMetaRow(e.rowKey!)) rules.push(toStored(e));
     }
@@ -90,7 +120,9 @@ export class TableRuleStore implements RuleRepository {
     const { rules } = await this.listStored(tenantId);
     return {
       rules: rules.flatMap((s) => (s.rule ? [s.rule] : [])),
-      problems: rules.filter((s) => !s.rule).map((s) => ({ ruleId: s.id, message: `stored rule "${s.id}": ${problemText(s)}` })),
+      problems: rules
+        .filter((s) => !s.rule)
+        .map((s) => ({ ruleId: s.id, message: `stored rule "${s.id}": ${problemText(s)}` })),
     };
   }
 
@@ -120,7 +152,10 @@ export class TableRuleStore implements RuleRepository {
     try {
       return (await client.updateEntity(toEntity(tenantId, parseRule(rule), meta), 'Replace', { etag })).etag ?? '';
     } catch (err) {
-      if (statusOf(err) === 412 || statusOf(err) === 404) throw new PreconditionFailedError(`rule "${rule.id}" was changed or deleted since ETag ${etag} was read; get it again and re-apply your change`);
+      if (statusOf(err) === 412 || statusOf(err) === 404)
+        throw new PreconditionFailedError(
+          `rule "${rule.id}" was changed or deleted since ETag ${etag} was read; get it again and re-apply your change`,
+        );
       throw err;
     }
   }
@@ -130,7 +165,8 @@ export class TableRuleStore implements RuleRepository {
     try {
       await client.deleteEntity(tenantId, ruleId, { etag });
     } catch (err) {
-      if (statusOf(err) === 412) throw new PreconditionFailedError(`rule "${ruleId}" was changed since ETag ${etag} was read`);
+      if (statusOf(err) === 412)
+        throw new PreconditionFailedError(`rule "${ruleId}" was changed since ETag ${etag} was read`);
       if (statusOf(err) === 404) throw new NotFoundError(`rule "${ruleId}" does not exist`);
       throw err;
     }
@@ -139,7 +175,10 @@ export class TableRuleStore implements RuleRepository {
   /** Runtime compatibility (RuleStore): unconditional write, used by tests and tooling only. */
   async upsert(tenantId: string, rule: AlertRule): Promise<void> {
     const client = await this.client();
-    await client.upsertEntity(toEntity(tenantId, parseRule(rule), { by: 'system', at: new Date().toISOString() }), 'Replace');
+    await client.upsertEntity(
+      toEntity(tenantId, parseRule(rule), { by: 'system', at: new Date().toISOString() }),
+      'Replace',
+    );
   }
 
   /** Writes the pack (and its version row) when the tenant has no rules; never overwrites an existing row. */
@@ -157,7 +196,11 @@ export class TableRuleStore implements RuleRepository {
       }
     }
     // The version row may exist already (every rule was deleted since the last seed).
-    if (written > 0 && packVersion !== undefined) await client.upsertEntity({ partitionKey: tenantId, rowKey: packRowKey, version: packVersion, updatedAt: meta.at }, 'Replace');
+    if (written > 0 && packVersion !== undefined)
+      await client.upsertEntity(
+        { partitionKey: tenantId, rowKey: packRowKey, version: packVersion, updatedAt: meta.at },
+        'Replace',
+      );
     return written;
   }
 
@@ -168,7 +211,8 @@ export class TableRuleStore implements RuleRepository {
       if (etag) await client.updateEntity(entity, 'Replace', { etag });
       else await client.createEntity(entity);
     } catch (err) {
-      if (statusOf(err) === 412 || statusOf(err) === 409) throw new PreconditionFailedError('the rule pack version was changed by a concurrent run');
+      if (statusOf(err) === 412 || statusOf(err) === 409)
+        throw new PreconditionFailedError('the rule pack version was changed by a concurrent run');
       throw err;
     }
   }

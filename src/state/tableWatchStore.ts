@@ -1,6 +1,13 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { VersionedCheckpoint } from '../audit/checkpointStore';
-import { emptyWatchState, type LedgerEntry, type PendingCheckpoint, type VersionedWatchState, type WatchState, type WatchStore } from '../watch/runLedger';
+import {
+  emptyWatchState,
+  type LedgerEntry,
+  type PendingCheckpoint,
+  type VersionedWatchState,
+  type WatchState,
+  type WatchStore,
+} from '../watch/runLedger';
 import { chunk, statusOf, type TableClients, tableNames } from './tableClients';
 import { checkpointEntity, toVersionedCheckpoint } from './tableCheckpointStore';
 
@@ -15,8 +22,10 @@ const maxTicks = 3155378975999999999n; // DateTime.MaxValue.Ticks
 const epochTicks = 621355968000000000n; // ticks at 1970-01-01
 
 /** 19-digit inverted ticks of an instant: sorts newest first. */
-export const invertedTicks = (d: Date): string => (maxTicks - (BigInt(d.getTime()) * 10_000n + epochTicks)).toString().padStart(19, '0');
-export const ledgerRowKey = (startedAt: Date, runId: string): string => `${ledgerPrefix}${invertedTicks(startedAt)}|${runId}`;
+export const invertedTicks = (d: Date): string =>
+  (maxTicks - (BigInt(d.getTime()) * 10_000n + epochTicks)).toString().padStart(19, '0');
+export const ledgerRowKey = (startedAt: Date, runId: string): string =>
+  `${ledgerPrefix}${invertedTicks(startedAt)}|${runId}`;
 /** Upper bound (exclusive) of the keys of runs that started at or after `d`. */
 const newerThan = (d: Date) => `${ledgerPrefix}${invertedTicks(d)}|~`;
 
@@ -26,13 +35,40 @@ function toEntry(e: Record<string, unknown>): LedgerEntry {
   const num = (f: keyof LedgerEntry) => (typeof e[f] === 'number' ? e[f] : 0);
   const str = (f: keyof LedgerEntry) => (typeof e[f] === 'string' ? e[f] : '');
   return {
-    runId: str('runId'), startedAt: str('startedAt'), finishedAt: str('finishedAt'), trigger: str('trigger'), windowFrom: str('windowFrom'), windowTo: str('windowTo'),
-    basis: str('basis'), coveredTo: str('coveredTo'), frontier: str('frontier'), gapFrom: str('gapFrom'), gapTo: str('gapTo'), error: str('error'),
-    durationInMs: num('durationInMs'), pages: num('pages'), events: num('events'), malformed: num('malformed'), rulesEvaluated: num('rulesEvaluated'),
-    ruleProblems: num('ruleProblems'), matches: num('matches'), duplicates: num('duplicates'), alerts: num('alerts'), deliveriesDue: num('deliveriesDue'),
-    sent: num('sent'), retrying: num('retrying'), failed: num('failed'), dead: num('dead'), lagInSeconds: num('lagInSeconds'), graphRequests: num('graphRequests'),
-    tableRequests: num('tableRequests'), graphStatus: num('graphStatus'), watchdogAlerts: num('watchdogAlerts'),
-    pastDue: e.pastDue === true, budgetExhausted: e.budgetExhausted === true, pollFailed: e.pollFailed === true,
+    runId: str('runId'),
+    startedAt: str('startedAt'),
+    finishedAt: str('finishedAt'),
+    trigger: str('trigger'),
+    windowFrom: str('windowFrom'),
+    windowTo: str('windowTo'),
+    basis: str('basis'),
+    coveredTo: str('coveredTo'),
+    frontier: str('frontier'),
+    gapFrom: str('gapFrom'),
+    gapTo: str('gapTo'),
+    error: str('error'),
+    durationInMs: num('durationInMs'),
+    pages: num('pages'),
+    events: num('events'),
+    malformed: num('malformed'),
+    rulesEvaluated: num('rulesEvaluated'),
+    ruleProblems: num('ruleProblems'),
+    matches: num('matches'),
+    duplicates: num('duplicates'),
+    alerts: num('alerts'),
+    deliveriesDue: num('deliveriesDue'),
+    sent: num('sent'),
+    retrying: num('retrying'),
+    failed: num('failed'),
+    dead: num('dead'),
+    lagInSeconds: num('lagInSeconds'),
+    graphRequests: num('graphRequests'),
+    tableRequests: num('tableRequests'),
+    graphStatus: num('graphStatus'),
+    watchdogAlerts: num('watchdogAlerts'),
+    pastDue: e.pastDue === true,
+    budgetExhausted: e.budgetExhausted === true,
+    pollFailed: e.pollFailed === true,
   };
 }
 
@@ -66,7 +102,13 @@ export class TableWatchStore implements WatchStore {
     return out;
   }
 
-  async commit(tenantId: string, entry: LedgerEntry, state: WatchState, etag: string | undefined, checkpoint?: PendingCheckpoint): Promise<'ok' | 'conflict'> {
+  async commit(
+    tenantId: string,
+    entry: LedgerEntry,
+    state: WatchState,
+    etag: string | undefined,
+    checkpoint?: PendingCheckpoint,
+  ): Promise<'ok' | 'conflict'> {
     const client = await this.client();
     const stateRow = {
       partitionKey: tenantId,
@@ -78,7 +120,10 @@ export class TableWatchStore implements WatchStore {
       consecutiveFailures: state.consecutiveFailures,
       openIncidents: Object.keys(state.incidents).join(','),
     };
-    const actions: TransactionAction[] = [etag ? ['update', stateRow, 'Replace', { etag }] : ['create', stateRow], ['create', this.row(tenantId, entry)]];
+    const actions: TransactionAction[] = [
+      etag ? ['update', stateRow, 'Replace', { etag }] : ['create', stateRow],
+      ['create', this.row(tenantId, entry)],
+    ];
     if (checkpoint) {
       const row = checkpointEntity(tenantId, checkpoint.checkpoint, checkpoint.extra);
       actions.push(checkpoint.etag ? ['update', row, 'Merge', { etag: checkpoint.etag }] : ['create', row]);
@@ -101,14 +146,18 @@ export class TableWatchStore implements WatchStore {
     const client = await this.client();
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${ledgerPrefix} and RowKey lt ${newerThan(since)}`;
     const out: LedgerEntry[] = [];
-    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) out.push(toEntry(e));
+    for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+      out.push(toEntry(e));
     return out;
   }
 
   async latest(tenantId: string, count: number): Promise<LedgerEntry[]> {
     const client = await this.client();
     const filter = odata`PartitionKey eq ${tenantId} and RowKey ge ${ledgerPrefix} and RowKey lt ${ledgerEnd}`;
-    for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: count })) return page.map(toEntry);
+    for await (const page of client
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: count }))
+      return page.map(toEntry);
     return [];
   }
 
@@ -120,11 +169,17 @@ export class TableWatchStore implements WatchStore {
       keys.push(e.rowKey!);
       if (keys.length >= max) break;
     }
-    for (const part of chunk(keys)) await client.submitTransaction(part.map((rowKey) => ['delete', { partitionKey: tenantId, rowKey }]));
+    for (const part of chunk(keys))
+      await client.submitTransaction(part.map((rowKey) => ['delete', { partitionKey: tenantId, rowKey }]));
     return keys.length;
   }
 
   private row(tenantId: string, entry: LedgerEntry) {
-    return { partitionKey: tenantId, rowKey: ledgerRowKey(new Date(entry.startedAt), entry.runId), ...entry, error: entry.error.slice(0, 2000) };
+    return {
+      partitionKey: tenantId,
+      rowKey: ledgerRowKey(new Date(entry.startedAt), entry.runId),
+      ...entry,
+      error: entry.error.slice(0, 2000),
+    };
   }
 }

@@ -8,7 +8,11 @@ type Handler = (event: Event) => void;
 export type Attrs = Record<string, string | number | boolean | Handler | null | undefined>;
 
 /** Creates an element: `on*` attributes become listeners, booleans toggle the attribute, text is text. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
@@ -25,7 +29,10 @@ export function append(parent: Node, children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(parent, child);
-    else parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+    else
+      parent.appendChild(
+        typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child,
+      );
   }
 }
 
@@ -40,7 +47,11 @@ let idCounter = 0;
 export const uid = (prefix: string) => `${prefix}-${++idCounter}`;
 
 /** A labelled form row: label, control, optional hint and an error slot wired with aria-describedby. */
-export function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): { row: HTMLElement; error: HTMLElement; control: typeof control } {
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  hint?: string,
+): { row: HTMLElement; error: HTMLElement; control: typeof control } {
   control.id ||= uid('f');
   const hintEl = hint ? h('p', { class: 'hint', id: `${control.id}-hint` }, hint) : undefined;
   const error = h('p', { class: 'field-error', id: `${control.id}-error`, hidden: true });
@@ -58,12 +69,41 @@ export function setFieldError(f: { error: HTMLElement; control: HTMLElement }, m
 }
 
 /** A table whose cells carry their column name, so narrow screens can show each row as a labelled card. */
-export function table(caption: string, columns: string[], rows: Child[][], options: { captionHidden?: boolean; className?: string } = {}): HTMLElement {
-  return h('div', { class: 'table-wrap' },
-    h('table', { class: `responsive ${options.className ?? ''}`.trim() },
+export function table(
+  caption: string,
+  columns: string[],
+  rows: Child[][],
+  options: { captionHidden?: boolean; className?: string } = {},
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: `responsive ${options.className ?? ''}`.trim() },
       h('caption', { class: options.captionHidden ? 'visually-hidden' : undefined }, caption),
-      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell, i) => h('td', { 'data-label': columns[i] ?? '' }, cell)))))));
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((cells) =>
+          h(
+            'tr',
+            {},
+            cells.map((cell, i) => h('td', { 'data-label': columns[i] ?? '' }, cell)),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 export const badge = (text: string, kind: string) => h('span', { class: `badge badge-${kind}` }, text);

@@ -15,6 +15,11 @@ export function errorBox(what: string, err: unknown): HTMLElement {
           : e.status >= 500
             ? 'The app failed; its log names the invocation.'
             : '';
-  return h('div', { class: `notice notice-${e.missingRoute ? 'warn' : 'error'}`, role: 'alert' },
-    h('strong', {}, `${what}: `), e.message, advice ? h('span', { class: 'advice' }, ` ${advice}`) : null);
+  return h(
+    'div',
+    { class: `notice notice-${e.missingRoute ? 'warn' : 'error'}`, role: 'alert' },
+    h('strong', {}, `${what}: `),
+    e.message,
+    advice ? h('span', { class: 'advice' }, ` ${advice}`) : null,
+  );
 }

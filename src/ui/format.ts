@@ -13,7 +13,14 @@ export function ago(iso: string | undefined | null, now = Date.now()): string {
   if (Number.isNaN(ms)) return String(iso);
   const diff = now - ms;
   const abs = Math.abs(diff);
-  const text = abs < 90_000 ? `${Math.max(1, Math.round(abs / 1000))} s` : abs < 5_400_000 ? `${Math.round(abs / 60_000)} min` : abs < 172_800_000 ? `${Math.round(abs / 3_600_000)} h` : `${Math.round(abs / 86_400_000)} d`;
+  const text =
+    abs < 90_000
+      ? `${Math.max(1, Math.round(abs / 1000))} s`
+      : abs < 5_400_000
+        ? `${Math.round(abs / 60_000)} min`
+        : abs < 172_800_000
+          ? `${Math.round(abs / 3_600_000)} h`
+          : `${Math.round(abs / 86_400_000)} d`;
   return diff >= 0 ? `${text} ago` : `in ${text}`;
 }
 
@@ -28,10 +35,18 @@ export function valueText(value: unknown): string {
 }
 
 /** Lines of a textarea as a list: trimmed, blank lines dropped. */
-export const lines = (text: string): string[] => text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+export const lines = (text: string): string[] =>
+  text
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** A comma- or newline-separated input as a list. */
-export const commaList = (text: string): string[] => text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+export const commaList = (text: string): string[] =>
+  text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** `datetime-local` input value (local time) → ISO 8601, or undefined when empty / invalid. */
 export function localInputToIso(value: string): string | undefined {

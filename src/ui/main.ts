@@ -30,17 +30,49 @@ function route(parts: string[]): { view: View; params: string[]; section: string
   const [section = 'rules', id, sub] = parts;
   if (section === 'rules' && id && sub === 'history') return { view: ruleHistoryView, params: [id], section };
   if (section === 'rules' && id) return { view: ruleEditorView, params: [id], section };
-  const views: Record<string, View> = { rules: rulesView, windows: windowsView, channels: channelsView, alerts: alertsView, health: healthView };
-  return views[section] ? { view: views[section], params: [], section } : { view: rulesView, params: [], section: 'rules' };
+  const views: Record<string, View> = {
+    rules: rulesView,
+    windows: windowsView,
+    channels: channelsView,
+    alerts: alertsView,
+    health: healthView,
+  };
+  return views[section]
+    ? { view: views[section], params: [], section }
+    : { view: rulesView, params: [], section: 'rules' };
 }
 
 function header(me: Me | undefined, onSignOut: () => void): void {
   const top = document.getElementById('top')!;
-  const links = me ? h('nav', { 'aria-label': 'Sections' }, h('ul', {}, nav.map((n) => h('li', {}, h('a', { href: n.hash, 'data-section': n.section }, n.label))))) : null;
+  const links = me
+    ? h(
+        'nav',
+        { 'aria-label': 'Sections' },
+        h(
+          'ul',
+          {},
+          nav.map((n) => h('li', {}, h('a', { href: n.hash, 'data-section': n.section }, n.label))),
+        ),
+      )
+    : null;
   const user = me
-    ? h('div', { class: 'user' },
-        h('span', { class: 'who', 'data-testid': 'signed-in' }, h('span', { class: 'visually-hidden' }, 'Signed in as '), me.name, ' ', h('span', { class: `badge badge-${me.roles.includes('admin') ? 'admin' : 'reader'}` }, me.roles.includes('admin') ? 'admin' : 'reader')),
-        h('button', { type: 'button', class: 'link-button', onclick: onSignOut }, 'Sign out'))
+    ? h(
+        'div',
+        { class: 'user' },
+        h(
+          'span',
+          { class: 'who', 'data-testid': 'signed-in' },
+          h('span', { class: 'visually-hidden' }, 'Signed in as '),
+          me.name,
+          ' ',
+          h(
+            'span',
+            { class: `badge badge-${me.roles.includes('admin') ? 'admin' : 'reader'}` },
+            me.roles.includes('admin') ? 'admin' : 'reader',
+          ),
+        ),
+        h('button', { type: 'button', class: 'link-button', onclick: onSignOut }, 'Sign out'),
+      )
     : null;
   replace(top, h('a', { class: 'brand', href: '#/rules' }, 'Cloud PKI alerts'), links, user);
 }
@@ -79,14 +111,24 @@ async function start(main: HTMLElement): Promise<void> {
   try {
     me = (await api.get<Me>('/ui/me')).body;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return signIn(main, api.key ? 'The key was not accepted.' : undefined);
+    if (err instanceof ApiError && err.status === 401)
+      return signIn(main, api.key ? 'The key was not accepted.' : undefined);
     if (err instanceof ApiError && err.status === 403) {
       header(undefined, signOut);
       return void replace(main, h('h1', { tabindex: '-1' }, 'No access'), errorBox('Signed in, but not allowed', err));
     }
     // Entra mode without verifiable App Service Authentication: the app refuses all administration (503).
-    if (err instanceof ApiError && err.code === 'AdminApiClosed') return void replace(main, h('h1', { tabindex: '-1' }, 'Admin API closed'), errorBox('Administration is switched off until App Service Authentication is verified', err));
-    return void replace(main, h('h1', { tabindex: '-1' }, 'Cloud PKI alerts'), errorBox('The app could not be reached', err));
+    if (err instanceof ApiError && err.code === 'AdminApiClosed')
+      return void replace(
+        main,
+        h('h1', { tabindex: '-1' }, 'Admin API closed'),
+        errorBox('Administration is switched off until App Service Authentication is verified', err),
+      );
+    return void replace(
+      main,
+      h('h1', { tabindex: '-1' }, 'Cloud PKI alerts'),
+      errorBox('The app could not be reached', err),
+    );
   }
   header(me, signOut);
   const ctx: ViewContext = {
@@ -107,34 +149,64 @@ async function start(main: HTMLElement): Promise<void> {
 
 function signOut(): void {
   api.key = undefined;
-  if (mode === 'entra') location.assign(`/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(location.pathname)}`);
+  if (mode === 'entra')
+    location.assign(`/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(location.pathname)}`);
   else location.reload();
 }
 
 /** Key mode: asks for the admin key once per tab (sessionStorage). Entra mode: the Microsoft sign-in link. */
 function signIn(main: HTMLElement, problem?: string): void {
   header(undefined, signOut);
-  const input = h('input', { type: 'password', id: 'admin-key', name: 'admin-key', autocomplete: 'off', required: true, spellcheck: 'false', 'aria-describedby': 'admin-key-hint' });
+  const input = h('input', {
+    type: 'password',
+    id: 'admin-key',
+    name: 'admin-key',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: 'false',
+    'aria-describedby': 'admin-key-hint',
+  });
   const error = h('p', { class: 'field-error', id: 'sign-in-error', role: 'alert', hidden: !problem }, problem ?? '');
-  const form = h('form', { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
+  const form = h(
+    'form',
+    { class: 'sign-in', 'aria-labelledby': 'sign-in-title' },
     h('label', { for: 'admin-key' }, 'Admin key'),
     input,
-    h('p', { class: 'hint', id: 'admin-key-hint' },
+    h(
+      'p',
+      { class: 'hint', id: 'admin-key-hint' },
       'Locally: the key that npm start printed (LOCAL_ADMIN_KEY). In Azure: a function key of this app. ',
-      'It is kept in this browser tab only and sent in the x-functions-key header, never in a URL.'),
+      'It is kept in this browser tab only and sent in the x-functions-key header, never in a URL.',
+    ),
     error,
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     api.key = input.value.trim();
     location.hash ||= '#/rules';
     void start(main);
   });
-  const entra = mode === 'entra'
-    ? h('p', {}, h('a', { class: 'button primary', href: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(location.pathname + location.hash)}` }, 'Sign in with Microsoft'),
-        ' (App Service Authentication). If this app also requires a function key, enter it below.')
-    : null;
-  replace(main, h('section', { class: 'card narrow' }, h('h1', { id: 'sign-in-title', tabindex: '-1' }, 'Sign in'), entra, form));
+  const entra =
+    mode === 'entra'
+      ? h(
+          'p',
+          {},
+          h(
+            'a',
+            {
+              class: 'button primary',
+              href: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(location.pathname + location.hash)}`,
+            },
+            'Sign in with Microsoft',
+          ),
+          ' (App Service Authentication). If this app also requires a function key, enter it below.',
+        )
+      : null;
+  replace(
+    main,
+    h('section', { class: 'card narrow' }, h('h1', { id: 'sign-in-title', tabindex: '-1' }, 'Sign in'), entra, form),
+  );
   (problem ? input : main.querySelector<HTMLElement>('h1'))?.focus();
 }
 

@@ -16,7 +16,11 @@ const ms = (iso: string) => Date.parse(iso);
  * a capped catch-up) leaves [frontier, windowFrom] unscanned. A run that covered nothing proves nothing
  * and moves nothing: the next run starts from the same checkpoint. Pure.
  */
-export function coverageStep(frontier: string | undefined, windowFrom: string | undefined, coveredTo: string | undefined): CoverageStep {
+export function coverageStep(
+  frontier: string | undefined,
+  windowFrom: string | undefined,
+  coveredTo: string | undefined,
+): CoverageStep {
   if (!coveredTo || !windowFrom) return { frontier };
   if (!frontier) return { frontier: coveredTo };
   const next = ms(coveredTo) > ms(frontier) ? coveredTo : frontier;
@@ -43,7 +47,19 @@ export interface LedgerSummary {
 
 /** Adds up ledger rows (any order). Pure. */
 export function summarizeLedger(entries: readonly LedgerEntry[]): LedgerSummary {
-  const s: LedgerSummary = { polls: 0, failedPolls: 0, pastDue: 0, events: 0, matches: 0, alerts: 0, sent: 0, deliveryFailures: 0, watchdogAlerts: 0, gaps: [], maxLagInSeconds: 0 };
+  const s: LedgerSummary = {
+    polls: 0,
+    failedPolls: 0,
+    pastDue: 0,
+    events: 0,
+    matches: 0,
+    alerts: 0,
+    sent: 0,
+    deliveryFailures: 0,
+    watchdogAlerts: 0,
+    gaps: [],
+    maxLagInSeconds: 0,
+  };
   for (const e of entries) {
     s.polls++;
     if (e.pollFailed) s.failedPolls++;
@@ -74,4 +90,5 @@ export function formatDuration(totalMs: number): string {
 }
 
 /** `2026-11-25 10:00 UTC`: an instant for humans. */
-export const formatInstant = (iso: string): string => (Number.isFinite(Date.parse(iso)) ? `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC` : iso);
+export const formatInstant = (iso: string): string =>
+  Number.isFinite(Date.parse(iso)) ? `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC` : iso;

@@ -31,7 +31,15 @@ export interface HealthReport {
     lastError?: string;
   };
   incidents: { key: string; condition: string; subject?: string; openedAt: string; detail: string }[];
-  channels: { id: string; failing: boolean; consecutiveFailures: number; lastStatus?: number; lastError?: string; lastSuccessAt?: string; lastFailureAt?: string }[];
+  channels: {
+    id: string;
+    failing: boolean;
+    consecutiveFailures: number;
+    lastStatus?: number;
+    lastError?: string;
+    lastSuccessAt?: string;
+    lastFailureAt?: string;
+  }[];
   coverage: { frontier?: string; recentGaps: { from: string; to: string; detectedAt: string }[] };
   rules: { problems: RuleProblem[] };
 }
@@ -54,7 +62,10 @@ export function evaluateHealth(input: HealthInput): HealthReport {
   checks.polling = !checkpoint
     ? { status: 'fail', message: 'no poll has completed yet' }
     : lagInMs! > settings.maxLagInMinutes * 60_000
-      ? { status: 'fail', message: `the checkpoint is ${formatDuration(lagInMs!)} behind (max ${settings.maxLagInMinutes} min)` }
+      ? {
+          status: 'fail',
+          message: `the checkpoint is ${formatDuration(lagInMs!)} behind (max ${settings.maxLagInMinutes} min)`,
+        }
       : { status: 'ok', message: `the checkpoint is ${formatDuration(Math.max(0, lagInMs!))} behind` };
 
   const auth = incidents.find((i) => i.condition === 'graph-auth');
@@ -66,7 +77,11 @@ export function evaluateHealth(input: HealthInput): HealthReport {
         ? { status: 'warn', message: `the last ${failures === 1 ? 'poll' : `${failures} polls`} failed` }
         : { status: 'ok', message: 'the last poll succeeded' };
 
-  const channels = Object.entries(watch?.channels ?? {}).map(([id, ch]) => ({ id, failing: incidents.some((i) => i.key === `channel-failing:${id}`), ...ch }));
+  const channels = Object.entries(watch?.channels ?? {}).map(([id, ch]) => ({
+    id,
+    failing: incidents.some((i) => i.key === `channel-failing:${id}`),
+    ...ch,
+  }));
   const failing = channels.filter((c) => c.failing).map((c) => c.id);
   const flaky = channels.filter((c) => !c.failing && c.consecutiveFailures > 0).map((c) => c.id);
   checks.delivery = failing.length
@@ -77,13 +92,17 @@ export function evaluateHealth(input: HealthInput): HealthReport {
 
   const recentGaps = (watch?.recentGaps ?? []).filter((g) => now.getTime() - Date.parse(g.detectedAt) < dayInMs);
   const gapOpen = incidents.some((i) => i.condition === 'coverage-gap');
-  checks.coverage = gapOpen || recentGaps.length
-    ? { status: 'warn', message: `${recentGaps.length || 1} coverage gap(s) in the last 24 h` }
-    : { status: 'ok', message: 'no coverage gap in the last 24 h' };
+  checks.coverage =
+    gapOpen || recentGaps.length
+      ? { status: 'warn', message: `${recentGaps.length || 1} coverage gap(s) in the last 24 h` }
+      : { status: 'ok', message: 'no coverage gap in the last 24 h' };
 
   const problems = [...input.ruleProblems];
   checks.rules = problems.length
-    ? { status: 'warn', message: `${problems.length} rule(s) skipped because they do not parse: ${problems.map((p) => p.ruleId).join(', ')}` }
+    ? {
+        status: 'warn',
+        message: `${problems.length} rule(s) skipped because they do not parse: ${problems.map((p) => p.ruleId).join(', ')}`,
+      }
     : { status: 'ok', message: 'every rule parses' };
 
   const statuses = Object.values(checks).map((c) => c.status);
@@ -100,7 +119,13 @@ export function evaluateHealth(input: HealthInput): HealthReport {
       consecutiveFailures: failures,
       lastError: watch?.lastError,
     },
-    incidents: incidents.map(({ key, condition, subject, openedAt, detail }) => ({ key, condition, subject, openedAt, detail })),
+    incidents: incidents.map(({ key, condition, subject, openedAt, detail }) => ({
+      key,
+      condition,
+      subject,
+      openedAt,
+      detail,
+    })),
     channels,
     coverage: { frontier: watch?.frontier, recentGaps },
     rules: { problems },
@@ -108,7 +133,14 @@ export function evaluateHealth(input: HealthInput): HealthReport {
 }
 
 /** What the anonymous endpoint shows: the verdict and each check's status, no detail at all. */
-export function publicHealth(report: HealthReport): { status: HealthStatus; checkedAt: string; checks: Record<CheckName, CheckStatus> } {
-  const checks = Object.fromEntries(checkNames.map((n) => [n, report.checks[n].status])) as Record<CheckName, CheckStatus>;
+export function publicHealth(report: HealthReport): {
+  status: HealthStatus;
+  checkedAt: string;
+  checks: Record<CheckName, CheckStatus>;
+} {
+  const checks = Object.fromEntries(checkNames.map((n) => [n, report.checks[n].status])) as Record<
+    CheckName,
+    CheckStatus
+  >;
   return { status: report.status, checkedAt: report.checkedAt, checks };
 }

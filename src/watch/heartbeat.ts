@@ -12,7 +12,13 @@ const plural = (x: number, one: string, many = `${one}s`) => `${n(x)} ${x === 1 
  * rarely triggered Workflows flow is not turned off for inactivity and a broken flow shows early. Its id
  * is derived from the scheduled occurrence, so the occurrence is sent once. Pure.
  */
-export function heartbeatAlert(tenantId: string, occurrence: Date, now: Date, last24h: LedgerSummary, watch: WatchState | undefined): Alert {
+export function heartbeatAlert(
+  tenantId: string,
+  occurrence: Date,
+  now: Date,
+  last24h: LedgerSummary,
+  watch: WatchState | undefined,
+): Alert {
   const open = Object.values(watch?.incidents ?? {});
   const parts = [
     `Last 24 h: ${plural(last24h.polls, 'poll')} (${n(last24h.failedPolls)} failed, ${n(last24h.pastDue)} past due)`,
@@ -24,9 +30,21 @@ export function heartbeatAlert(tenantId: string, occurrence: Date, now: Date, la
   const incidents = open.length ? ` Open incidents: ${open.map((i) => i.key).join(', ')}.` : ' No open incident.';
   const quiet = last24h.polls === 0 ? ' No poll ran in the last 24 h: check the app now.' : '';
   const minute = new Date(Math.floor(occurrence.getTime() / 60_000) * 60_000).toISOString();
-  return message(tenantId, `${watchdogRulePrefix}heartbeat`, minute, 'low', {
-    title: open.length || quiet ? 'Heartbeat: Cloud PKI alerts need attention' : 'Heartbeat: Cloud PKI alerts are watching',
-    summary: `${parts.join(', ')}.${coverage}${incidents}${quiet}`,
-    whatToDo: 'Nothing when the figures look normal. This message arrives on HEARTBEAT_SCHEDULE so the channel\'s Workflows flow stays active; if it stops arriving, check GET /api/health and the flow\'s run history.',
-  }, last24h.firstRunAt ?? now.toISOString(), now.toISOString());
+  return message(
+    tenantId,
+    `${watchdogRulePrefix}heartbeat`,
+    minute,
+    'low',
+    {
+      title:
+        open.length || quiet
+          ? 'Heartbeat: Cloud PKI alerts need attention'
+          : 'Heartbeat: Cloud PKI alerts are watching',
+      summary: `${parts.join(', ')}.${coverage}${incidents}${quiet}`,
+      whatToDo:
+        "Nothing when the figures look normal. This message arrives on HEARTBEAT_SCHEDULE so the channel's Workflows flow stays active; if it stops arriving, check GET /api/health and the flow's run history.",
+    },
+    last24h.firstRunAt ?? now.toISOString(),
+    now.toISOString(),
+  );
 }

@@ -56,7 +56,11 @@ const ms = (iso: string) => Date.parse(iso);
  * opens once when its condition starts and resolves once when a later run shows it cleared; while it stays
  * open nothing is re-sent. Pure: the caller persists the state (ETag) and writes one message per transition.
  */
-export function evaluateWatchdog(previous: WatchState, obs: RunObservation, settings: WatchSettings): { state: WatchState; transitions: Transition[]; gap?: { from: string; to: string } } {
+export function evaluateWatchdog(
+  previous: WatchState,
+  obs: RunObservation,
+  settings: WatchSettings,
+): { state: WatchState; transitions: Transition[]; gap?: { from: string; to: string } } {
   const s: WatchState = structuredClone(previous);
   const maxLagInMs = settings.maxLagInMinutes * 60_000;
   const stalledForMs = s.lastRunAt ? ms(obs.startedAt) - ms(s.lastRunAt) : 0;
@@ -64,7 +68,8 @@ export function evaluateWatchdog(previous: WatchState, obs: RunObservation, sett
 
   // The checkpoint only ever moves over processed ranges, so it proves coverage up to it: a run that crashed
   // after moving it (before its ledger row) must not look like a gap. A lost checkpoint proves nothing.
-  if (obs.checkpointBefore && (!s.frontier || ms(obs.checkpointBefore) > ms(s.frontier))) s.frontier = obs.checkpointBefore;
+  if (obs.checkpointBefore && (!s.frontier || ms(obs.checkpointBefore) > ms(s.frontier)))
+    s.frontier = obs.checkpointBefore;
   const step = coverageStep(s.frontier, obs.windowFrom, obs.coveredTo);
   s.frontier = step.frontier;
   if (step.gap) s.recentGaps = [...s.recentGaps, { ...step.gap, detectedAt: obs.finishedAt }].slice(-maxRecentGaps);
@@ -95,13 +100,29 @@ export function evaluateWatchdog(previous: WatchState, obs: RunObservation, sett
   }
 
   const transitions: Transition[] = [];
-  const decide = (condition: WatchCondition, subject: string | undefined, active: boolean, clear: boolean, detail: string, reason?: string) => {
+  const decide = (
+    condition: WatchCondition,
+    subject: string | undefined,
+    active: boolean,
+    clear: boolean,
+    detail: string,
+    reason?: string,
+  ) => {
     const key = subject ? `${condition}:${subject}` : condition;
     const open = s.incidents[key];
     if (active && !open) {
       const seq = (s.sequences[key] ?? 0) + 1;
       s.sequences[key] = seq;
-      const incident: Incident = { key, condition, ...(subject ? { subject } : {}), seq, openedAt: obs.finishedAt, ...(reason ? { reason } : {}), detail, ...(condition === 'coverage-gap' && step.gap ? { gaps: [step.gap] } : {}) };
+      const incident: Incident = {
+        key,
+        condition,
+        ...(subject ? { subject } : {}),
+        seq,
+        openedAt: obs.finishedAt,
+        ...(reason ? { reason } : {}),
+        detail,
+        ...(condition === 'coverage-gap' && step.gap ? { gaps: [step.gap] } : {}),
+      };
       s.incidents[key] = incident;
       transitions.push({ change: 'opened', incident, at: obs.finishedAt });
     } else if (active && open) {
@@ -114,8 +135,21 @@ export function evaluateWatchdog(previous: WatchState, obs: RunObservation, sett
   };
 
   const statusText = obs.graphStatus ? `Graph answered HTTP ${obs.graphStatus}` : 'sign-in failed';
-  decide('graph-auth', undefined, obs.pollFailed && obs.auth !== undefined, !obs.pollFailed, `${statusText}: ${obs.pollError ?? ''}`.trim(), obs.auth);
-  decide('poll-failures', undefined, obs.pollFailed && obs.auth === undefined && s.consecutiveFailures >= settings.failedPolls, !obs.pollFailed, `${s.consecutiveFailures} polls failed in a row; last error: ${obs.pollError ?? 'unknown'}`);
+  decide(
+    'graph-auth',
+    undefined,
+    obs.pollFailed && obs.auth !== undefined,
+    !obs.pollFailed,
+    `${statusText}: ${obs.pollError ?? ''}`.trim(),
+    obs.auth,
+  );
+  decide(
+    'poll-failures',
+    undefined,
+    obs.pollFailed && obs.auth === undefined && s.consecutiveFailures >= settings.failedPolls,
+    !obs.pollFailed,
+    `${s.consecutiveFailures} polls failed in a row; last error: ${obs.pollError ?? 'unknown'}`,
+  );
 
   decide('admin-api-closed', undefined, Boolean(obs.adminApiClosed), !obs.adminApiClosed, obs.adminApiClosed ?? '');
 
@@ -124,15 +158,36 @@ export function evaluateWatchdog(previous: WatchState, obs: RunObservation, sett
   const lagDetail = stalled
     ? `no poll ran for ${formatDuration(stalledForMs)} (last run ${formatInstant(previous.lastRunAt!)})`
     : `the checkpoint is ${formatDuration(lagInMs)} behind (at ${formatInstant(obs.checkpointAt ?? '')})`;
-  decide('lag', undefined, stalled || behind, !stalled && !behind && !obs.pollFailed, lagDetail, stalled ? 'stalled' : 'behind');
+  decide(
+    'lag',
+    undefined,
+    stalled || behind,
+    !stalled && !behind && !obs.pollFailed,
+    lagDetail,
+    stalled ? 'stalled' : 'behind',
+  );
 
-  const gapText = (g: { from: string; to: string }) => `${formatInstant(g.from)} – ${formatInstant(g.to)} (${formatDuration(ms(g.to) - ms(g.from))})`;
-  decide('coverage-gap', undefined, step.gap !== undefined, step.gap === undefined && Boolean(obs.coveredTo), step.gap ? `never scanned: ${gapText(step.gap)}` : '');
+  const gapText = (g: { from: string; to: string }) =>
+    `${formatInstant(g.from)} – ${formatInstant(g.to)} (${formatDuration(ms(g.to) - ms(g.from))})`;
+  decide(
+    'coverage-gap',
+    undefined,
+    step.gap !== undefined,
+    step.gap === undefined && Boolean(obs.coveredTo),
+    step.gap ? `never scanned: ${gapText(step.gap)}` : '',
+  );
 
-  const channelIds = new Set([...Object.keys(s.channels), ...Object.values(s.incidents).filter((i) => i.condition === 'channel-failing').map((i) => i.subject!)]);
+  const channelIds = new Set([
+    ...Object.keys(s.channels),
+    ...Object.values(s.incidents)
+      .filter((i) => i.condition === 'channel-failing')
+      .map((i) => i.subject!),
+  ]);
   for (const id of channelIds) {
     const ch = s.channels[id] ?? { consecutiveFailures: 0 };
-    const broken = ch.consecutiveFailures >= settings.channelFailures || (ch.consecutiveFailures > 0 && channelLevelStatuses.has(ch.lastStatus ?? 0));
+    const broken =
+      ch.consecutiveFailures >= settings.channelFailures ||
+      (ch.consecutiveFailures > 0 && channelLevelStatuses.has(ch.lastStatus ?? 0));
     const detail = `${ch.consecutiveFailures} failed ${ch.consecutiveFailures === 1 ? 'attempt' : 'attempts in a row'}; last: ${ch.lastError ?? 'unknown'}`;
     decide('channel-failing', id, broken, succeeded.has(id) && ch.consecutiveFailures === 0, detail);
   }
@@ -142,9 +197,11 @@ export function evaluateWatchdog(previous: WatchState, obs: RunObservation, sett
 /** Classifies a poll error: a Graph identity or permission problem (own incident and remedy), with the HTTP status if any. */
 export function classifyPollError(err: unknown): { auth?: AuthProblem; status?: number } {
   const e = err as { statusCode?: unknown; status?: unknown; name?: unknown } | null;
-  const status = typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.status === 'number' ? e.status : undefined;
+  const status =
+    typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.status === 'number' ? e.status : undefined;
   const name = typeof e?.name === 'string' ? e.name : '';
-  if (/^(AuthenticationError|CredentialUnavailableError|AggregateAuthenticationError)$/.test(name)) return { auth: 'sign-in', status };
+  if (/^(AuthenticationError|CredentialUnavailableError|AggregateAuthenticationError)$/.test(name))
+    return { auth: 'sign-in', status };
   // Table Storage (RestError) answering 401 / 403 is a storage role problem, not Graph: counted as a failed poll.
   if (name === 'RestError') return { status };
   if (status === 401) return { auth: 'unauthorized', status };

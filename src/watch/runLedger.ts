@@ -56,7 +56,8 @@ export interface LedgerEntry {
 }
 
 /** The conditions the watchdog raises incidents for. */
-export type WatchCondition = 'graph-auth' | 'poll-failures' | 'lag' | 'channel-failing' | 'coverage-gap' | 'admin-api-closed';
+export type WatchCondition =
+  'graph-auth' | 'poll-failures' | 'lag' | 'channel-failing' | 'coverage-gap' | 'admin-api-closed';
 
 /** An open incident: alerted once when it opened, resolved once when it clears. */
 export interface Incident {
@@ -101,7 +102,13 @@ export interface WatchState {
   adminAuth?: AuthConfigRecord;
 }
 
-export const emptyWatchState = (): WatchState => ({ consecutiveFailures: 0, channels: {}, incidents: {}, sequences: {}, recentGaps: [] });
+export const emptyWatchState = (): WatchState => ({
+  consecutiveFailures: 0,
+  channels: {},
+  incidents: {},
+  sequences: {},
+  recentGaps: [],
+});
 
 export interface VersionedWatchState {
   state: WatchState;
@@ -122,7 +129,13 @@ export interface PendingCheckpoint {
  */
 export interface WatchStore {
   read(tenantId: string): Promise<{ checkpoint?: VersionedCheckpoint; watch?: VersionedWatchState }>;
-  commit(tenantId: string, entry: LedgerEntry, state: WatchState, etag: string | undefined, checkpoint?: PendingCheckpoint): Promise<'ok' | 'conflict'>;
+  commit(
+    tenantId: string,
+    entry: LedgerEntry,
+    state: WatchState,
+    etag: string | undefined,
+    checkpoint?: PendingCheckpoint,
+  ): Promise<'ok' | 'conflict'>;
   /** Appends a ledger row alone (when the state could not be committed). */
   append(tenantId: string, entry: LedgerEntry): Promise<void>;
   /** Ledger rows that started at or after `since`, newest first. */

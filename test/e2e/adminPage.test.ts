@@ -22,7 +22,10 @@ import { launchChromium, screenshots, seriousAxeViolations, watchPage } from './
 
 const root = path.join(__dirname, '..', '..');
 const functionsDir = path.join(root, 'src', 'functions');
-const functionModules = fs.readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(functionsDir, f));
+const functionModules = fs
+  .readdirSync(functionsDir)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => path.join(functionsDir, f));
 const adminKey = `e2e-${randomUUID()}`;
 const webhookSecret = 'sig-E2E-SECRET-0123456789';
 const ruleId = 'e2e-cloudpki-failures';
@@ -45,8 +48,17 @@ beforeAll(async () => {
   const now = new Date();
   const events = cloudPkiScenario({ now, seed: 1 }) as Record<string, unknown>[];
   // A failed CA patch whose CA name is markup: the page must show it as text.
-  const patch = structuredClone(events.find((e) => e.activityType === 'Patch CloudCertificationAuthority')!) as { id: string; activityResult: string; activityDateTime: string; resources: { displayName: string }[] };
-  Object.assign(patch, { id: randomUUID(), activityResult: 'Failure', activityDateTime: new Date(now.getTime() - 30 * 60_000).toISOString() });
+  const patch = structuredClone(events.find((e) => e.activityType === 'Patch CloudCertificationAuthority')!) as {
+    id: string;
+    activityResult: string;
+    activityDateTime: string;
+    resources: { displayName: string }[];
+  };
+  Object.assign(patch, {
+    id: randomUUID(),
+    activityResult: 'Failure',
+    activityDateTime: new Date(now.getTime() - 30 * 60_000).toISOString(),
+  });
   patch.resources[0].displayName = xssName;
   sim = await GraphSimulator.start({ events: [...events, patch] });
   receiver = await startReceiver();
@@ -90,10 +102,12 @@ describe('admin page, key mode (as npm start runs it)', () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(10_000); // a missing element fails its step with a message, inside the test timeout
     // Every CSP violation the page meets (inline style attributes, injected <style>, eval ...), not only logged ones.
-    await context.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => {
-      const w = window as unknown as { cspViolations?: string[] };
-      (w.cspViolations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    }));
+    await context.addInitScript(() =>
+      document.addEventListener('securitypolicyviolation', (e) => {
+        const w = window as unknown as { cspViolations?: string[] };
+        (w.cspViolations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+      }),
+    );
     page = await context.newPage();
     seen = watchPage(page);
     page.on('request', (r) => requests.push(r));
@@ -116,7 +130,9 @@ describe('admin page, key mode (as npm start runs it)', () => {
     expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
     const js = await fetch(url('/api/ui/static/app.js'));
     expect([js.status, js.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
-    expect((await fetch(url('/api/ui/static/app.js'), { headers: { 'if-none-match': js.headers.get('etag')! } })).status).toBe(304);
+    expect(
+      (await fetch(url('/api/ui/static/app.js'), { headers: { 'if-none-match': js.headers.get('etag')! } })).status,
+    ).toBe(304);
     expect((await fetch(url('/api/ui/static/..%2Fmanifest.json'))).status).toBe(404);
     expect((await fetch(url('/api/ui/me'))).status).toBe(401); // data routes need the key
   });
@@ -147,20 +163,37 @@ describe('admin page, key mode (as npm start runs it)', () => {
     expect(cells[3]).toBe('default');
     expect(cells[4]).toMatch(/ago$/);
     expect(cells[5]).toBe('1 alert, 27 events');
-    const reads = await page.locator('tr', { has: page.locator('text=cloudpki-reads') }).locator('td').allTextContents();
+    const reads = await page
+      .locator('tr', { has: page.locator('text=cloudpki-reads') })
+      .locator('td')
+      .allTextContents();
     expect([reads[2], reads[4], reads[5]]).toEqual(['OffEnable', 'no alert kept', 'none']);
     await screenshots(page, 'rules');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
   it('degrades with a clear message when a route it uses is missing (an older or newer app)', async () => {
-    const missing = (pathname: string) => ({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'NotFound', message: `No function or local route matches GET ${pathname}` } }) });
+    const missing = (pathname: string) => ({
+      status: 404,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        error: { code: 'NotFound', message: `No function or local route matches GET ${pathname}` },
+      }),
+    });
     await page.route('**/api/ui/rule-stats', (route) => route.fulfill(missing('/api/ui/rule-stats')));
     await page.reload();
     const notice = page.locator('.notice', { hasText: 'Alert counts are not available' });
     await notice.waitFor();
-    expect(await notice.textContent()).toContain('This part of the page needs GET /api/ui/rule-stats, which this version of the app does not serve.');
-    expect(await page.locator('tr', { has: page.locator('text=cloudpki-leaf-revoked') }).locator('td').nth(5).textContent()).toBe('—');
+    expect(await notice.textContent()).toContain(
+      'This part of the page needs GET /api/ui/rule-stats, which this version of the app does not serve.',
+    );
+    expect(
+      await page
+        .locator('tr', { has: page.locator('text=cloudpki-leaf-revoked') })
+        .locator('td')
+        .nth(5)
+        .textContent(),
+    ).toBe('—');
     await page.unroute('**/api/ui/rule-stats');
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Rules' }).waitFor();
@@ -180,19 +213,32 @@ describe('admin page, key mode (as npm start runs it)', () => {
     const filterError = page.locator('#filter-error');
     await filterError.waitFor();
     expect(await filterError.getAttribute('data-position')).toBe('34');
-    expect(await filterError.locator('p').textContent()).toBe('Filter, position 34: expected a property, literal or function but found end of input');
-    expect(await filterError.locator('pre.caret').textContent()).toBe(`activityResult eq 'Failure' and (\n${' '.repeat(33)}^`);
+    expect(await filterError.locator('p').textContent()).toBe(
+      'Filter, position 34: expected a property, literal or function but found end of input',
+    );
+    expect(await filterError.locator('pre.caret').textContent()).toBe(
+      `activityResult eq 'Failure' and (\n${' '.repeat(33)}^`,
+    );
     expect(await page.getByLabel('Advanced filter (optional)').getAttribute('aria-invalid')).toBe('true');
     // The other problem sits next to its own field.
-    expect(await page.locator('#' + (await page.getByLabel('Runbook URL').getAttribute('id')) + '-error').textContent()).toBe('must be an https:// URL');
-    expect(await page.locator('.error-summary li').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^filter: at 34: /), 'runbookUrl: must be an https:// URL']));
+    expect(
+      await page.locator('#' + (await page.getByLabel('Runbook URL').getAttribute('id')) + '-error').textContent(),
+    ).toBe('must be an https:// URL');
+    expect(await page.locator('.error-summary li').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^filter: at 34: /), 'runbookUrl: must be an https:// URL']),
+    );
     await screenshots(page, 'rule-editor-errors');
     expect(await seriousAxeViolations(page)).toEqual([]);
     // Only the filter wrong: the cursor goes to the position.
     await page.getByLabel('Runbook URL').fill('https://wiki.contoso.com/pki');
     await page.getByRole('button', { name: 'Validate' }).click();
     await expect.poll(() => page.locator('.error-summary li').count()).toBe(1);
-    expect(await page.evaluate(() => { const t = document.activeElement as HTMLTextAreaElement; return [t.name, t.selectionStart]; })).toEqual(['filter', 33]);
+    expect(
+      await page.evaluate(() => {
+        const t = document.activeElement as HTMLTextAreaElement;
+        return [t.name, t.selectionStart];
+      }),
+    ).toEqual(['filter', 33]);
   });
 
   it('backtests the draft against the Graph simulator and shows which events would fire', async () => {
@@ -204,10 +250,14 @@ describe('admin page, key mode (as npm start runs it)', () => {
     await page.getByTestId('draft-fired').waitFor();
     expect(await page.getByTestId('draft-fired').textContent()).toBe('2'); // the failed delete and the failed patch
     expect(await page.getByTestId('draft-alerts').textContent()).toBe('2');
-    expect(await page.locator('table.compare tbody tr').nth(1).locator('td').nth(2).textContent()).toBe('not saved yet');
+    expect(await page.locator('table.compare tbody tr').nth(1).locator('td').nth(2).textContent()).toBe(
+      'not saved yet',
+    );
     const events = page.locator('table.events tbody tr');
     expect(await events.count()).toBe(2);
-    expect(await events.locator('td[data-label="CA"]').allTextContents()).toEqual(expect.arrayContaining(['Contoso Root CA', xssName]));
+    expect(await events.locator('td[data-label="CA"]').allTextContents()).toEqual(
+      expect.arrayContaining(['Contoso Root CA', xssName]),
+    );
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
@@ -222,11 +272,16 @@ describe('admin page, key mode (as npm start runs it)', () => {
     expect(text).toContain('helpdesk@contoso.com');
     expect(await card.locator('.ac-pushButton').allTextContents()).toEqual(['Open Intune audit log', 'Open runbook']);
     await card.getByRole('link', { name: 'Open runbook' }).click(); // the renderer gives Action.OpenUrl the link role
-    await expect.poll(() => page.locator('#card-preview').textContent()).toContain('This button opens https://wiki.contoso.com/pki');
+    await expect
+      .poll(() => page.locator('#card-preview').textContent())
+      .toContain('This button opens https://wiki.contoso.com/pki');
     await screenshots(page, 'rule-backtest-preview');
     expect(await seriousAxeViolations(page)).toEqual([]);
     // The markup-named CA stays text on the card too.
-    await page.locator('table.events tbody tr', { has: page.locator(`text=${xssName}`) }).getByRole('button', { name: /^Preview card/ }).click();
+    await page
+      .locator('table.events tbody tr', { has: page.locator(`text=${xssName}`) })
+      .getByRole('button', { name: /^Preview card/ })
+      .click();
     await expect.poll(() => page.getByTestId('card').innerText()).toContain(xssName);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
@@ -241,9 +296,13 @@ describe('admin page, key mode (as npm start runs it)', () => {
     const entries = page.locator('ol.history > li');
     expect(await entries.count()).toBe(2);
     expect(await entries.nth(0).locator('h2').textContent()).toBe('function-key changed the rule');
-    expect(await entries.nth(0).locator('tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^severity\s+high\s+critical$/)]);
+    expect(await entries.nth(0).locator('tbody tr').allInnerTexts()).toEqual([
+      expect.stringMatching(/^severity\s+high\s+critical$/),
+    ]);
     expect(await entries.nth(1).locator('h2').textContent()).toBe('function-key created the rule');
-    expect(await entries.nth(1).locator('tbody td[data-label="Field"]').allTextContents()).toEqual(expect.arrayContaining(['name', 'filter', 'actor', 'activityTypes']));
+    expect(await entries.nth(1).locator('tbody td[data-label="Field"]').allTextContents()).toEqual(
+      expect.arrayContaining(['name', 'filter', 'actor', 'activityTypes']),
+    );
     await screenshots(page, 'rule-history');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
@@ -256,7 +315,9 @@ describe('admin page, key mode (as npm start runs it)', () => {
     await page.getByTestId('draft-fired').waitFor();
     const compare = await page.locator('table.compare tbody tr').nth(1).locator('td').allTextContents();
     expect(compare).toEqual(['Events that would fire', '1', '2']);
-    await expect.poll(() => page.locator('.backtest-output').textContent()).toContain('1 event the saved version fires on would no longer fire with the draft.');
+    await expect
+      .poll(() => page.locator('.backtest-output').textContent())
+      .toContain('1 event the saved version fires on would no longer fire with the draft.');
   });
 
   it('disables and enables a rule from the list', async () => {
@@ -264,7 +325,9 @@ describe('admin page, key mode (as npm start runs it)', () => {
     const toggle = page.getByRole('button', { name: `Disable ${ruleName}` });
     await toggle.click();
     await page.getByRole('button', { name: `Enable ${ruleName}` }).waitFor();
-    const stored = await (await fetch(url(`/api/rules/${ruleId}`), { headers: { 'x-functions-key': adminKey } })).json();
+    const stored = await (
+      await fetch(url(`/api/rules/${ruleId}`), { headers: { 'x-functions-key': adminKey } })
+    ).json();
     expect(stored.rule.enabled).toBe(false);
     await page.getByRole('button', { name: `Enable ${ruleName}` }).click();
     await page.getByRole('button', { name: `Disable ${ruleName}` }).waitFor();
@@ -282,7 +345,9 @@ describe('admin page, key mode (as npm start runs it)', () => {
     await row.waitFor();
     expect(await row.locator('td').first().textContent()).toBe('active');
     await row.getByRole('button', { name: /^Suppressed matches/ }).click();
-    await expect.poll(() => page.locator('.suppressed').textContent()).toContain('Nothing has been suppressed by this window.');
+    await expect
+      .poll(() => page.locator('.suppressed').textContent())
+      .toContain('Nothing has been suppressed by this window.');
     await screenshots(page, 'windows');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await row.getByRole('button', { name: /^End now/ }).click();
@@ -310,11 +375,13 @@ describe('admin page, key mode (as npm start runs it)', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
-  it('shows recent alerts with each channel\'s delivery status', async () => {
+  it("shows recent alerts with each channel's delivery status", async () => {
     await page.getByRole('link', { name: 'Alerts', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Recent alerts' }).waitFor();
     const revoked = page.locator('tr', { has: page.locator('text=cloudpki-ca-certificate-revoked') });
-    expect(await revoked.locator('ul.deliveries').innerText()).toMatch(/^teams\s+sent\s+1 attempt, sent .* UTC, HTTP 202$/);
+    expect(await revoked.locator('ul.deliveries').innerText()).toMatch(
+      /^teams\s+sent\s+1 attempt, sent .* UTC, HTTP 202$/,
+    );
     await screenshots(page, 'alerts');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
@@ -323,7 +390,13 @@ describe('admin page, key mode (as npm start runs it)', () => {
     await page.getByRole('link', { name: 'Health' }).click();
     await page.getByRole('heading', { level: 1, name: 'Health and coverage' }).waitFor();
     expect(await page.getByTestId('health-status').textContent()).toMatch(/^(healthy|degraded)$/);
-    expect(await page.locator('table').first().locator('td[data-label="Check"]').allTextContents()).toEqual(['polling', 'graph', 'delivery', 'coverage', 'rules']);
+    expect(await page.locator('table').first().locator('td[data-label="Check"]').allTextContents()).toEqual([
+      'polling',
+      'graph',
+      'delivery',
+      'coverage',
+      'rules',
+    ]);
     await screenshots(page, 'health');
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
@@ -344,10 +417,13 @@ describe('admin page, key mode (as npm start runs it)', () => {
   it('sent the CSRF header on every write, and hit no CSP violation or script error', async () => {
     const writes = requests.filter((r) => r.method() !== 'GET' && new URL(r.url()).pathname.startsWith('/api/'));
     expect(writes.length).toBeGreaterThanOrEqual(8);
-    expect(writes.filter((r) => r.headers()['x-requested-with'] !== 'pki-alerts-admin').map((r) => r.url())).toEqual([]);
+    expect(writes.filter((r) => r.headers()['x-requested-with'] !== 'pki-alerts-admin').map((r) => r.url())).toEqual(
+      [],
+    );
     expect(seen.cspViolations).toEqual([]);
     expect(seen.pageErrors).toEqual([]);
-    const violations = () => page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []);
+    const violations = () =>
+      page.evaluate(() => (window as unknown as { cspViolations?: string[] }).cspViolations ?? []);
     expect(await violations()).toEqual([]);
     // Control: the policy does block an inline style attribute, and the listener does see it.
     await page.evaluate(() => document.body.setAttribute('style', 'color: red'));
@@ -359,7 +435,15 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
   let host: FunctionsHost;
   let context: BrowserContext;
   let page: Page;
-  const principal = (name: string, roles: string[]) => Buffer.from(JSON.stringify({ auth_typ: 'aad', name_typ: 'preferred_username', role_typ: 'roles', claims: [{ typ: 'preferred_username', val: name }, ...roles.map((val) => ({ typ: 'roles', val }))] })).toString('base64');
+  const principal = (name: string, roles: string[]) =>
+    Buffer.from(
+      JSON.stringify({
+        auth_typ: 'aad',
+        name_typ: 'preferred_username',
+        role_typ: 'roles',
+        claims: [{ typ: 'preferred_username', val: name }, ...roles.map((val) => ({ typ: 'roles', val }))],
+      }),
+    ).toString('base64');
 
   beforeAll(async () => {
     // As the platform shows App Service Authentication on (else the admin API is closed: src/app/adminAuthPosture.ts).
@@ -367,7 +451,10 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
     // No function key: in Azure, App Service Authentication in front decides who gets in.
     host = await startFunctionsHost({ port: 0, functionModules, log: () => {} });
     await host.runTimer('pollAuditEvents');
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, extraHTTPHeaders: { 'x-ms-client-principal': principal('reader@contoso.com', ['PkiAlerts.Reader']) } });
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      extraHTTPHeaders: { 'x-ms-client-principal': principal('reader@contoso.com', ['PkiAlerts.Reader']) },
+    });
     await context.addCookies([{ name: 'AppServiceAuthSession', value: 'e2e-session', url: host.url }]);
     page = await context.newPage();
   }, 60_000);
@@ -385,7 +472,11 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
     expect(await page.getByRole('button', { name: /^(Disable|Enable|Delete) / }).count()).toBe(0);
     await screenshots(page, 'rules-reader');
     expect(await seriousAxeViolations(page)).toEqual([]);
-    await page.getByRole('link', { name: 'View Revoked Cloud PKI CA certificate' }).or(page.getByRole('link', { name: /^View / }).first()).first().click();
+    await page
+      .getByRole('link', { name: 'View Revoked Cloud PKI CA certificate' })
+      .or(page.getByRole('link', { name: /^View / }).first())
+      .first()
+      .click();
     const save = page.getByRole('button', { name: 'Save rule' });
     await save.waitFor();
     expect(await save.isDisabled()).toBe(true);
@@ -397,8 +488,26 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
   it('is refused by the API when a reader writes anyway', async () => {
     const status = await page.evaluate(async () => {
       const headers = { 'content-type': 'application/json', 'x-requested-with': 'pki-alerts-admin' };
-      const put = await fetch('/api/rules/reader-made', { method: 'PUT', headers, body: JSON.stringify({ name: 'x', enabled: true, severity: 'low', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'] }) });
-      const window = await fetch('/api/windows', { method: 'POST', headers, body: JSON.stringify({ scope: { ruleIds: ['cloudpki-ca-deleted'] }, end: new Date(Date.now() + 3_600_000).toISOString(), reason: 'x' }) });
+      const put = await fetch('/api/rules/reader-made', {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({
+          name: 'x',
+          enabled: true,
+          severity: 'low',
+          activityTypes: ['Delete CloudCertificationAuthority'],
+          channels: ['default'],
+        }),
+      });
+      const window = await fetch('/api/windows', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          scope: { ruleIds: ['cloudpki-ca-deleted'] },
+          end: new Date(Date.now() + 3_600_000).toISOString(),
+          reason: 'x',
+        }),
+      });
       return [put.status, window.status];
     });
     expect(status).toEqual([403, 403]);
@@ -406,13 +515,34 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
 
   it('refuses a cookie-authenticated write without the CSRF header, and a cross-site one', async () => {
     const status = await page.evaluate(async () => {
-      const body = JSON.stringify({ rule: { id: 'x', name: 'x', enabled: true, severity: 'low', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'] } });
+      const body = JSON.stringify({
+        rule: {
+          id: 'x',
+          name: 'x',
+          enabled: true,
+          severity: 'low',
+          activityTypes: ['Delete CloudCertificationAuthority'],
+          channels: ['default'],
+        },
+      });
       const bare = await fetch('/api/ui/preview', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
-      const marked = await fetch('/api/ui/preview', { method: 'POST', headers: { 'content-type': 'application/json', 'x-requested-with': 'pki-alerts-admin' }, body });
+      const marked = await fetch('/api/ui/preview', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-requested-with': 'pki-alerts-admin' },
+        body,
+      });
       return [bare.status, marked.status];
     });
     expect(status).toEqual([403, 200]);
-    const crossSite = await fetch(`${host.url}/api/ui/preview`, { method: 'POST', headers: { 'x-ms-client-principal': principal('admin@contoso.com', ['PkiAlerts.Admin']), 'sec-fetch-site': 'cross-site', 'x-requested-with': 'pki-alerts-admin' }, body: '{}' });
+    const crossSite = await fetch(`${host.url}/api/ui/preview`, {
+      method: 'POST',
+      headers: {
+        'x-ms-client-principal': principal('admin@contoso.com', ['PkiAlerts.Admin']),
+        'sec-fetch-site': 'cross-site',
+        'x-requested-with': 'pki-alerts-admin',
+      },
+      body: '{}',
+    });
     expect(crossSite.status).toBe(403);
   });
 

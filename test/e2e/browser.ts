@@ -12,15 +12,31 @@ export const screenshotDir = path.join(__dirname, '..', '..', 'test-artifacts', 
  */
 export async function launchChromium(): Promise<Browser> {
   const found = await findChromium();
-  const args = [...new Set([...found.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'])];
-  return chromium.launch({ executablePath: found.executablePath, headless: true, args, env: found.env ? { ...process.env, ...found.env } : undefined });
+  const args = [
+    ...new Set([
+      ...found.args,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ]),
+  ];
+  return chromium.launch({
+    executablePath: found.executablePath,
+    headless: true,
+    args,
+    env: found.env ? { ...process.env, ...found.env } : undefined,
+  });
 }
 
 /** Console messages that report a Content-Security-Policy violation, and uncaught page errors. */
 export function watchPage(page: Page): { cspViolations: string[]; pageErrors: string[] } {
   const found = { cspViolations: [] as string[], pageErrors: [] as string[] };
   page.on('console', (msg) => {
-    if (/Content Security Policy|Refused to (apply|load|execute|connect)/i.test(msg.text())) found.cspViolations.push(msg.text());
+    if (/Content Security Policy|Refused to (apply|load|execute|connect)/i.test(msg.text()))
+      found.cspViolations.push(msg.text());
   });
   page.on('pageerror', (err) => found.pageErrors.push(String(err)));
   return found;
@@ -42,9 +58,18 @@ export interface AxeViolation {
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(`${axeSource};0`);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+    const axe = (
+      window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
   });
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
@@ -53,7 +78,10 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
 export async function screenshots(page: Page, name: string): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   const original = page.viewportSize() ?? { width: 1280, height: 800 };
-  for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+  for (const [width, height] of [
+    [1280, 800],
+    [390, 844],
+  ] as const) {
     await page.setViewportSize({ width, height });
     await page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`), fullPage: true });
   }

@@ -20,8 +20,13 @@ describe('findChromium (which browser the end-to-end tests launch)', () => {
 
   it('fails with one line naming the setting when E2E_CHROMIUM_PATH points nowhere (no fallback)', async () => {
     process.env.E2E_CHROMIUM_PATH = '/nonexistent/chromium';
-    const err = await findChromium().then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^E2E_CHROMIUM_PATH=\/nonexistent\/chromium does not exist: point it at a Chrome, Chromium or Edge executable/);
+    const err = await findChromium().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      /^E2E_CHROMIUM_PATH=\/nonexistent\/chromium does not exist: point it at a Chrome, Chromium or Edge executable/,
+    );
     expect(err?.message).not.toContain('\n');
   });
 
@@ -34,14 +39,22 @@ describe('findChromium (which browser the end-to-end tests launch)', () => {
     ['win32', 'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe'],
     ['win32', 'C:\\Users\\me\\AppData\\Local\\Microsoft\\Edge\\Application\\msedge.exe'],
   ] as const)('looks for an installed browser on %s at %s', (platform, expected) => {
-    const env = { PROGRAMFILES: 'C:\\Program Files', 'PROGRAMFILES(X86)': 'C:\\Program Files (x86)', LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' };
+    const env = {
+      PROGRAMFILES: 'C:\\Program Files',
+      'PROGRAMFILES(X86)': 'C:\\Program Files (x86)',
+      LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local',
+    };
     expect(installedBrowserPaths(platform, env)).toContain(expected);
   });
 
-  it.runIf(process.platform === 'linux' && process.arch === 'x64')('on Linux x64 always finds one (installed, or the Chromium inside @sparticuz/chromium)', async () => {
-    delete process.env.E2E_CHROMIUM_PATH;
-    const found = await findChromium();
-    expect(fs.existsSync(found.executablePath)).toBe(true);
-    if (found.source === '@sparticuz/chromium') expect(found.args).not.toContain('--disable-web-security');
-  }, 120_000);
+  it.runIf(process.platform === 'linux' && process.arch === 'x64')(
+    'on Linux x64 always finds one (installed, or the Chromium inside @sparticuz/chromium)',
+    async () => {
+      delete process.env.E2E_CHROMIUM_PATH;
+      const found = await findChromium();
+      expect(fs.existsSync(found.executablePath)).toBe(true);
+      if (found.source === '@sparticuz/chromium') expect(found.args).not.toContain('--disable-web-security');
+    },
+    120_000,
+  );
 });

@@ -17,18 +17,30 @@ const howToProvide =
 /** Where Chrome, Chromium and Edge install themselves on Linux, macOS and Windows, in order of preference. */
 export function installedBrowserPaths(platform = process.platform, env = process.env): string[] {
   if (platform === 'darwin') {
-    return ['Google Chrome.app/Contents/MacOS/Google Chrome', 'Chromium.app/Contents/MacOS/Chromium', 'Microsoft Edge.app/Contents/MacOS/Microsoft Edge']
-      .flatMap((app) => [path.join('/Applications', app), path.join(os.homedir(), 'Applications', app)]);
+    return [
+      'Google Chrome.app/Contents/MacOS/Google Chrome',
+      'Chromium.app/Contents/MacOS/Chromium',
+      'Microsoft Edge.app/Contents/MacOS/Microsoft Edge',
+    ].flatMap((app) => [path.join('/Applications', app), path.join(os.homedir(), 'Applications', app)]);
   }
   if (platform === 'win32') {
     const roots = [env.PROGRAMFILES, env['PROGRAMFILES(X86)'], env.LOCALAPPDATA].filter((r): r is string => !!r);
-    return ['Google\\Chrome\\Application\\chrome.exe', 'Chromium\\Application\\chrome.exe', 'Microsoft\\Edge\\Application\\msedge.exe']
-      .flatMap((exe) => roots.map((root) => path.win32.join(root, exe)));
+    return [
+      'Google\\Chrome\\Application\\chrome.exe',
+      'Chromium\\Application\\chrome.exe',
+      'Microsoft\\Edge\\Application\\msedge.exe',
+    ].flatMap((exe) => roots.map((root) => path.win32.join(root, exe)));
   }
   return [
-    '/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium',
-    '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/opt/google/chrome/chrome',
-    '/usr/bin/microsoft-edge', '/usr/bin/microsoft-edge-stable', '/opt/microsoft/msedge/msedge',
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/snap/bin/chromium',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/opt/google/chrome/chrome',
+    '/usr/bin/microsoft-edge',
+    '/usr/bin/microsoft-edge-stable',
+    '/opt/microsoft/msedge/msedge',
   ];
 }
 
@@ -37,7 +49,11 @@ export function installedBrowserPaths(platform = process.platform, env = process
  * check (same-origin policy, mixed content: the page is tested with the browser's protections on) and
  * --single-process, under which closing one browser context ends the whole browser (the suite opens several).
  */
-const droppedSparticuzArgs = new Set(['--disable-web-security', '--allow-running-insecure-content', '--single-process']);
+const droppedSparticuzArgs = new Set([
+  '--disable-web-security',
+  '--allow-running-insecure-content',
+  '--single-process',
+]);
 function sparticuzArgs(recommended: string[]): string[] {
   return recommended.filter((a) => !droppedSparticuzArgs.has(a));
 }
@@ -58,7 +74,8 @@ async function unpackSparticuz(): Promise<ChromiumChoice | undefined> {
   } catch {
     return undefined;
   }
-  const version = (JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const { default: sparticuz } = await import('@sparticuz/chromium');
   const target = path.join(os.tmpdir(), `cloud-pki-alerts-e2e-chromium-${version}`);
   const executablePath = path.join(target, 'chromium');
@@ -74,7 +91,10 @@ async function unpackSparticuz(): Promise<ChromiumChoice | undefined> {
       else process.env.TMPDIR = savedTmp;
     }
     // The package's own fonts.conf names /tmp/fonts; this one keeps the system's fonts and adds the packaged ones.
-    fs.writeFileSync(path.join(staging, 'fonts.conf'), `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n  <dir>${path.join(target, 'fonts')}</dir>\n  <cachedir>${path.join(target, 'fonts-cache')}</cachedir>\n</fontconfig>\n`);
+    fs.writeFileSync(
+      path.join(staging, 'fonts.conf'),
+      `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n  <dir>${path.join(target, 'fonts')}</dir>\n  <cachedir>${path.join(target, 'fonts-cache')}</cachedir>\n</fontconfig>\n`,
+    );
     try {
       fs.renameSync(staging, target);
     } catch (err) {
@@ -83,7 +103,12 @@ async function unpackSparticuz(): Promise<ChromiumChoice | undefined> {
       if (!fs.existsSync(executablePath)) throw err;
     }
   }
-  return { executablePath, source: '@sparticuz/chromium', args: sparticuzArgs(sparticuz.args), env: { FONTCONFIG_FILE: path.join(target, 'fonts.conf') } };
+  return {
+    executablePath,
+    source: '@sparticuz/chromium',
+    args: sparticuzArgs(sparticuz.args),
+    env: { FONTCONFIG_FILE: path.join(target, 'fonts.conf') },
+  };
 }
 
 /**
@@ -93,7 +118,10 @@ async function unpackSparticuz(): Promise<ChromiumChoice | undefined> {
 export async function findChromium(): Promise<ChromiumChoice> {
   const configured = process.env.E2E_CHROMIUM_PATH;
   if (configured) {
-    if (!fs.existsSync(configured)) throw new Error(`E2E_CHROMIUM_PATH=${configured} does not exist: point it at a Chrome, Chromium or Edge executable, or unset it to use an installed browser or @sparticuz/chromium.`);
+    if (!fs.existsSync(configured))
+      throw new Error(
+        `E2E_CHROMIUM_PATH=${configured} does not exist: point it at a Chrome, Chromium or Edge executable, or unset it to use an installed browser or @sparticuz/chromium.`,
+      );
     return { executablePath: configured, source: 'E2E_CHROMIUM_PATH', args: [] };
   }
   const installed = installedBrowserPaths().find((p) => fs.existsSync(p));

@@ -20,7 +20,14 @@ const ruleish = fc.record(
     enabled: fc.oneof(fc.boolean(), fc.string()),
     severity: fc.oneof(fc.constantFrom('critical', 'high', 'medium', 'low'), fc.string()),
     activityTypes: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), fc.string()),
-    filter: fc.oneof(fc.string(), fc.constantFrom("activityType eq 'Delete CloudCertificationAuthority'", 'resources/any(r: r/displayName eq', "not (actor/ipAddress eq '10.0.0.1'")),
+    filter: fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        "activityType eq 'Delete CloudCertificationAuthority'",
+        'resources/any(r: r/displayName eq',
+        "not (actor/ipAddress eq '10.0.0.1'",
+      ),
+    ),
     channels: fc.array(fc.constantFrom('default', 'teams', 'NOPE', ''), { maxLength: 3 }),
     threshold: fc.record({ count: fc.integer(), windowInMinutes: fc.integer(), groupBy: fc.string() }),
   },
@@ -34,21 +41,32 @@ describe(`admin API fuzzing (${runs} bodies per route; FUZZ_API_RUNS overrides)`
     ['PUT /api/rules/{id}', putRuleHandler, 'PUT', 'rules/fuzz-rule', { id: 'fuzz-rule' }],
     ['POST /api/windows', createWindowHandler, 'POST', 'windows', {}],
     ['POST /api/backtest', backtestHandler, 'POST', 'backtest', {}],
-  ] as const)('%s never answers 5xx', async (_name, handler, method, path, params) => {
-    let tried = 0;
-    const statuses = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(anyBody, async (body) => {
-        tried++;
-        const logs: string[] = [];
-        const res = await callApi(handler, { method, path, params, body: typeof body === 'string' ? body : body, headers: { 'if-none-match': '*' } }, logs);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (res.status >= 500) throw new Error(`${res.status} for ${JSON.stringify(body).slice(0, 300)}: ${logs.join(' | ').slice(0, 500)}`);
-        if (res.status >= 400) expect(res.body?.error?.message).toBeTruthy();
-      }),
-      { numRuns: runs },
-    );
-    process.stdout.write(`${_name}: ${tried} bodies, statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`);
-    expect(tried).toBe(runs);
-  }, 300_000);
+  ] as const)(
+    '%s never answers 5xx',
+    async (_name, handler, method, path, params) => {
+      let tried = 0;
+      const statuses = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(anyBody, async (body) => {
+          tried++;
+          const logs: string[] = [];
+          const res = await callApi(
+            handler,
+            { method, path, params, body: typeof body === 'string' ? body : body, headers: { 'if-none-match': '*' } },
+            logs,
+          );
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status >= 500)
+            throw new Error(
+              `${res.status} for ${JSON.stringify(body).slice(0, 300)}: ${logs.join(' | ').slice(0, 500)}`,
+            );
+          if (res.status >= 400) expect(res.body?.error?.message).toBeTruthy();
+        }),
+        { numRuns: runs },
+      );
+      process.stdout.write(`${_name}: ${tried} bodies, statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`);
+      expect(tried).toBe(runs);
+    },
+    300_000,
+  );
 });

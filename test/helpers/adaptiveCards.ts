@@ -3,7 +3,10 @@ import { expect } from 'vitest';
 
 // The package's `lib/` is ESM with extensionless imports (not loadable by Node); its UMD bundle is, with no DOM needed for parsing.
 const AC = createRequire(__filename)('adaptivecards/dist/adaptivecards.js') as {
-  AdaptiveCard: new () => { parse(json: unknown, context: unknown): void; validateProperties(): { validationEvents: { message: string }[] } };
+  AdaptiveCard: new () => {
+    parse(json: unknown, context: unknown): void;
+    validateProperties(): { validationEvents: { message: string }[] };
+  };
   SerializationContext: new (version?: unknown) => { eventCount: number; getEventAt(i: number): { message: string } };
   Versions: { v1_4: unknown };
 };

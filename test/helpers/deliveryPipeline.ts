@@ -23,17 +23,35 @@ export async function startDeliveryPipeline(options: { env?: Record<string, stri
       ...options.env,
     },
   });
-  await putChannel(p.services(), 'oncall-mail', { type: 'email-webhook', settings: { urlSetting: 'ONCALL_MAIL_URL', to: ['pki-oncall@contoso.com'] } }, { caller: 'test' });
+  await putChannel(
+    p.services(),
+    'oncall-mail',
+    { type: 'email-webhook', settings: { urlSetting: 'ONCALL_MAIL_URL', to: ['pki-oncall@contoso.com'] } },
+    { caller: 'test' },
+  );
   const close = p.close;
   return Object.assign(p, {
     mail,
     /** Adds events of these activity types, a minute apart, ending `endMinutesAgo` before now. */
     addEvents(types: string[], endMinutesAgo = 1) {
-      p.sim.addEvents(types.map((type, i) => graphEvent({ type, at: minutesBefore(p.clock.now, endMinutesAgo + types.length - i) })));
+      p.sim.addEvents(
+        types.map((type, i) => graphEvent({ type, at: minutesBefore(p.clock.now, endMinutesAgo + types.length - i) })),
+      );
     },
     /** The email-webhook bodies received (alertId, severity, subject, to, html, text). */
     mails() {
-      return mail.requests.map((r) => r.body as { alertId: string; deliveryId: string; severity: string; subject: string; to: string[]; html: string; text: string });
+      return mail.requests.map(
+        (r) =>
+          r.body as {
+            alertId: string;
+            deliveryId: string;
+            severity: string;
+            subject: string;
+            to: string[];
+            html: string;
+            text: string;
+          },
+      );
     },
     async outbox(s: Services = p.services()): Promise<{ alert: Alert; deliveries: Delivery[] }[]> {
       return s.outbox.listAlerts(p.tenantId, { limit: 1000 });

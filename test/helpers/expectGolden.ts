@@ -17,6 +17,7 @@ export function expectGolden(relativePath: string, actual: unknown): void {
     writeFileSync(file, `${JSON.stringify(normalized, null, 2)}\n`, 'utf8');
     return;
   }
-  if (!existsSync(file)) throw new Error(`golden file ${relativePath} is missing: run with UPDATE_GOLDEN=1 to create it`);
+  if (!existsSync(file))
+    throw new Error(`golden file ${relativePath} is missing: run with UPDATE_GOLDEN=1 to create it`);
   expect(normalized).toEqual(JSON.parse(readFileSync(file, 'utf8')));
 }

@@ -16,7 +16,12 @@ export interface GraphStandIn {
   close(): Promise<void>;
 }
 
-export async function startGraphStandIn(options: { events: Record<string, unknown>[]; pageCap?: number; auditStatus?: 403; activityTypes?: string[] }): Promise<GraphStandIn> {
+export async function startGraphStandIn(options: {
+  events: Record<string, unknown>[];
+  pageCap?: number;
+  auditStatus?: 403;
+  activityTypes?: string[];
+}): Promise<GraphStandIn> {
   const pageCap = options.pageCap ?? 2;
   const cursors = new Map<string, { from: number; to: number; offset: number }>();
   const requests: GraphStandIn['requests'] = [];
@@ -31,19 +36,29 @@ export async function startGraphStandIn(options: { events: Record<string, unknow
     const record = { path: decodeURIComponent(url.pathname + url.search), status: 0 };
     requests.push(record);
     const path = decodeURIComponent(url.pathname);
-    if (/\/getAuditCategories(\(\))?$/i.test(path)) return json(res, 200, { value: ['Other', 'Enrollment', 'CloudPki'] }, record);
+    if (/\/getAuditCategories(\(\))?$/i.test(path))
+      return json(res, 200, { value: ['Other', 'Enrollment', 'CloudPki'] }, record);
     const types = /\/getAuditActivityTypes\(category='(.*)'\)$/i.exec(path);
-    if (types) return json(res, 200, { value: types[1] === 'CloudPki' ? (options.activityTypes ?? []) : ['Create DeviceEnrollmentConfiguration'] }, record);
-    if (!/^\/beta\/deviceManagement\/auditEvents$/i.test(path)) return json(res, 404, { error: { code: 'ResourceNotFound', message: 'not here' } }, record);
+    if (types)
+      return json(
+        res,
+        200,
+        { value: types[1] === 'CloudPki' ? (options.activityTypes ?? []) : ['Create DeviceEnrollmentConfiguration'] },
+        record,
+      );
+    if (!/^\/beta\/deviceManagement\/auditEvents$/i.test(path))
+      return json(res, 404, { error: { code: 'ResourceNotFound', message: 'not here' } }, record);
     if (options.auditStatus === 403) return json(res, 403, { error: { code: 'Forbidden', message: '' } }, record);
-    if (++auditRequests === 1) return json(res, 429, { error: { code: 'TooManyRequests', message: 'Too many requests' } }, record);
+    if (++auditRequests === 1)
+      return json(res, 429, { error: { code: 'TooManyRequests', message: 'Too many requests' } }, record);
     let cursor: { from: number; to: number; offset: number } | undefined;
     const token = url.searchParams.get('$skiptoken');
     if (token !== null) {
       cursor = cursors.get(token);
       if (!cursor) return json(res, 400, { error: { code: 'BadRequest', message: 'unknown skiptoken' } }, record);
     } else {
-      if (/\basc\b/i.test(url.searchParams.get('$orderby') ?? '')) return json(res, 400, { error: { code: 'BadRequest', message: "Invalid $orderby" } }, record);
+      if (/\basc\b/i.test(url.searchParams.get('$orderby') ?? ''))
+        return json(res, 400, { error: { code: 'BadRequest', message: 'Invalid $orderby' } }, record);
       const filter = url.searchParams.get('$filter') ?? '';
       const from = /activityDateTime\s+ge\s+(\S+)/i.exec(filter)?.[1];
       const to = /activityDateTime\s+le\s+(\S+)/i.exec(filter)?.[1];
@@ -57,7 +72,10 @@ export async function startGraphStandIn(options: { events: Record<string, unknow
       .sort((a, b) => (String(a.activityDateTime) < String(b.activityDateTime) ? 1 : -1)); // newest first
     const start = Math.max(0, cursor.offset - (cursor.offset > 0 ? 1 : 0)); // repeat the previous page's last item
     const page = matching.slice(start, start + pageCap);
-    const body: Record<string, unknown> = { '@odata.context': `${origin}/beta/$metadata#deviceManagement/auditEvents`, value: page };
+    const body: Record<string, unknown> = {
+      '@odata.context': `${origin}/beta/$metadata#deviceManagement/auditEvents`,
+      value: page,
+    };
     if (start + pageCap < matching.length) {
       const next = randomUUID();
       cursors.set(next, { ...cursor, offset: start + pageCap });
@@ -75,32 +93,72 @@ export async function startGraphStandIn(options: { events: Record<string, unknow
   return {
     url: origin,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of sockets) s.destroy();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
   };
 }
 
 /** Graph-shaped Cloud PKI events at `minutesAgo` before now: the high-risk ones the default pack alerts on, and noise. */
 export function standInEvents(now: Date): { events: Record<string, unknown>[]; highRiskIds: string[] } {
   const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString().replace('Z', '1234Z');
-  const event = (id: string, minutesAgo: number, activityType: string, operation: string, extra: Record<string, unknown> = {}) => ({
-    id, displayName: '<null>', activityDateTime: at(minutesAgo), activityType, activityOperationType: operation, activityResult: 'Success',
-    category: '<null>', componentName: '<null>', correlationId: randomUUID(), activity: null,
-    actor: { auditActorType: 'ItPro', userPrincipalName: 'pkiadmin@contoso.com', applicationDisplayName: 'Microsoft Intune portal extension', ipAddress: '<null>' },
+  const event = (
+    id: string,
+    minutesAgo: number,
+    activityType: string,
+    operation: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    id,
+    displayName: '<null>',
+    activityDateTime: at(minutesAgo),
+    activityType,
+    activityOperationType: operation,
+    activityResult: 'Success',
+    category: '<null>',
+    componentName: '<null>',
+    correlationId: randomUUID(),
+    activity: null,
+    actor: {
+      auditActorType: 'ItPro',
+      userPrincipalName: 'pkiadmin@contoso.com',
+      applicationDisplayName: 'Microsoft Intune portal extension',
+      ipAddress: '<null>',
+    },
     resources: [
-      { displayName: 'Contoso Root CA', auditResourceType: 'CloudCertificationAuthority', resourceId: 'root-ca-id', modifiedProperties: [] },
-      { displayName: 'Contoso Issuing CA', auditResourceType: 'CloudCertificationAuthority', resourceId: 'issuing-ca-id', modifiedProperties: [{ displayName: 'Status', oldValue: 'active', newValue: '<null>' }] },
+      {
+        displayName: 'Contoso Root CA',
+        auditResourceType: 'CloudCertificationAuthority',
+        resourceId: 'root-ca-id',
+        modifiedProperties: [],
+      },
+      {
+        displayName: 'Contoso Issuing CA',
+        auditResourceType: 'CloudCertificationAuthority',
+        resourceId: 'issuing-ca-id',
+        modifiedProperties: [{ displayName: 'Status', oldValue: 'active', newValue: '<null>' }],
+      },
     ],
     ...extra,
   });
   const highRisk = [
-    event('hr-revoke-ca', 40, 'RevokeCloudCertificationAuthorityCertificateAsync CloudCertificationAuthority', 'Action'),
+    event(
+      'hr-revoke-ca',
+      40,
+      'RevokeCloudCertificationAuthorityCertificateAsync CloudCertificationAuthority',
+      'Action',
+    ),
     event('hr-delete-1', 35, 'Delete CloudCertificationAuthority', 'Delete'),
     event('hr-delete-2', 20, 'Delete CloudCertificationAuthority', 'Delete'),
     event('hr-pause', 30, 'ChangeCloudCertificationAuthorityStatusAsync CloudCertificationAuthority', 'Action'),
-    event('hr-upload', 25, 'UploadExternallySignedCertificationAuthorityCertificateAsync CloudCertificationAuthority', 'Action'),
+    event(
+      'hr-upload',
+      25,
+      'UploadExternallySignedCertificationAuthorityCertificateAsync CloudCertificationAuthority',
+      'Action',
+    ),
     event('hr-pause-2', 10, 'ChangeCloudCertificationAuthorityStatusAsync CloudCertificationAuthority', 'Action'),
   ];
   const noise = [

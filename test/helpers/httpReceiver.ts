@@ -70,7 +70,14 @@ export async function startReceiver(): Promise<Receiver> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const rawBody = Buffer.concat(chunks).toString('utf8');
-      const record: ReceivedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, rawBody, body: parseJson(rawBody), receivedAt: Date.now() };
+      const record: ReceivedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        rawBody,
+        body: parseJson(rawBody),
+        receivedAt: Date.now(),
+      };
       requests.push(record);
       for (const wake of waiters) wake();
       const response = next();
@@ -79,7 +86,8 @@ export async function startReceiver(): Promise<Receiver> {
         if (res.destroyed) return;
         record.answeredWith = response;
         const isText = typeof response.body === 'string' || response.body === undefined;
-        const payload = response.body === undefined ? '' : isText ? (response.body as string) : JSON.stringify(response.body);
+        const payload =
+          response.body === undefined ? '' : isText ? (response.body as string) : JSON.stringify(response.body);
         const headers: Record<string, string> = isText ? {} : { 'content-type': 'application/json' };
         res.writeHead(response.status, { ...headers, ...response.headers });
         res.end(payload);

@@ -61,10 +61,20 @@ export async function startLogsIngestionReceiver(): Promise<LogsIngestionReceive
       } catch {
         rows = [];
       }
-      requests.push({ path: req.url ?? '', dcrImmutableId: decodeURIComponent(match?.[1] ?? ''), stream: decodeURIComponent(match?.[2] ?? ''), apiVersion: url.searchParams.get('api-version'), authorization: req.headers.authorization, contentEncoding: encoding, rows });
+      requests.push({
+        path: req.url ?? '',
+        dcrImmutableId: decodeURIComponent(match?.[1] ?? ''),
+        stream: decodeURIComponent(match?.[2] ?? ''),
+        apiVersion: url.searchParams.get('api-version'),
+        authorization: req.headers.authorization,
+        contentEncoding: encoding,
+        rows,
+      });
       let response: IngestionResponse = { status: 204 };
-      if (req.method !== 'POST' || !match) response = { status: 404, body: { error: { code: 'NotFound', message: 'no such route' } } };
-      else if (!req.headers.authorization?.startsWith('Bearer ')) response = { status: 401, body: { error: { code: 'InvalidToken', message: 'missing bearer token' } } };
+      if (req.method !== 'POST' || !match)
+        response = { status: 404, body: { error: { code: 'NotFound', message: 'no such route' } } };
+      else if (!req.headers.authorization?.startsWith('Bearer '))
+        response = { status: 401, body: { error: { code: 'InvalidToken', message: 'missing bearer token' } } };
       else if (queue[0]) {
         response = queue[0].response;
         if (--queue[0].remaining <= 0) queue.shift();
@@ -84,7 +94,20 @@ export async function startLogsIngestionReceiver(): Promise<LogsIngestionReceive
   return {
     endpoint: `https://127.0.0.1:${port}`,
     requests,
-    clientOptions: { additionalPolicies: [{ position: 'perCall', policy: { name: 'trustLoopbackReceiver', sendRequest: (request, next) => { request.agent = agent; return next(request); } } }] },
+    clientOptions: {
+      additionalPolicies: [
+        {
+          position: 'perCall',
+          policy: {
+            name: 'trustLoopbackReceiver',
+            sendRequest: (request, next) => {
+              request.agent = agent;
+              return next(request);
+            },
+          },
+        },
+      ],
+    },
     respondWith(response, times = 1) {
       queue.push({ response, remaining: times });
     },
@@ -97,7 +120,9 @@ export async function startLogsIngestionReceiver(): Promise<LogsIngestionReceive
 }
 
 /** A TokenCredential for tests: a fixed, recognisable token; records the scopes asked for. */
-export function testCredential(token = 'eyTEST-ACCESS-TOKEN-do-not-log-0123456789'): TokenCredential & { scopes: string[][]; token: string } {
+export function testCredential(
+  token = 'eyTEST-ACCESS-TOKEN-do-not-log-0123456789',
+): TokenCredential & { scopes: string[][]; token: string } {
   const scopes: string[][] = [];
   return {
     token,

@@ -28,7 +28,9 @@ export interface ReceivedCard {
  * reached through the real Graph SDK, and a real HTTP receiver in place of Teams. The clock is
  * controlled; `services()` builds a fresh set (a "new process") over the same storage.
  */
-export async function startPipeline(options: { env?: Record<string, string>; now?: Date; graphMode?: GraphServerMode } = {}) {
+export async function startPipeline(
+  options: { env?: Record<string, string>; now?: Date; graphMode?: GraphServerMode } = {},
+) {
   // `graphMode`: run the same test against each Graph behaviour (describe.each(graphServerModes)).
   const sim = await GraphSimulator.start(options.graphMode ? { mode: options.graphMode } : {});
   const teams = await startReceiver();
@@ -75,8 +77,18 @@ export async function startPipeline(options: { env?: Record<string, string>; now
         const text = JSON.stringify(r.body);
         const alertId = /Alert ([0-9a-f]{32})/.exec(text)?.[1] ?? '';
         const answer = r.answeredWith;
-        const accepted = answer !== undefined && answer.status >= 200 && answer.status < 300 && (answer.body === undefined || answer.body === '' || answer.body === '1');
-        return { alertId, accepted, possibleDuplicate: text.includes('Possible duplicate'), watchdog: text.includes('rule watchdog:'), text };
+        const accepted =
+          answer !== undefined &&
+          answer.status >= 200 &&
+          answer.status < 300 &&
+          (answer.body === undefined || answer.body === '' || answer.body === '1');
+        return {
+          alertId,
+          accepted,
+          possibleDuplicate: text.includes('Possible duplicate'),
+          watchdog: text.includes('rule watchdog:'),
+          text,
+        };
       });
     },
     async close() {
@@ -98,7 +110,8 @@ export const watchdogCards = (p: Pipeline): ReceivedCard[] => p.cards().filter((
 export function deliveredAlertIds(p: Pipeline): string[] {
   const seen = new Map<string, number>();
   for (const c of acceptedCards(p)) {
-    if (seen.has(c.alertId) && !c.possibleDuplicate) throw new Error(`unlabelled duplicate card for alert ${c.alertId}`);
+    if (seen.has(c.alertId) && !c.possibleDuplicate)
+      throw new Error(`unlabelled duplicate card for alert ${c.alertId}`);
     seen.set(c.alertId, (seen.get(c.alertId) ?? 0) + 1);
   }
   return [...seen.keys()].sort();
@@ -109,7 +122,9 @@ export function deliveredAlertIds(p: Pipeline): string[] {
  * time whose settings replace every app setting in the environment; after it, the environment restored and
  * the cached services dropped. Returns a getter for the current pipeline.
  */
-export function usePipelineEnvironment(options: { env?: Record<string, string>; graphMode?: GraphServerMode } = {}): () => Pipeline {
+export function usePipelineEnvironment(
+  options: { env?: Record<string, string>; graphMode?: GraphServerMode } = {},
+): () => Pipeline {
   let current: Pipeline | undefined;
   const saved = { ...process.env };
   beforeEach(async () => {

@@ -20,9 +20,11 @@ const CLI_TIMEOUT_MS = 150_000; // a first NuGet restore takes a few seconds her
  * The test fails when a setting is added to settings.ts without a decision here or in the template.
  */
 const optionalInAzure: Record<string, string> = {
-  AzureWebJobsStorage: 'identity-based host storage (AzureWebJobsStorage__*) + TABLES_SERVICE_URI; a connection string would need shared keys, which are disabled',
+  AzureWebJobsStorage:
+    'identity-based host storage (AzureWebJobsStorage__*) + TABLES_SERVICE_URI; a connection string would need shared keys, which are disabled',
   AZURE_CLIENT_SECRET: 'the app signs in to Graph with its user-assigned managed identity, never a secret',
-  AZURE_CLIENT_CERTIFICATE_PATH: 'the app signs in to Graph with its user-assigned managed identity, never a certificate',
+  AZURE_CLIENT_CERTIFICATE_PATH:
+    'the app signs in to Graph with its user-assigned managed identity, never a certificate',
   GRAPH_BASE_URL: 'the default https://graph.microsoft.com is right in Azure; anything else is the local simulator',
   INITIAL_LOOKBACK_MINUTES: 'code default (60) is the intended first-run window; set by hand to backfill',
   GRAPH_PAGE_SIZE: 'code default (100) suits audit-event volumes',
@@ -62,7 +64,8 @@ const forbiddenInAzure = [
   'WEBSITE_RUN_FROM_PACKAGE',
 ];
 
-const isHostSetting = (name: string) => /^AzureWebJobsStorage__\w+$/.test(name) || /^APPLICATIONINSIGHTS_\w+$/.test(name);
+const isHostSetting = (name: string) =>
+  /^AzureWebJobsStorage__\w+$/.test(name) || /^APPLICATIONINSIGHTS_\w+$/.test(name);
 
 const ROLE = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
@@ -83,15 +86,34 @@ interface RunResult {
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   return new Promise((done) => {
-    execFile(cmd, args, { cwd: repo, env, timeout: CLI_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout: String(stdout), stderr: String(stderr) + (error && typeof error.code !== 'number' ? `\n${error.message}` : '') });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: repo, env, timeout: CLI_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({
+          code,
+          stdout: String(stdout),
+          stderr: String(stderr) + (error && typeof error.code !== 'number' ? `\n${error.message}` : ''),
+        });
+      },
+    );
   });
 }
 
 /** Variables main.bicepparam reads; cleared so the compiled parameters are the committed defaults. */
-const PARAM_ENV = ['PKI_ALERTS_ENABLE_LOGS', 'PKI_ALERTS_BASE_NAME', 'PKI_ALERTS_NAME_SUFFIX', 'AZURE_ENV_NAME', 'PKI_ALERTS_TIMER_SCHEDULE', 'PKI_ALERTS_LOOKBACK_MINUTES', 'TEAMS_WEBHOOK_SECRET_NAME', 'ENABLE_APP_SERVICE_AUTH', 'AUTH_CLIENT_ID'];
+const PARAM_ENV = [
+  'PKI_ALERTS_ENABLE_LOGS',
+  'PKI_ALERTS_BASE_NAME',
+  'PKI_ALERTS_NAME_SUFFIX',
+  'AZURE_ENV_NAME',
+  'PKI_ALERTS_TIMER_SCHEDULE',
+  'PKI_ALERTS_LOOKBACK_MINUTES',
+  'TEAMS_WEBHOOK_SECRET_NAME',
+  'ENABLE_APP_SERVICE_AUTH',
+  'AUTH_CLIENT_ID',
+];
 
 interface Compiled {
   bicep: string;
@@ -110,27 +132,31 @@ function built(): Compiled {
   return compiled;
 }
 
-beforeAll(async () => {
-  try {
-    const locate = await run('bash', [join(repo, '.ci', 'bicep.sh')]);
-    const bicep = locate.stdout.trim().split('\n').pop() ?? '';
-    if (locate.code !== 0 || !bicep) {
-      throw new Error(`No Bicep CLI: .ci/bicep.sh exited ${locate.code}.\n${locate.stderr}`);
+beforeAll(
+  async () => {
+    try {
+      const locate = await run('bash', [join(repo, '.ci', 'bicep.sh')]);
+      const bicep = locate.stdout.trim().split('\n').pop() ?? '';
+      if (locate.code !== 0 || !bicep) {
+        throw new Error(`No Bicep CLI: .ci/bicep.sh exited ${locate.code}.\n${locate.stderr}`);
+      }
+      const build = await run(bicep, ['build', 'infra/main.bicep', '--stdout']);
+      if (build.code !== 0) throw new Error(`bicep build failed (${build.code}):\n${build.stderr}`);
+      const lint = await run(bicep, ['lint', 'infra/main.bicep']);
+      const env = { ...process.env };
+      for (const name of PARAM_ENV) delete env[name];
+      const params = await run(bicep, ['build-params', 'infra/main.bicepparam', '--stdout'], env);
+      if (params.code !== 0) throw new Error(`bicep build-params failed (${params.code}):\n${params.stderr}`);
+      const paramsOut = JSON.parse(params.stdout) as { parametersJson: string };
+      const parameters = (JSON.parse(paramsOut.parametersJson) as { parameters: Record<string, { value: unknown }> })
+        .parameters;
+      compiled = { bicep, template: JSON.parse(build.stdout) as ArmTemplate, lint, parameters };
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
     }
-    const build = await run(bicep, ['build', 'infra/main.bicep', '--stdout']);
-    if (build.code !== 0) throw new Error(`bicep build failed (${build.code}):\n${build.stderr}`);
-    const lint = await run(bicep, ['lint', 'infra/main.bicep']);
-    const env = { ...process.env };
-    for (const name of PARAM_ENV) delete env[name];
-    const params = await run(bicep, ['build-params', 'infra/main.bicepparam', '--stdout'], env);
-    if (params.code !== 0) throw new Error(`bicep build-params failed (${params.code}):\n${params.stderr}`);
-    const paramsOut = JSON.parse(params.stdout) as { parametersJson: string };
-    const parameters = (JSON.parse(paramsOut.parametersJson) as { parameters: Record<string, { value: unknown }> }).parameters;
-    compiled = { bicep, template: JSON.parse(build.stdout) as ArmTemplate, lint, parameters };
-  } catch (err) {
-    setupError = err instanceof Error ? err : new Error(String(err));
-  }
-}, CLI_TIMEOUT_MS * 3 + 10_000);
+  },
+  CLI_TIMEOUT_MS * 3 + 10_000,
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Walking the compiled ARM JSON (nested module deployments; resources as array or symbolic map)
@@ -176,7 +202,15 @@ function walk(scope: Scope, out: { resources: Found[]; scopes: Scope[] }) {
     out.resources.push({ resource, scope });
     const inner = resource.properties?.template as ArmTemplate | undefined;
     if (resource.type === 'Microsoft.Resources/deployments' && inner) {
-      walk({ template: inner, args: resource.properties?.parameters ?? {}, parent: scope, path: `${scope.path}/${resource.name}` }, out);
+      walk(
+        {
+          template: inner,
+          args: resource.properties?.parameters ?? {},
+          parent: scope,
+          path: `${scope.path}/${resource.name}`,
+        },
+        out,
+      );
     }
     for (const child of resource.resources ?? []) visit(child);
   };
@@ -196,12 +230,22 @@ function resolveValue(scope: Scope | undefined, value: unknown): unknown {
   if (!scope || typeof value !== 'string') return value;
   const m = /^\[parameters\('(\w+)'\)\]$/.exec(value);
   if (m) return resolveParam(scope, m[1]);
-  const out = /^\[reference\(resourceId\('Microsoft\.Resources\/deployments', '([^']+)'\)(?:, '[^']+')?\)\.outputs\.(\w+)\.value\]$/.exec(value);
+  const out =
+    /^\[reference\(resourceId\('Microsoft\.Resources\/deployments', '([^']+)'\)(?:, '[^']+')?\)\.outputs\.(\w+)\.value\]$/.exec(
+      value,
+    );
   if (out) {
-    const dep = listOf(scope.template.resources).find((r) => r.type === 'Microsoft.Resources/deployments' && r.name === out[1]);
+    const dep = listOf(scope.template.resources).find(
+      (r) => r.type === 'Microsoft.Resources/deployments' && r.name === out[1],
+    );
     const inner = dep?.properties?.template as ArmTemplate | undefined;
     if (dep && inner?.outputs?.[out[2]]) {
-      const innerScope: Scope = { template: inner, args: dep.properties?.parameters ?? {}, parent: scope, path: `${scope.path}/${out[1]}` };
+      const innerScope: Scope = {
+        template: inner,
+        args: dep.properties?.parameters ?? {},
+        parent: scope,
+        path: `${scope.path}/${out[1]}`,
+      };
       return resolveValue(innerScope, inner.outputs[out[2]].value);
     }
   }
@@ -238,19 +282,24 @@ function appSettingsOf(m: ReturnType<typeof model>): Map<string, unknown> {
   const site = m.one('Microsoft.Web/sites');
   const settings = new Map<string, unknown>();
   const add = (name: unknown, value: unknown) => {
-    if (typeof name !== 'string' || isExpression(name)) throw new Error(`app setting name must be a literal, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || isExpression(name))
+      throw new Error(`app setting name must be a literal, got ${JSON.stringify(name)}`);
     if (settings.has(name)) throw new Error(`app setting ${String(name)} is set twice`);
     settings.set(name, value);
   };
   const list = site.resource.properties?.siteConfig?.appSettings;
   if (list !== undefined) {
-    if (!Array.isArray(list)) throw new Error(`siteConfig.appSettings must be a literal array to be checked, got ${JSON.stringify(list).slice(0, 200)}`);
+    if (!Array.isArray(list))
+      throw new Error(
+        `siteConfig.appSettings must be a literal array to be checked, got ${JSON.stringify(list).slice(0, 200)}`,
+      );
     for (const item of list as Array<{ name: unknown; value: unknown }>) add(item.name, item.value);
   }
   for (const f of m.ofType('Microsoft.Web/sites/config')) {
     if (!/\/appsettings'?\)?\]?$/i.test(f.resource.name) && !/'appsettings'/i.test(f.resource.name)) continue;
     const props = f.resource.properties;
-    if (!props || typeof props !== 'object' || Array.isArray(props)) throw new Error('sites/config appsettings must be a literal object');
+    if (!props || typeof props !== 'object' || Array.isArray(props))
+      throw new Error('sites/config appsettings must be a literal object');
     for (const [k, v] of Object.entries(props)) add(k, v);
   }
   return settings;
@@ -285,16 +334,29 @@ describe('infra/main.bicep', () => {
     const config = JSON.parse(readFileSync(join(repo, 'infra', 'bicepconfig.json'), 'utf8'));
     const rules = config.analyzers.core.rules as Record<string, { level: string }>;
     for (const rule of [
-      'no-hardcoded-env-urls', 'no-unused-params', 'no-unused-vars', 'no-unused-existing-resources', 'no-unnecessary-dependson',
-      'outputs-should-not-contain-secrets', 'secure-secrets-in-params', 'secure-parameter-default', 'use-secure-value-for-secure-inputs',
-      'use-stable-resource-identifiers', 'use-resource-symbol-reference',
+      'no-hardcoded-env-urls',
+      'no-unused-params',
+      'no-unused-vars',
+      'no-unused-existing-resources',
+      'no-unnecessary-dependson',
+      'outputs-should-not-contain-secrets',
+      'secure-secrets-in-params',
+      'secure-parameter-default',
+      'use-secure-value-for-secure-inputs',
+      'use-stable-resource-identifiers',
+      'use-resource-symbol-reference',
     ]) {
       expect(rules[rule]?.level, rule).toBe('error');
     }
   });
 
   it('uses plain resources only (no registry modules, no Graph extension)', () => {
-    const files = ['main.bicep', ...['identity', 'storage', 'monitoring', 'keyVault', 'functionApp', 'roleAssignments'].map((n) => `modules/${n}.bicep`)];
+    const files = [
+      'main.bicep',
+      ...['identity', 'storage', 'monitoring', 'keyVault', 'functionApp', 'roleAssignments'].map(
+        (n) => `modules/${n}.bicep`,
+      ),
+    ];
     for (const f of files) {
       const src = readFileSync(join(repo, 'infra', f), 'utf8');
       expect(src, f).not.toMatch(/['"]br[:/]/);
@@ -316,15 +378,24 @@ describe('infra/main.bicep', () => {
     const ids = Object.keys(site.resource.identity?.userAssignedIdentities ?? {});
     expect(ids).toHaveLength(1);
     const identityId = resolveValue(site.scope, p.keyVaultReferenceIdentity);
-    expect(isExpression(identityId) && identityId.includes('Microsoft.ManagedIdentity/userAssignedIdentities'), `keyVaultReferenceIdentity = ${text(identityId)}`).toBe(true);
-    expect(p.functionAppConfig.deployment.storage.authentication).toEqual({ type: 'UserAssignedIdentity', userAssignedIdentityResourceId: p.keyVaultReferenceIdentity });
+    expect(
+      isExpression(identityId) && identityId.includes('Microsoft.ManagedIdentity/userAssignedIdentities'),
+      `keyVaultReferenceIdentity = ${text(identityId)}`,
+    ).toBe(true);
+    expect(p.functionAppConfig.deployment.storage.authentication).toEqual({
+      type: 'UserAssignedIdentity',
+      userAssignedIdentityResourceId: p.keyVaultReferenceIdentity,
+    });
     expect(ids[0]).toContain(/parameters\('(\w+)'\)/.exec(p.keyVaultReferenceIdentity)?.[1] ?? '<none>');
     expect(p.functionAppConfig.deployment.storage.type).toBe('blobContainer');
     expect(p.functionAppConfig.runtime).toEqual({ name: 'node', version: '22' });
     const scale = p.functionAppConfig.scaleAndConcurrency;
     expect(resolveValue(site.scope, scale.instanceMemoryMB)).toBe(2048);
     const maxInstances = resolveValue(site.scope, scale.maximumInstanceCount);
-    expect(typeof maxInstances === 'number' && maxInstances <= 100, `maximumInstanceCount = ${text(maxInstances)}`).toBe(true);
+    expect(
+      typeof maxInstances === 'number' && maxInstances <= 100,
+      `maximumInstanceCount = ${text(maxInstances)}`,
+    ).toBe(true);
     expect(site.resource.properties?.siteConfig).not.toHaveProperty('alwaysOn', true);
   });
 
@@ -356,9 +427,13 @@ describe('infra/main.bicep', () => {
     const p = resource.properties!;
     expect(p.globalValidation.requireAuthentication).toBe(true);
     expect(p.globalValidation.unauthenticatedClientAction).toBe('Return401');
-    expect(p.globalValidation.excludedPaths, 'only the anonymous health verdict bypasses sign-in').toEqual(['/api/health']);
+    expect(p.globalValidation.excludedPaths, 'only the anonymous health verdict bypasses sign-in').toEqual([
+      '/api/health',
+    ]);
     expect(p.identityProviders.azureActiveDirectory.enabled).toBe(true);
-    expect(text(p.identityProviders.azureActiveDirectory.registration.openIdIssuer)).toContain('environment().authentication.loginEndpoint');
+    expect(text(p.identityProviders.azureActiveDirectory.registration.openIdIssuer)).toContain(
+      'environment().authentication.loginEndpoint',
+    );
   });
 
   it('hardens the storage account and creates the deployment container and the app tables', () => {
@@ -377,8 +452,12 @@ describe('infra/main.bicep', () => {
       if (loopParam) return resolveParam(scope, loopParam);
       return [resolveValue(scope, resource.name)];
     });
-    expect(new Set(names)).toEqual(new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']));
-    expect(new Set(names), 'the tables the code uses (src/state/tableClients.ts)').toEqual(new Set(Object.values(tableNames)));
+    expect(new Set(names)).toEqual(
+      new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']),
+    );
+    expect(new Set(names), 'the tables the code uses (src/state/tableClients.ts)').toEqual(
+      new Set(Object.values(tableNames)),
+    );
   });
 
   it('disables local auth on Application Insights and uses a Log Analytics workspace', () => {
@@ -402,13 +481,17 @@ describe('infra/main.bicep', () => {
   it('grants least-privilege roles, each scoped to a single resource', () => {
     const m = model();
     // The optional Logs module's own grant (on its DCR) is checked in its own test below.
-    const assignments = m.ofType('Microsoft.Authorization/roleAssignments').filter((f) => !f.scope.path.endsWith('/alertLogs'));
+    const assignments = m
+      .ofType('Microsoft.Authorization/roleAssignments')
+      .filter((f) => !f.scope.path.endsWith('/alertLogs'));
     const granted = new Map<string, Set<string>>();
     for (const { resource, scope } of assignments) {
       const scopeText = text(resource.scope);
       expect(resource.scope, `role assignment ${resource.name} has no scope (= resource group)`).toBeDefined();
       expect(scopeText).not.toMatch(/resourceGroup\(\)|subscription\(\)|managementGroup\(\)|tenant\(\)/);
-      const target = /Microsoft\.(Storage\/storageAccounts|KeyVault\/vaults|Insights\/components)'?[,/]/.exec(scopeText)?.[1];
+      const target = /Microsoft\.(Storage\/storageAccounts|KeyVault\/vaults|Insights\/components)'?[,/]/.exec(
+        scopeText,
+      )?.[1];
       expect(target, `scope ${scopeText} is not one of the app's resources`).toBeDefined();
       expect(resource.name).toMatch(/^\[guid\(/);
       expect(resource.properties?.principalType).toBe('ServicePrincipal');
@@ -422,7 +505,11 @@ describe('infra/main.bicep', () => {
       granted.get(target!)!.add(roleId!);
     }
     expect(Object.fromEntries([...granted].map(([k, v]) => [k, [...v].sort()]))).toEqual({
-      'Storage/storageAccounts': [ROLE.storageBlobDataOwner, ROLE.storageQueueDataContributor, ROLE.storageTableDataContributor].sort(),
+      'Storage/storageAccounts': [
+        ROLE.storageBlobDataOwner,
+        ROLE.storageQueueDataContributor,
+        ROLE.storageTableDataContributor,
+      ].sort(),
       'KeyVault/vaults': [ROLE.keyVaultSecretsUser],
       'Insights/components': [ROLE.monitoringMetricsPublisher],
     });
@@ -431,7 +518,11 @@ describe('infra/main.bicep', () => {
 
   it('has an optional Azure Monitor Logs module, off by default: custom table, DCE, DCR with the row columns, Monitoring Metrics Publisher on the DCR', () => {
     const m = model();
-    const call = m.top.template.resources && listOf(m.top.template.resources).find((r) => r.type === 'Microsoft.Resources/deployments' && r.name === 'alertLogs');
+    const call =
+      m.top.template.resources &&
+      listOf(m.top.template.resources).find(
+        (r) => r.type === 'Microsoft.Resources/deployments' && r.name === 'alertLogs',
+      );
     expect(call, 'module alertLogs').toBeDefined();
     expect(text(call!.condition)).toBe("[parameters('enableAlertLogs')]");
     expect(m.top.template.parameters?.enableAlertLogs?.defaultValue).toBe(false);
@@ -441,13 +532,23 @@ describe('infra/main.bicep', () => {
     expect(inModule('Microsoft.Insights/dataCollectionEndpoints')).toHaveLength(1);
     const [dcr] = inModule('Microsoft.Insights/dataCollectionRules');
     const columns = expandColumns(dcr.scope, dcr.resource.properties?.streamDeclarations);
-    const row = buildLogRow(sampleAlert(), { deliveryId: 'd', possibleDuplicate: false, intunePortalUrl: 'https://intune.microsoft.com' });
-    expect(columns, 'DCR stream columns = the row the channel sends (src/notifiers/azureMonitorLogs/logsRow.ts)').toEqual(Object.keys(row));
+    const row = buildLogRow(sampleAlert(), {
+      deliveryId: 'd',
+      possibleDuplicate: false,
+      intunePortalUrl: 'https://intune.microsoft.com',
+    });
+    expect(
+      columns,
+      'DCR stream columns = the row the channel sends (src/notifiers/azureMonitorLogs/logsRow.ts)',
+    ).toEqual(Object.keys(row));
     const [grant] = inModule('Microsoft.Authorization/roleAssignments');
     expect(text(grant.resource.scope)).toMatch(/Microsoft\.Insights\/dataCollectionRules/);
-    expect(expandVariables(grant.scope, text(grant.resource.properties?.roleDefinitionId))).toContain(ROLE.monitoringMetricsPublisher);
+    expect(expandVariables(grant.scope, text(grant.resource.properties?.roleDefinitionId))).toContain(
+      ROLE.monitoringMetricsPublisher,
+    );
     expect(grant.resource.properties?.principalType).toBe('ServicePrincipal');
-    for (const name of ['ALERT_LOGS_INGESTION_ENDPOINT', 'ALERT_LOGS_DCR_IMMUTABLE_ID', 'ALERT_LOGS_STREAM_NAME']) expect(m.top.template.outputs).toHaveProperty(name);
+    for (const name of ['ALERT_LOGS_INGESTION_ENDPOINT', 'ALERT_LOGS_DCR_IMMUTABLE_ID', 'ALERT_LOGS_STREAM_NAME'])
+      expect(m.top.template.outputs).toHaveProperty(name);
   });
 
   it('outputs nothing secret', () => {
@@ -455,12 +556,21 @@ describe('infra/main.bicep', () => {
     for (const scope of m.scopes) {
       for (const [name, out] of Object.entries(scope.template.outputs ?? {})) {
         expect(out.type.toLowerCase(), `${scope.path} output ${name}`).not.toMatch(/^secure/);
-        expect(text(out.value), `${scope.path} output ${name}`).not.toMatch(/\blist\w*\(|ConnectionString|InstrumentationKey|primaryKey|secretUri/i);
+        expect(text(out.value), `${scope.path} output ${name}`).not.toMatch(
+          /\blist\w*\(|ConnectionString|InstrumentationKey|primaryKey|secretUri/i,
+        );
         expect(name, `${scope.path} output ${name}`).not.toMatch(/password|connectionstring|key$/i);
       }
     }
     const top = m.top.template.outputs ?? {};
-    for (const name of ['AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'AZURE_IDENTITY_PRINCIPAL_ID', 'AZURE_IDENTITY_CLIENT_ID', 'AZURE_KEY_VAULT_NAME', 'AZURE_STORAGE_ACCOUNT_NAME']) {
+    for (const name of [
+      'AZURE_FUNCTION_APP_NAME',
+      'AZURE_RESOURCE_GROUP',
+      'AZURE_IDENTITY_PRINCIPAL_ID',
+      'AZURE_IDENTITY_CLIENT_ID',
+      'AZURE_KEY_VAULT_NAME',
+      'AZURE_STORAGE_ACCOUNT_NAME',
+    ]) {
       expect(top, `deploy step needs output ${name}`).toHaveProperty(name);
     }
   });
@@ -469,7 +579,12 @@ describe('infra/main.bicep', () => {
     const m = model();
     const s = appSettingsOf(m);
     expect(s.get('AzureWebJobsStorage__credential')).toBe('managedidentity');
-    for (const name of ['AzureWebJobsStorage__clientId', 'AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri']) {
+    for (const name of [
+      'AzureWebJobsStorage__clientId',
+      'AzureWebJobsStorage__blobServiceUri',
+      'AzureWebJobsStorage__queueServiceUri',
+      'AzureWebJobsStorage__tableServiceUri',
+    ]) {
       expect(isExpression(s.get(name)), `${name} = ${text(s.get(name))}`).toBe(true);
     }
     expect(text(s.get('AzureWebJobsStorage__blobServiceUri'))).toContain('primaryEndpoints.blob');
@@ -479,13 +594,16 @@ describe('infra/main.bicep', () => {
     expect(text(s.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toMatch(/ClientId=\{0\};Authorization=AAD/);
     // The UAMI's client id everywhere a client id is needed.
     expect(s.get('AZURE_CLIENT_ID')).toBe(s.get('AzureWebJobsStorage__clientId'));
-    expect(text(s.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toContain(text(s.get('AZURE_CLIENT_ID')).slice(1, -1));
+    expect(text(s.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'))).toContain(
+      text(s.get('AZURE_CLIENT_ID')).slice(1, -1),
+    );
   });
 
   it('never sets connection strings, client secrets or settings Flex rejects', () => {
     const s = appSettingsOf(model());
     for (const name of forbiddenInAzure) expect(s.has(name), `${name} must not be set in Azure`).toBe(false);
-    for (const spec of appSettings.filter((x) => x.localOnly)) expect(s.has(spec.name), `${spec.name} is localOnly`).toBe(false);
+    for (const spec of appSettings.filter((x) => x.localOnly))
+      expect(s.has(spec.name), `${spec.name} is localOnly`).toBe(false);
   });
 
   it('keeps secrets out of app settings: every secret setting is a Key Vault reference', () => {
@@ -496,11 +614,16 @@ describe('infra/main.bicep', () => {
       if (!s.has(spec.name)) continue;
       const value = text(s.get(spec.name));
       expect(value, spec.name).toContain('@Microsoft.KeyVault(');
-      expect(value.startsWith('@Microsoft.KeyVault(') || value.startsWith("[format('@Microsoft.KeyVault("), `${spec.name} = ${value}`).toBe(true);
+      expect(
+        value.startsWith('@Microsoft.KeyVault(') || value.startsWith("[format('@Microsoft.KeyVault("),
+        `${spec.name} = ${value}`,
+      ).toBe(true);
     }
     expect(text(s.get('TEAMS_WEBHOOK_URL'))).toMatch(/@Microsoft\.KeyVault\(SecretUri=\{0\}secrets\/\{1\}\/\)/);
     for (const [name, value] of s) {
-      expect(text(value), name).not.toMatch(/[?&](sig|code|key|token)=|logic\.azure\.com|webhook\.office\.com|AccountKey=|SharedAccessSignature/i);
+      expect(text(value), name).not.toMatch(
+        /[?&](sig|code|key|token)=|logic\.azure\.com|webhook\.office\.com|AccountKey=|SharedAccessSignature/i,
+      );
     }
   });
 
@@ -514,11 +637,25 @@ describe('infra/main.bicep', () => {
     for (const spec of appSettings.filter((x) => x.required)) {
       expect(s.has(spec.name), `required setting ${spec.name} is not set by the template`).toBe(true);
     }
-    const unset = appSettings.filter((x) => !x.localOnly && !s.has(x.name)).map((x) => x.name).sort();
-    expect(unset, 'each non-localOnly setting the template leaves out needs a reason in optionalInAzure (and only those)').toEqual(Object.keys(optionalInAzure).sort());
+    const unset = appSettings
+      .filter((x) => !x.localOnly && !s.has(x.name))
+      .map((x) => x.name)
+      .sort();
+    expect(
+      unset,
+      'each non-localOnly setting the template leaves out needs a reason in optionalInAzure (and only those)',
+    ).toEqual(Object.keys(optionalInAzure).sort());
     for (const [name, reason] of Object.entries(optionalInAzure)) expect(reason.trim(), name).not.toBe('');
 
-    for (const name of ['TABLES_SERVICE_URI', 'AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'TIMER_SCHEDULE', 'LOOKBACK_MINUTES', 'TEAMS_WEBHOOK_URL', 'INTUNE_PORTAL_URL']) {
+    for (const name of [
+      'TABLES_SERVICE_URI',
+      'AZURE_TENANT_ID',
+      'AZURE_CLIENT_ID',
+      'TIMER_SCHEDULE',
+      'LOOKBACK_MINUTES',
+      'TEAMS_WEBHOOK_URL',
+      'INTUNE_PORTAL_URL',
+    ]) {
       expect(s.has(name), `${name} is set in Azure`).toBe(true);
     }
     expect(s.get('AZURE_TENANT_ID')).toBe('[tenant().tenantId]');

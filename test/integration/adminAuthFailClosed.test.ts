@@ -13,8 +13,22 @@ import { acceptedCards, type Pipeline, usePipelineEnvironment, watchdogCards } f
 const log = createLogger(() => undefined);
 const forgedAdmin = principalHeader('mallory@evil.example', ['PkiAlerts.Admin']);
 const ruleId = 'cloudpki-ca-certificate-revoked';
-const disabled = { id: ruleId, name: 'Cloud PKI CA certificate revoked', enabled: false, severity: 'critical', activityTypes: ['RevokeCACertificate'], channels: ['default'] };
-const putRule = (headers: Record<string, string>, body: unknown = disabled) => callApi(putRuleHandler, { method: 'PUT', path: `rules/${ruleId}`, params: { id: ruleId }, body, headers: { 'if-match': '*', ...headers } });
+const disabled = {
+  id: ruleId,
+  name: 'Cloud PKI CA certificate revoked',
+  enabled: false,
+  severity: 'critical',
+  activityTypes: ['RevokeCACertificate'],
+  channels: ['default'],
+};
+const putRule = (headers: Record<string, string>, body: unknown = disabled) =>
+  callApi(putRuleHandler, {
+    method: 'PUT',
+    path: `rules/${ruleId}`,
+    params: { id: ruleId },
+    body,
+    headers: { 'if-match': '*', ...headers },
+  });
 
 /** The default rule pack in the tenant's table, then one poll cycle. */
 async function seedAndPoll() {
@@ -27,7 +41,8 @@ async function seedAndPoll() {
 async function rows(table: TableName, tenantId: string) {
   const client = await getServices().tables.get(table);
   const out: unknown[] = [];
-  for await (const e of client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } })) out.push(e);
+  for await (const e of client.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${tenantId}` } }))
+    out.push(e);
   return out;
 }
 
@@ -53,10 +68,30 @@ describe('entra mode with App Service Authentication off: the admin API fails cl
     const answer = await putRule(forgedAdmin);
     expect(answer.status).toBe(503);
     expect(answer.body.error.code).toBe('AdminApiClosed');
-    expect(answer.body.error.message).toMatch(/App Service Authentication is not on \(the platform variable WEBSITE_AUTH_ENABLED is not set\)/);
+    expect(answer.body.error.message).toMatch(
+      /App Service Authentication is not on \(the platform variable WEBSITE_AUTH_ENABLED is not set\)/,
+    );
     // The other writes of a would-be attacker: delete the rule, open a change window that silences it.
-    expect((await callApi(deleteRuleHandler, { method: 'DELETE', path: `rules/${ruleId}`, params: { id: ruleId }, headers: forgedAdmin })).status).toBe(503);
-    expect((await callApi(createWindowHandler, { method: 'POST', path: 'windows', body: { scope: { ruleIds: [ruleId] }, end: new Date(Date.now() + 3_600_000).toISOString(), reason: 'x' }, headers: forgedAdmin })).status).toBe(503);
+    expect(
+      (
+        await callApi(deleteRuleHandler, {
+          method: 'DELETE',
+          path: `rules/${ruleId}`,
+          params: { id: ruleId },
+          headers: forgedAdmin,
+        })
+      ).status,
+    ).toBe(503);
+    expect(
+      (
+        await callApi(createWindowHandler, {
+          method: 'POST',
+          path: 'windows',
+          body: { scope: { ruleIds: [ruleId] }, end: new Date(Date.now() + 3_600_000).toISOString(), reason: 'x' },
+          headers: forgedAdmin,
+        })
+      ).status,
+    ).toBe(503);
     expect(await snapshot(p.tenantId)).toEqual(before);
     // Reads too, with or without a principal: no decision is ever based on the header.
     expect((await callApi(listRulesHandler, { method: 'GET', path: 'rules', headers: forgedAdmin })).status).toBe(503);
@@ -64,11 +99,16 @@ describe('entra mode with App Service Authentication off: the admin API fails cl
   });
 
   it('a platform that reports another app registration keeps it closed', async () => {
-    Object.assign(process.env, { WEBSITE_AUTH_ENABLED: 'True', WEBSITE_AUTH_CLIENT_ID: 'ffffffff-0000-4000-8000-000000000000' });
+    Object.assign(process.env, {
+      WEBSITE_AUTH_ENABLED: 'True',
+      WEBSITE_AUTH_CLIENT_ID: 'ffffffff-0000-4000-8000-000000000000',
+    });
     const before = await snapshot(p.tenantId);
     const answer = await putRule(forgedAdmin);
     expect(answer.status).toBe(503);
-    expect(answer.body.error.message).toContain(`ffffffff-0000-4000-8000-000000000000 (WEBSITE_AUTH_CLIENT_ID), not the expected ${entraClientId}`);
+    expect(answer.body.error.message).toContain(
+      `ffffffff-0000-4000-8000-000000000000 (WEBSITE_AUTH_CLIENT_ID), not the expected ${entraClientId}`,
+    );
     expect(await snapshot(p.tenantId)).toEqual(before);
   });
 
@@ -82,9 +122,15 @@ describe('entra mode with App Service Authentication off: the admin API fails cl
   });
 
   it('health: the detail reports the closed API; the anonymous verdict stays as it was', async () => {
-    const detail = await callApi(healthDetail, { method: 'GET', path: 'health/detail', headers: principalHeader('rita@contoso.com', ['PkiAlerts.Reader']) });
+    const detail = await callApi(healthDetail, {
+      method: 'GET',
+      path: 'health/detail',
+      headers: principalHeader('rita@contoso.com', ['PkiAlerts.Reader']),
+    });
     expect(detail).toMatchObject({ status: 503, body: { error: { code: 'AdminApiClosed' } } });
-    expect(await getServices().watch.healthDetail()).toMatchObject({ adminApi: { mode: 'entra', open: false, detail: expect.stringMatching(/WEBSITE_AUTH_ENABLED/) } });
+    expect(await getServices().watch.healthDetail()).toMatchObject({
+      adminApi: { mode: 'entra', open: false, detail: expect.stringMatching(/WEBSITE_AUTH_ENABLED/) },
+    });
     const verdict = await callApi(health, { method: 'GET', path: 'health' });
     expect(verdict.status).toBe(200);
     expect(Object.keys(verdict.body).sort()).toEqual(['checkedAt', 'checks', 'status']);
@@ -135,7 +181,12 @@ describe('tamper evidence for the authorization setup', () => {
     await getServices().cycle(log);
     expect(acceptedCards(p).filter((c) => c.text.includes('tamper:admin-auth'))).toEqual([]);
     const { watch } = await getServices().watch.store.read(p.tenantId);
-    expect(watch?.state.adminAuth).toEqual({ mode: 'entra', clientId: entraClientId, adminRole: 'PkiAlerts.Admin', readerRole: 'PkiAlerts.Reader' });
+    expect(watch?.state.adminAuth).toEqual({
+      mode: 'entra',
+      clientId: entraClientId,
+      adminRole: 'PkiAlerts.Admin',
+      readerRole: 'PkiAlerts.Reader',
+    });
 
     process.env.ADMIN_AUTH_MODE = 'key';
     resetServices(); // a restart with the new settings
@@ -157,6 +208,9 @@ describe('tamper evidence for the authorization setup', () => {
     resetServices();
     await getServices().cycle(log);
     const tamper = acceptedCards(p).filter((c) => c.text.includes('tamper:admin-auth'));
-    expect(tamper.map((c) => /ADMIN_APP_ROLE \S+ → \S+?(?=[.;] )/.exec(c.text)?.[0])).toEqual(['ADMIN_APP_ROLE PkiAlerts.Admin → Everyone', 'ADMIN_APP_ROLE Everyone → PkiAlerts.Admin']);
+    expect(tamper.map((c) => /ADMIN_APP_ROLE \S+ → \S+?(?=[.;] )/.exec(c.text)?.[0])).toEqual([
+      'ADMIN_APP_ROLE PkiAlerts.Admin → Everyone',
+      'ADMIN_APP_ROLE Everyone → PkiAlerts.Admin',
+    ]);
   });
 });

@@ -23,9 +23,25 @@ it('creates a table and round-trips an entity through @azure/data-tables', async
   const client = TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
   await client.createTable();
   const at = new Date('2026-11-25T10:00:03.000Z');
-  await client.createEntity({ partitionKey: 'tenant-1', rowKey: 'rule-1', enabled: true, count: 3, at, text: 'Cloud PKI · CA revoked' });
-  const entity = await client.getEntity<{ enabled: boolean; count: number; at: Date; text: string }>('tenant-1', 'rule-1');
-  expect(entity).toMatchObject({ partitionKey: 'tenant-1', rowKey: 'rule-1', enabled: true, count: 3, text: 'Cloud PKI · CA revoked' });
+  await client.createEntity({
+    partitionKey: 'tenant-1',
+    rowKey: 'rule-1',
+    enabled: true,
+    count: 3,
+    at,
+    text: 'Cloud PKI · CA revoked',
+  });
+  const entity = await client.getEntity<{ enabled: boolean; count: number; at: Date; text: string }>(
+    'tenant-1',
+    'rule-1',
+  );
+  expect(entity).toMatchObject({
+    partitionKey: 'tenant-1',
+    rowKey: 'rule-1',
+    enabled: true,
+    count: 3,
+    text: 'Cloud PKI · CA revoked',
+  });
   expect(entity.at).toEqual(at);
   expect(entity.etag).toMatch(/^W\/"datetime'/);
   const listed = [];

@@ -7,10 +7,26 @@ import { callApi } from '../helpers/apiCalls';
 import { graphEvent, minutesBefore } from '../helpers/graphEvents';
 import { type Pipeline, startPipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
-const caDeleted: AlertRule = { id: 'draft-ca-deleted', name: 'CA deleted (draft)', enabled: false, severity: 'high', activityTypes: [T.caDeleted], channels: ['default'] };
-const massRevocation: AlertRule = { id: 'draft-mass', name: 'Mass revocation (draft)', enabled: true, severity: 'high', activityTypes: [T.leafRevoked], threshold: { count: 20, windowInMinutes: 10, groupBy: 'actor' }, channels: ['default'] };
+const caDeleted: AlertRule = {
+  id: 'draft-ca-deleted',
+  name: 'CA deleted (draft)',
+  enabled: false,
+  severity: 'high',
+  activityTypes: [T.caDeleted],
+  channels: ['default'],
+};
+const massRevocation: AlertRule = {
+  id: 'draft-mass',
+  name: 'Mass revocation (draft)',
+  enabled: true,
+  severity: 'high',
+  activityTypes: [T.leafRevoked],
+  threshold: { count: 20, windowInMinutes: 10, groupBy: 'actor' },
+  channels: ['default'],
+};
 const daysAgo = (p: Pipeline, d: number) => minutesBefore(p.clock.now, d * 24 * 60);
-const burst = (p: Pipeline, n: number, upn: string, at: Date) => Array.from({ length: n }, (_, i) => graphEvent({ type: T.leafRevoked, upn, at: new Date(at.getTime() + i * 5_000) }));
+const burst = (p: Pipeline, n: number, upn: string, at: Date) =>
+  Array.from({ length: n }, (_, i) => graphEvent({ type: T.leafRevoked, upn, at: new Date(at.getTime() + i * 5_000) }));
 
 describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
   let p: Pipeline;
@@ -22,7 +38,9 @@ describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
   function history() {
     // 250 events over four days: 3 CA deletions, a burst of 25 revocations by alice, 10 by bob, noise.
     p.sim.addEvents([
-      ...Array.from({ length: 212 }, (_, i) => graphEvent({ type: T.caCreated, at: new Date(daysAgo(p, 4).getTime() + i * 60_000) })),
+      ...Array.from({ length: 212 }, (_, i) =>
+        graphEvent({ type: T.caCreated, at: new Date(daysAgo(p, 4).getTime() + i * 60_000) }),
+      ),
       graphEvent({ type: T.caDeleted, at: daysAgo(p, 3) }),
       graphEvent({ type: T.caDeleted, at: daysAgo(p, 2) }),
       graphEvent({ type: T.caDeleted, at: daysAgo(p, 1) }),
@@ -35,8 +53,17 @@ describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
     history();
     const progress: BacktestProgress[] = [];
     const s = p.services();
-    const r = await s.admin.backtest({ rule: caDeleted, from: daysAgo(p, 5).toISOString(), to: p.clock.now.toISOString() }, { onProgress: (x) => progress.push(x) });
-    expect(r).toMatchObject({ source: 'graph', windowsIgnored: true, truncated: false, scanned: { events: 250, malformed: 0 }, matches: 3 });
+    const r = await s.admin.backtest(
+      { rule: caDeleted, from: daysAgo(p, 5).toISOString(), to: p.clock.now.toISOString() },
+      { onProgress: (x) => progress.push(x) },
+    );
+    expect(r).toMatchObject({
+      source: 'graph',
+      windowsIgnored: true,
+      truncated: false,
+      scanned: { events: 250, malformed: 0 },
+      matches: 3,
+    });
     expect(r.scanned.pages).toBeLessThanOrEqual(4); // pages capped below $top (strict simulator)
     expect(r.notes[0]).toMatch(/Change windows are ignored/);
     expect(r.firedEvents.count).toBe(3);
@@ -49,7 +76,9 @@ describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
 
   it('evaluates thresholds over the range: only the actor who reached it fires, and runs group the alerts', async () => {
     history();
-    const r = await p.services().admin.backtest({ rule: massRevocation, from: daysAgo(p, 5).toISOString(), to: p.clock.now.toISOString() });
+    const r = await p
+      .services()
+      .admin.backtest({ rule: massRevocation, from: daysAgo(p, 5).toISOString(), to: p.clock.now.toISOString() });
     expect(r.matches).toBe(35);
     // The 20th revocation fires with the 19 before it; the 5 after it fire as the burst goes on.
     expect(r.firedEvents.count).toBe(25);
@@ -62,7 +91,9 @@ describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
     await p.close();
     p = await startPipeline({ env: { BACKTEST_MAX_PAGES: '2' } });
     history();
-    const r = await p.services().admin.backtest({ rule: caDeleted, from: daysAgo(p, 5).toISOString(), to: p.clock.now.toISOString() });
+    const r = await p
+      .services()
+      .admin.backtest({ rule: caDeleted, from: daysAgo(p, 5).toISOString(), to: p.clock.now.toISOString() });
     expect(r.truncated).toBe(true);
     expect(r.scanned.pages).toBe(2);
     expect(r.range?.scannedTo).toBeDefined();
@@ -70,7 +101,9 @@ describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
   });
 
   it('runs over inline events without touching Graph, and caps the lists while counting everything', async () => {
-    const events = Array.from({ length: 150 }, (_, i) => graphEvent({ type: T.caDeleted, at: new Date(daysAgo(p, 1).getTime() + i * 60_000) }));
+    const events = Array.from({ length: 150 }, (_, i) =>
+      graphEvent({ type: T.caDeleted, at: new Date(daysAgo(p, 1).getTime() + i * 60_000) }),
+    );
     const s = p.services();
     const r = await s.admin.backtest({ rule: caDeleted, events: [...events, { id: 'broken' }] });
     expect(r).toMatchObject({ source: 'inline', matches: 150, scanned: { events: 150, malformed: 1 } });
@@ -83,8 +116,15 @@ describe('backtest (use case, Graph simulator through the Graph SDK)', () => {
 
   it('backtests a saved rule by id', async () => {
     const s = p.services();
-    await s.rules.create(p.tenantId, { ...caDeleted, id: 'saved-ca-deleted' }, { by: 'test', at: p.clock.now.toISOString() });
-    const r = await s.admin.backtest({ ruleId: 'saved-ca-deleted', events: [graphEvent({ type: T.caDeleted, at: daysAgo(p, 1) })] });
+    await s.rules.create(
+      p.tenantId,
+      { ...caDeleted, id: 'saved-ca-deleted' },
+      { by: 'test', at: p.clock.now.toISOString() },
+    );
+    const r = await s.admin.backtest({
+      ruleId: 'saved-ca-deleted',
+      events: [graphEvent({ type: T.caDeleted, at: daysAgo(p, 1) })],
+    });
     expect(r.rule.id).toBe('saved-ca-deleted');
     expect(r.firedEvents.count).toBe(1);
   });
@@ -104,7 +144,11 @@ describe('POST /api/backtest', () => {
   it.each([
     ['both rule and ruleId', { rule: caDeleted, ruleId: 'x', from: iso(2), to: iso(1) }, 'rule'],
     ['neither rule nor ruleId', { from: iso(2), to: iso(1) }, 'rule'],
-    ['an invalid draft rule', { rule: { ...caDeleted, severity: 'urgent' }, from: iso(2), to: iso(1) }, 'rule.severity'],
+    [
+      'an invalid draft rule',
+      { rule: { ...caDeleted, severity: 'urgent' }, from: iso(2), to: iso(1) },
+      'rule.severity',
+    ],
     ['from after to', { rule: caDeleted, from: iso(1), to: iso(2) }, 'to'],
     ['a range over 365 days', { rule: caDeleted, from: iso(366), to: iso(0) }, 'to'],
     ['a start outside the audit retention', { rule: caDeleted, from: iso(400), to: iso(300) }, 'from'],

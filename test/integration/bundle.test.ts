@@ -40,18 +40,30 @@ Promise.resolve(handlers.putRule(request, new InvocationContext({ invocationId: 
 `;
 
 // Under a (fake) worker the bundle validates the settings at load; give it a valid set.
-const validSettings = { GRAPH_BASE_URL: 'http://127.0.0.1:9', TEAMS_WEBHOOK_URL: 'http://127.0.0.1:9/inbox', ALLOW_LOOPBACK_WEBHOOKS: 'true' };
+const validSettings = {
+  GRAPH_BASE_URL: 'http://127.0.0.1:9',
+  TEAMS_WEBHOOK_URL: 'http://127.0.0.1:9/inbox',
+  ALLOW_LOOPBACK_WEBHOOKS: 'true',
+};
 
 describe('deployment bundle (npm run build)', () => {
   it('registers every function declared in src/functions, with @azure/functions-core left to the worker', () => {
     execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'pipe' });
     const bundle = path.join(root, 'dist/bundle/index.js');
     // The heartbeat timer registers only when HEARTBEAT_SCHEDULE is set (an empty schedule cannot be registered).
-    const out = execFileSync(process.execPath, ['-e', probe, bundle], { cwd: '/', encoding: 'utf8', env: { ...process.env, ...validSettings, HEARTBEAT_SCHEDULE: '0 0 8 * * *' } });
+    const out = execFileSync(process.execPath, ['-e', probe, bundle], {
+      cwd: '/',
+      encoding: 'utf8',
+      env: { ...process.env, ...validSettings, HEARTBEAT_SCHEDULE: '0 0 8 * * *' },
+    });
     const registered = (JSON.parse(out) as { name: string; types: string[] }[]).map((r) => r.name).sort();
     const declared = readdirSync(path.join(root, 'src/functions'))
       .filter((f) => f.endsWith('.ts'))
-      .flatMap((f) => [...readFileSync(path.join(root, 'src/functions', f), 'utf8').matchAll(/app\.(?:timer|http)\(\s*'([^']+)'/g)].map((m) => m[1]))
+      .flatMap((f) =>
+        [
+          ...readFileSync(path.join(root, 'src/functions', f), 'utf8').matchAll(/app\.(?:timer|http)\(\s*'([^']+)'/g),
+        ].map((m) => m[1]),
+      )
       .sort();
     expect(declared.length).toBeGreaterThanOrEqual(2);
     expect(registered).toEqual(declared);
@@ -61,14 +73,29 @@ describe('deployment bundle (npm run build)', () => {
     expect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).main).toBe('dist/bundle/index.js');
   }, 60_000);
 
-  it('entra mode without the platform\'s App Service Authentication indicator: admin routes answer 503 (a forged admin principal is never read), and start-up says so', () => {
+  it("entra mode without the platform's App Service Authentication indicator: admin routes answer 503 (a forged admin principal is never read), and start-up says so", () => {
     const bundle = path.join(root, 'dist/bundle/index.js');
-    const env: NodeJS.ProcessEnv = { ...process.env, ...validSettings, ADMIN_AUTH_MODE: 'entra', ADMIN_AUTH_CLIENT_ID: '0e5a1c1d-0000-4000-8000-00000000ad1e' };
-    for (const name of ['WEBSITE_AUTH_ENABLED', 'WEBSITE_AUTH_CLIENT_ID', 'WEBSITE_AUTH_V2_CONFIG_JSON']) delete env[name];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...validSettings,
+      ADMIN_AUTH_MODE: 'entra',
+      ADMIN_AUTH_CLIENT_ID: '0e5a1c1d-0000-4000-8000-00000000ad1e',
+    };
+    for (const name of ['WEBSITE_AUTH_ENABLED', 'WEBSITE_AUTH_CLIENT_ID', 'WEBSITE_AUTH_V2_CONFIG_JSON'])
+      delete env[name];
     const functionsPackage = path.dirname(require.resolve('@azure/functions/package.json'));
-    const run = spawnSync(process.execPath, ['-e', invokeProbe, bundle, functionsPackage], { cwd: '/', encoding: 'utf8', env, timeout: 30_000 });
+    const run = spawnSync(process.execPath, ['-e', invokeProbe, bundle, functionsPackage], {
+      cwd: '/',
+      encoding: 'utf8',
+      env,
+      timeout: 30_000,
+    });
     expect(run.status).toBe(0);
-    const out = JSON.parse(run.stdout) as { status: number; body: { error: { code: string; message: string } }; registered: number };
+    const out = JSON.parse(run.stdout) as {
+      status: number;
+      body: { error: { code: string; message: string } };
+      registered: number;
+    };
     expect(out.registered).toBeGreaterThan(10);
     expect(out.status).toBe(503);
     expect(out.body.error.code).toBe('AdminApiClosed');
@@ -80,7 +107,12 @@ describe('deployment bundle (npm run build)', () => {
     const bundle = path.join(root, 'dist/bundle/index.js');
     let stderr = '';
     try {
-      execFileSync(process.execPath, ['-e', probe, bundle], { cwd: '/', encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...validSettings, LOOKBACK_MINUTES: 'soon', GRAPH_PAGE_SIZE: '0' } });
+      execFileSync(process.execPath, ['-e', probe, bundle], {
+        cwd: '/',
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, ...validSettings, LOOKBACK_MINUTES: 'soon', GRAPH_PAGE_SIZE: '0' },
+      });
       expect.unreachable('the bundle should refuse to load');
     } catch (err) {
       stderr = String((err as { stderr?: string }).stderr);

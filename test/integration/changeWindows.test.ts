@@ -23,7 +23,11 @@ const minutesFromNow = (m: number) => new Date(p.clock.now.getTime() + m * 60_00
 /** Opens a 30-minute window on CA A (a CA-scoped window covers every rule, so it raises a tamper alert). */
 async function openWindowOnCaA() {
   const s = p.services();
-  return createWindow(s.admin.deps(p.log), { scope: { caIds: [caA.caId.toUpperCase()] }, end: minutesFromNow(30), reason: 'Rotate CA A' }, 'alice@contoso.com');
+  return createWindow(
+    s.admin.deps(p.log),
+    { scope: { caIds: [caA.caId.toUpperCase()] }, end: minutesFromNow(30), reason: 'Rotate CA A' },
+    'alice@contoso.com',
+  );
 }
 
 /** During the window: 3 deletions and a pause on CA A (silenced), a deletion on CA B (not silenced). */
@@ -83,9 +87,12 @@ describe('change windows', () => {
     await p.services().cycle(p.log);
     p.advance(30);
     let crashed = 0;
-    const crashing = p.services({ afterPollStep: (step) => {
-      if (step === 'window-summary-written' && crashed++ === 0) throw new Error('crash after the summary was written');
-    } });
+    const crashing = p.services({
+      afterPollStep: (step) => {
+        if (step === 'window-summary-written' && crashed++ === 0)
+          throw new Error('crash after the summary was written');
+      },
+    });
     const r = await crashing.cycle(p.log);
     expect(r.pollError).toContain('crash after the summary was written');
     expect((await getWindow(p.services().admin.deps(p.log), window.id)).status).toBe('ended');
@@ -115,7 +122,11 @@ describe('change windows', () => {
 
   it('a window that silenced nothing is closed without a summary, and idle runs do not read the windows table', async () => {
     const s = p.services();
-    const w = await createWindow(s.admin.deps(p.log), { scope: { ruleIds: ['cloudpki-ca-created'] }, end: minutesFromNow(10), reason: 'Planned CA' }, 'alice@contoso.com');
+    const w = await createWindow(
+      s.admin.deps(p.log),
+      { scope: { ruleIds: ['cloudpki-ca-created'] }, end: minutesFromNow(10), reason: 'Planned CA' },
+      'alice@contoso.com',
+    );
     p.advance(11);
     await s.cycle(p.log);
     expect(cardsOf('Tamper')).toHaveLength(0); // it covers a medium rule only

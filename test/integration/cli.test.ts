@@ -18,12 +18,17 @@ async function run(args: string[]) {
 
 describe('pki-alerts replay', () => {
   const events = path.join(dir, 'events.json');
-  writeFileSync(events, JSON.stringify({ value: [
-    graphEvent({ type: T.caDeleted, at: at(1) }),
-    ...Array.from({ length: 30 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(2 + i / 10) })),
-    graphEvent({ type: 'Get CloudCertificationAuthority', at: at(5) }),
-    { id: 'bad', activityDateTime: 'never' },
-  ] }));
+  writeFileSync(
+    events,
+    JSON.stringify({
+      value: [
+        graphEvent({ type: T.caDeleted, at: at(1) }),
+        ...Array.from({ length: 30 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(2 + i / 10) })),
+        graphEvent({ type: 'Get CloudCertificationAuthority', at: at(5) }),
+        { id: 'bad', activityDateTime: 'never' },
+      ],
+    }),
+  );
 
   it('prints one JSON line per alert that would fire, then a summary, with the default pack', async () => {
     const r = await run(['replay', '--events', events]);
@@ -39,35 +44,63 @@ describe('pki-alerts replay', () => {
       ['cloudpki-leaf-revoked', 10],
     ]);
     // The Get read is dropped as the poll drops it; matches = 1 + 30 + 30.
-    expect(r.json.at(-1)).toMatchObject({ summary: { events: 32, malformed: 1, ignoredOwn: 0, matches: 61, alerts: 6, rules: 11 } });
+    expect(r.json.at(-1)).toMatchObject({
+      summary: { events: 32, malformed: 1, ignoredOwn: 0, matches: 61, alerts: 6, rules: 11 },
+    });
   });
 
   it('counts threshold rules over the file: 19 revocations in 10 minutes stay below the mass-revocation threshold', async () => {
     const few = path.join(dir, 'few.json');
-    writeFileSync(few, JSON.stringify({ value: Array.from({ length: 19 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(i / 2) })) }));
+    writeFileSync(
+      few,
+      JSON.stringify({
+        value: Array.from({ length: 19 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(i / 2) })),
+      }),
+    );
     const r = await run(['replay', '--events', few]);
     // 19 in 9.5 minutes, two a minute: per-minute alerts of the per-event rule, none of the threshold rule.
-    expect(r.json.slice(0, -1).map((a) => [a.ruleId, a.eventCount])).toEqual([...Array.from({ length: 9 }, () => ['cloudpki-leaf-revoked', 2]), ['cloudpki-leaf-revoked', 1]]);
+    expect(r.json.slice(0, -1).map((a) => [a.ruleId, a.eventCount])).toEqual([
+      ...Array.from({ length: 9 }, () => ['cloudpki-leaf-revoked', 2]),
+      ['cloudpki-leaf-revoked', 1],
+    ]);
   });
 
   it('uses a rules file, validated by the same parser as every write path', async () => {
     const rules = path.join(dir, 'rules.json');
-    writeFileSync(rules, JSON.stringify([{ id: 'reads', name: 'Reads', enabled: true, severity: 'low', activityTypes: ['Create CloudCertificationAuthority', 'Delete CloudCertificationAuthority'], channels: ['default'] }]));
+    writeFileSync(
+      rules,
+      JSON.stringify([
+        {
+          id: 'reads',
+          name: 'Reads',
+          enabled: true,
+          severity: 'low',
+          activityTypes: ['Create CloudCertificationAuthority', 'Delete CloudCertificationAuthority'],
+          channels: ['default'],
+        },
+      ]),
+    );
     const r = await run(['replay', '--events', events, '--rules', rules]);
     expect(r.json.map((l) => l.ruleId ?? 'summary')).toEqual(['reads', 'summary']);
   });
 
   it.each([
-    ['a rules file with an invalid rule', [{ id: 'x', name: 'X', enabled: true, severity: 'urgent', activityTypes: [], channels: ['default'] }], /rules\[0\].*severity.*activityTypes/s],
+    [
+      'a rules file with an invalid rule',
+      [{ id: 'x', name: 'X', enabled: true, severity: 'urgent', activityTypes: [], channels: ['default'] }],
+      /rules\[0\].*severity.*activityTypes/s,
+    ],
     ['an events file of the wrong shape', { items: [] }, /must be Graph's response shape/],
   ])('exits 2 on %s, naming the problem', async (_n, content, pattern) => {
     const file = path.join(dir, `bad-${Math.random()}.json`);
     writeFileSync(file, JSON.stringify(content));
     const errors: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => errors.push(chunk) > 0);
+    process.stderr.write = (chunk: string) => errors.push(chunk) > 0;
     try {
-      const args = Array.isArray(content) ? ['replay', '--events', events, '--rules', file] : ['replay', '--events', file];
+      const args = Array.isArray(content)
+        ? ['replay', '--events', events, '--rules', file]
+        : ['replay', '--events', file];
       expect((await run(args)).code).toBe(2);
     } finally {
       process.stderr.write = write;

@@ -23,7 +23,10 @@ describe('pki-alerts channels / alerts', () => {
     expect(r.lines).toHaveLength(1);
     expect(r.lines[0]).toMatch(/^teams\s+teams\s+app-settings\s+127\.0\.0\.1:\d+\s+ok\s+never used$/);
     const json = await run(['channels', 'list', '--json']);
-    expect(JSON.parse(json.lines[0]).value[0]).toMatchObject({ id: 'teams', settings: { urlSetting: 'TEAMS_WEBHOOK_URL' } });
+    expect(JSON.parse(json.lines[0]).value[0]).toMatchObject({
+      id: 'teams',
+      settings: { urlSetting: 'TEAMS_WEBHOOK_URL' },
+    });
     expect(json.lines.join('')).not.toContain(webhookSecret);
   });
 

@@ -5,7 +5,12 @@ import { graphEvent, minutesBefore } from '../helpers/graphEvents';
 import { acceptedCards, deliveredAlertIds, type Pipeline, startPipeline } from '../helpers/pipeline';
 
 const types = [T.caDeleted, T.caCertificateRevoked, T.caStatusChanged, T.leafRevoked, T.leafRevoked, T.leafRevoked];
-const expectedRules = ['cloudpki-ca-certificate-revoked', 'cloudpki-ca-deleted', 'cloudpki-ca-status-changed', 'cloudpki-leaf-revoked'];
+const expectedRules = [
+  'cloudpki-ca-certificate-revoked',
+  'cloudpki-ca-deleted',
+  'cloudpki-ca-status-changed',
+  'cloudpki-leaf-revoked',
+];
 
 let p: Pipeline;
 afterEach(async () => p?.close());
@@ -31,19 +36,22 @@ async function recover() {
 }
 
 describe('a crash after any pipeline step loses nothing and sends no unlabelled duplicate', () => {
-  it.each<PollStep>(['page-read', 'outbox-written', 'checkpoint-advanced'])('crash after %s (every time it happens in the first run)', async (step) => {
-    await scenario();
-    const crashing = p.services({
-      afterPollStep: (s) => {
-        if (s === step) throw new Crash(step);
-      },
-    });
-    await expect(crashing.poll(p.log)).rejects.toBeInstanceOf(Crash);
-    await recover();
-    expect(deliveredRules()).toEqual(expectedRules);
-    expect(acceptedCards(p)).toHaveLength(4);
-    expect(acceptedCards(p).filter((c) => c.possibleDuplicate)).toEqual([]);
-  });
+  it.each<PollStep>(['page-read', 'outbox-written', 'checkpoint-advanced'])(
+    'crash after %s (every time it happens in the first run)',
+    async (step) => {
+      await scenario();
+      const crashing = p.services({
+        afterPollStep: (s) => {
+          if (s === step) throw new Crash(step);
+        },
+      });
+      await expect(crashing.poll(p.log)).rejects.toBeInstanceOf(Crash);
+      await recover();
+      expect(deliveredRules()).toEqual(expectedRules);
+      expect(acceptedCards(p)).toHaveLength(4);
+      expect(acceptedCards(p).filter((c) => c.possibleDuplicate)).toEqual([]);
+    },
+  );
 
   it.each(['delivery-claimed', 'delivery-recorded'] as const)('crash after %s', async (step) => {
     await scenario();

@@ -102,26 +102,30 @@ describe('retryable failures: retried with backoff until delivered, nothing lost
 });
 
 describe('a delivery still failing after DELIVERY_MAX_AGE_MINUTES is dead-lettered, with one failover notice', () => {
-  it.each(retryable)('%s', async (_name, response) => {
-    p = await startDeliveryPipeline({ env: { DELIVERY_MAX_AGE_MINUTES: '10', DELIVERY_RETRY_BASE_SECONDS: '30' } });
-    p.teams.respondWith(response, Infinity);
-    p.addEvents(threeRules);
-    await p.services().cycle(p.log);
-    await cycles(20, 1);
-    const teams = (await p.outbox()).flatMap((a) => a.deliveries).filter((d) => d.channelId === 'teams');
-    expect(teams.map((d) => d.state)).toEqual(['dead', 'dead', 'dead']);
-    // Nothing lost: each dead alert stays queryable with its last error.
-    for (const d of teams) {
-      const status = await getAlertStatus(p.services(), d.alertId);
-      expect(status.deliveries.find((x) => x.channelId === 'teams')).toMatchObject({ state: 'dead' });
-    }
-    // Exactly one notice for the incident, delivered through the outbox to the failover channel.
-    expect(notices()).toHaveLength(1);
-    expect(notices()[0]).toMatchObject({ severity: 'critical', to: ['pki-oncall@contoso.com'] });
-    expect(notices()[0].text).toMatch(/still failing after the maximum delivery age/);
-    const noticeRow = (await p.outbox()).find((a) => a.alert.kind === 'notice')!;
-    expect(noticeRow.deliveries).toMatchObject([{ channelId: 'oncall-mail', state: 'sent' }]);
-  }, 60_000);
+  it.each(retryable)(
+    '%s',
+    async (_name, response) => {
+      p = await startDeliveryPipeline({ env: { DELIVERY_MAX_AGE_MINUTES: '10', DELIVERY_RETRY_BASE_SECONDS: '30' } });
+      p.teams.respondWith(response, Infinity);
+      p.addEvents(threeRules);
+      await p.services().cycle(p.log);
+      await cycles(20, 1);
+      const teams = (await p.outbox()).flatMap((a) => a.deliveries).filter((d) => d.channelId === 'teams');
+      expect(teams.map((d) => d.state)).toEqual(['dead', 'dead', 'dead']);
+      // Nothing lost: each dead alert stays queryable with its last error.
+      for (const d of teams) {
+        const status = await getAlertStatus(p.services(), d.alertId);
+        expect(status.deliveries.find((x) => x.channelId === 'teams')).toMatchObject({ state: 'dead' });
+      }
+      // Exactly one notice for the incident, delivered through the outbox to the failover channel.
+      expect(notices()).toHaveLength(1);
+      expect(notices()[0]).toMatchObject({ severity: 'critical', to: ['pki-oncall@contoso.com'] });
+      expect(notices()[0].text).toMatch(/still failing after the maximum delivery age/);
+      const noticeRow = (await p.outbox()).find((a) => a.alert.kind === 'notice')!;
+      expect(noticeRow.deliveries).toMatchObject([{ channelId: 'oncall-mail', state: 'sent' }]);
+    },
+    60_000,
+  );
 });
 
 describe('permanent failures: failed at once (not retried), one failover notice per incident', () => {
@@ -135,7 +139,10 @@ describe('permanent failures: failed at once (not retried), one failover notice 
     expect(p.teams.requests).toHaveLength(3); // never retried
     expect(notices()).toHaveLength(1);
     expect(notices()[0].text).toContain('permanent failure');
-    const states = (await p.outbox()).flatMap((a) => a.deliveries).filter((d) => d.channelId === 'teams').map((d) => [d.state, d.lastStatus]);
+    const states = (await p.outbox())
+      .flatMap((a) => a.deliveries)
+      .filter((d) => d.channelId === 'teams')
+      .map((d) => [d.state, d.lastStatus]);
     expect(states).toEqual([0, 1, 2].map(() => ['failed', Number(response.status)]));
   });
 

@@ -27,7 +27,9 @@ async function settle(runs = 3) {
   }
   const alerts = await p.services().outbox.listAlerts(p.tenantId, { limit: 1000 });
   const byRule = new Map<string, number>();
-  for (const { alert } of alerts) if (!alert.ruleId.startsWith('watchdog:')) byRule.set(alert.ruleId, (byRule.get(alert.ruleId) ?? 0) + alert.eventCount);
+  for (const { alert } of alerts)
+    if (!alert.ruleId.startsWith('watchdog:'))
+      byRule.set(alert.ruleId, (byRule.get(alert.ruleId) ?? 0) + alert.eventCount);
   const pending = alerts.flatMap((a) => a.deliveries).filter((d) => d.state === 'pending' || d.state === 'sending');
   deliveredAlertIds(p); // throws on an unlabelled duplicate card
   return { byRule, last, pending, alerts };
@@ -39,7 +41,13 @@ describe('detection regressions (one per input that broke the old core)', () => 
   it('1. the same event id twice in one window (same page and across pages) alerts once, and later runs stay healthy', async () => {
     p = await startPipeline({ env: { GRAPH_PAGE_SIZE: '3' } });
     const e = graphEvent({ type: T.caDeleted, at: at(5), id: 'dup-1' });
-    p.sim.addEvents([e, e, graphEvent({ type: T.caStatusChanged, at: at(4) }), graphEvent({ type: T.caStatusChanged, at: at(4) }), e]);
+    p.sim.addEvents([
+      e,
+      e,
+      graphEvent({ type: T.caStatusChanged, at: at(4) }),
+      graphEvent({ type: T.caStatusChanged, at: at(4) }),
+      e,
+    ]);
     const { byRule, last, pending } = await settle();
     expect(byRule.get('cloudpki-ca-deleted')).toBe(1);
     expect(byRule.get('cloudpki-ca-status-changed')).toBe(2);
@@ -50,13 +58,24 @@ describe('detection regressions (one per input that broke the old core)', () => 
   it('2. an alert whose samples serialise past 30,000 characters (a PEM) is stored reduced, delivered, and cleanup works', async () => {
     p = await startPipeline();
     const pem = `-----BEGIN CERTIFICATE-----\n${'MIIB'.repeat(20_000)}\n-----END CERTIFICATE-----`;
-    p.sim.addEvents([1, 2, 3].map((i) => graphEvent({ type: T.externalCaUploaded, at: at(5 - i), caName: `CA ${i}`, modified: [{ displayName: 'Certificate', oldValue: null, newValue: pem }] })));
+    p.sim.addEvents(
+      [1, 2, 3].map((i) =>
+        graphEvent({
+          type: T.externalCaUploaded,
+          at: at(5 - i),
+          caName: `CA ${i}`,
+          modified: [{ displayName: 'Certificate', oldValue: null, newValue: pem }],
+        }),
+      ),
+    );
     const { byRule, pending, alerts } = await settle();
     expect(byRule.get('cloudpki-external-ca-uploaded') ?? [...byRule.values()].reduce((a, b) => a + b, 0)).toBe(3);
     expect(pending).toEqual([]);
     expect(alerts.some((a) => a.alert.sampleReduced)).toBe(true);
     expect(acceptedCards(p).length).toBeGreaterThanOrEqual(1);
-    await expect(p.services().outbox.cleanup(p.tenantId, p.clock.now, { seenBefore: p.clock.now, deliveredBefore: p.clock.now })).resolves.toBeDefined();
+    await expect(
+      p.services().outbox.cleanup(p.tenantId, p.clock.now, { seenBefore: p.clock.now, deliveredBefore: p.clock.now }),
+    ).resolves.toBeDefined();
   });
 
   it('3. one event matching several rules alerts under each of them (a failed CA deletion)', async () => {
@@ -69,16 +88,30 @@ describe('detection regressions (one per input that broke the old core)', () => 
     expect([...rules].sort()).toEqual(['cloudpki-action-failed', 'cloudpki-ca-deleted']);
   });
 
-  it.each<PollStep>(['group-written', 'outbox-written'])('4. a crash after the plain alerts are written (%s) does not lose the threshold alert', async (step) => {
-    p = await startPipeline();
-    p.sim.addEvents(Array.from({ length: 25 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(8, i * 1000), upn: 'mallory@contoso.com' })));
-    let crashed = false;
-    const crashing = p.services({ afterPollStep: (s) => { if (s === step && !crashed) { crashed = true; throw new Crash(s); } } });
-    await expect(crashing.poll(p.log)).rejects.toBeInstanceOf(Crash);
-    const { byRule, alerts } = await settle();
-    expect(byRule.get('cloudpki-leaf-revoked')).toBe(25);
-    expect(alerts.filter((a) => a.alert.ruleId === 'cloudpki-leaf-mass-revocation').length).toBeGreaterThanOrEqual(1);
-  });
+  it.each<PollStep>(['group-written', 'outbox-written'])(
+    '4. a crash after the plain alerts are written (%s) does not lose the threshold alert',
+    async (step) => {
+      p = await startPipeline();
+      p.sim.addEvents(
+        Array.from({ length: 25 }, (_, i) =>
+          graphEvent({ type: T.leafRevoked, at: at(8, i * 1000), upn: 'mallory@contoso.com' }),
+        ),
+      );
+      let crashed = false;
+      const crashing = p.services({
+        afterPollStep: (s) => {
+          if (s === step && !crashed) {
+            crashed = true;
+            throw new Crash(s);
+          }
+        },
+      });
+      await expect(crashing.poll(p.log)).rejects.toBeInstanceOf(Crash);
+      const { byRule, alerts } = await settle();
+      expect(byRule.get('cloudpki-leaf-revoked')).toBe(25);
+      expect(alerts.filter((a) => a.alert.ruleId === 'cloudpki-leaf-mass-revocation').length).toBeGreaterThanOrEqual(1);
+    },
+  );
 
   it('5. more events in one millisecond than page size × page budget cannot livelock: a later critical event alerts', async () => {
     p = await startPipeline({ env: { GRAPH_PAGE_SIZE: '5', GRAPH_MAX_PAGES_PER_RUN: '4' } });
@@ -92,16 +125,22 @@ describe('detection regressions (one per input that broke the old core)', () => 
   });
 
   it('6. a late event inside the lookback is alerted while a backlog is worked off', async () => {
-    p = await startPipeline({ env: { GRAPH_PAGE_SIZE: '10', GRAPH_MAX_PAGES_PER_RUN: '4', INITIAL_LOOKBACK_MINUTES: '600' } });
+    p = await startPipeline({
+      env: { GRAPH_PAGE_SIZE: '10', GRAPH_MAX_PAGES_PER_RUN: '4', INITIAL_LOOKBACK_MINUTES: '600' },
+    });
     p.sim.addEvents(Array.from({ length: 300 }, (_, i) => graphEvent({ type: T.caPatched, at: at(590 - i) })));
     const r1 = await p.services().cycle(p.log);
     expect(r1.poll?.budgetExhausted).toBe(true);
     const checkpoint = (await p.services().checkpoints.get(p.tenantId))!.checkpoint;
     // Became visible now, but happened 5 minutes before the backlog's checkpoint: inside the lookback.
-    p.sim.addEvents([graphEvent({ type: T.caDeleted, at: new Date(Date.parse(checkpoint.scannedTo) - 5 * 60_000), id: 'late-1' })]);
+    p.sim.addEvents([
+      graphEvent({ type: T.caDeleted, at: new Date(Date.parse(checkpoint.scannedTo) - 5 * 60_000), id: 'late-1' }),
+    ]);
     p.advance(1);
     await p.services().cycle(p.log);
-    const deleted = (await p.services().outbox.listAlerts(p.tenantId, { limit: 1000 })).filter((a) => a.alert.ruleId === 'cloudpki-ca-deleted');
+    const deleted = (await p.services().outbox.listAlerts(p.tenantId, { limit: 1000 })).filter(
+      (a) => a.alert.ruleId === 'cloudpki-ca-deleted',
+    );
     expect(deleted.map((a) => a.alert.eventCount)).toEqual([1]);
   });
 
@@ -118,7 +157,14 @@ describe('detection regressions (one per input that broke the old core)', () => 
     p = await startPipeline();
     p.sim.addEvents(Array.from({ length: 150 }, (_, i) => graphEvent({ type: T.caPatched, at: at(9, i * 100) })));
     let crashed = false;
-    const crashing = p.services({ afterPollStep: (s) => { if (s === 'group-written' && !crashed) { crashed = true; throw new Crash(s); } } });
+    const crashing = p.services({
+      afterPollStep: (s) => {
+        if (s === 'group-written' && !crashed) {
+          crashed = true;
+          throw new Crash(s);
+        }
+      },
+    });
     await expect(crashing.poll(p.log)).rejects.toBeInstanceOf(Crash);
     const { byRule } = await settle();
     expect(byRule.get('cloudpki-ca-updated')).toBe(150);
@@ -130,7 +176,12 @@ describe('detection regressions (one per input that broke the old core)', () => 
   it('9. unbounded text reaching threshold state (a 33k-character UPN, 7k-character CA names, a lone surrogate) fires and does not wedge', async () => {
     p = await startPipeline();
     const upns = [`${'u'.repeat(33_000)}@contoso.com`, 'lone\ud800surrogate@contoso.com'];
-    for (const upn of upns) p.sim.addEvents(Array.from({ length: 21 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(8, i * 1000), upn, caName: `CA ${i % 5} ${'N'.repeat(7000)}` })));
+    for (const upn of upns)
+      p.sim.addEvents(
+        Array.from({ length: 21 }, (_, i) =>
+          graphEvent({ type: T.leafRevoked, at: at(8, i * 1000), upn, caName: `CA ${i % 5} ${'N'.repeat(7000)}` }),
+        ),
+      );
     const { alerts, last } = await settle();
     expect(alerts.filter((a) => a.alert.ruleId === 'cloudpki-leaf-mass-revocation').length).toBe(2);
     expect(last?.pollError).toBeUndefined();
@@ -139,11 +190,18 @@ describe('detection regressions (one per input that broke the old core)', () => 
 
   it('10. a lone surrogate in an event id and U+2028 in a CA name are stored, and later writes still work', async () => {
     p = await startPipeline();
-    p.sim.addEvents([graphEvent({ type: T.caDeleted, at: at(5), id: 'id-\udc00-x' }), graphEvent({ type: T.caStatusChanged, at: at(4), caName: 'CA\u2028line\u2029para' })]);
+    p.sim.addEvents([
+      graphEvent({ type: T.caDeleted, at: at(5), id: 'id-\udc00-x' }),
+      graphEvent({ type: T.caStatusChanged, at: at(4), caName: 'CA\u2028line\u2029para' }),
+    ]);
     await settle(1);
     p.sim.addEvents([graphEvent({ type: T.caCertificateRevoked, at: at(1) })]);
     const { byRule, pending } = await settle();
-    expect([byRule.get('cloudpki-ca-deleted'), byRule.get('cloudpki-ca-status-changed'), byRule.get('cloudpki-ca-certificate-revoked')]).toEqual([1, 1, 1]);
+    expect([
+      byRule.get('cloudpki-ca-deleted'),
+      byRule.get('cloudpki-ca-status-changed'),
+      byRule.get('cloudpki-ca-certificate-revoked'),
+    ]).toEqual([1, 1, 1]);
     expect(pending).toEqual([]);
   });
 

@@ -16,7 +16,14 @@ afterEach(async () => {
 });
 
 async function doctor(auditStatus?: 403, args: string[] = []): Promise<{ code: number; lines: string[] }> {
-  standIn = await startGraphStandIn({ events: standInEvents(new Date()).events, auditStatus, activityTypes: [...Object.values(cloudPkiActivityTypes), 'RenewCloudCertificationAuthorityAsync CloudCertificationAuthority'] });
+  standIn = await startGraphStandIn({
+    events: standInEvents(new Date()).events,
+    auditStatus,
+    activityTypes: [
+      ...Object.values(cloudPkiActivityTypes),
+      'RenewCloudCertificationAuthorityAsync CloudCertificationAuthority',
+    ],
+  });
   teams = await startReceiver();
   const env = {
     AzureWebJobsStorage: inject('tablesConnectionString'),
@@ -43,8 +50,12 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
     expect(text).toMatch(/^✔ Table Storage reachable: wrote, read and deleted a probe row/m);
     expect(text).toMatch(/^– Graph token: skipped/m);
     // 11 distinct events (repeats folded), pages of 2 whatever $top says, asc refused.
-    expect(text).toMatch(/^✔ auditEvents answers the production query \(last hour\): 11 event\(s\) in \d+ page\(s\), .*largest page 2 \(\$top=100\); order options: desc: accepted, no \$orderby: accepted, asc: refused \(400\)/m);
-    expect(text).toMatch(/^! Cloud PKI activity types Graph reports: 11 reported; unknown to the docs: RenewCloudCertificationAuthorityAsync CloudCertificationAuthority/m);
+    expect(text).toMatch(
+      /^✔ auditEvents answers the production query \(last hour\): 11 event\(s\) in \d+ page\(s\), .*largest page 2 \(\$top=100\); order options: desc: accepted, no \$orderby: accepted, asc: refused \(400\)/m,
+    );
+    expect(text).toMatch(
+      /^! Cloud PKI activity types Graph reports: 11 reported; unknown to the docs: RenewCloudCertificationAuthorityAsync CloudCertificationAuthority/m,
+    );
     expect(text).toMatch(/^✔ Channel teams \(teams\): http:\/\/127\.0\.0\.1:\d+ passes the URL policy and resolves/m);
     expect(standIn!.requests[0].status).toBe(429);
     expect(standIn!.requests.filter((r) => r.path.includes('asc')).every((r) => r.status === 400)).toBe(true);
@@ -54,9 +65,16 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
     const { code, lines } = await doctor(undefined, ['--json', '--send-test']);
     expect(code).toBe(0);
     expect(lines).toHaveLength(1);
-    const report = JSON.parse(lines[0]) as { ok: boolean; checks: { id: string; status: string; data?: Record<string, unknown> }[] };
+    const report = JSON.parse(lines[0]) as {
+      ok: boolean;
+      checks: { id: string; status: string; data?: Record<string, unknown> }[];
+    };
     expect(report.ok).toBe(true);
-    expect(report.checks.find((c) => c.id === 'audit-events')?.data).toMatchObject({ events: 11, largestPage: 2, orders: { desc: true, none: true, asc: false } });
+    expect(report.checks.find((c) => c.id === 'audit-events')?.data).toMatchObject({
+      events: 11,
+      largestPage: 2,
+      orders: { desc: true, none: true, asc: false },
+    });
     expect(report.checks.find((c) => c.id === 'channel:teams')?.status).toBe('pass');
     expect(teams!.requests).toHaveLength(1);
   });
@@ -65,8 +83,12 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
     const { code, lines } = await doctor(403);
     const text = lines.join('\n');
     expect(code).toBe(1);
-    expect(text).toMatch(/^✖ auditEvents answers the production query \(last hour\): GraphReadError: Graph answered 403 Forbidden reading page 1/m);
-    expect(text).toMatch(/fix: Access denied\. The identity needs the application permission DeviceManagementApps\.Read\.All with admin consent: infra\/scripts\/grant-graph-permissions\.sh/);
+    expect(text).toMatch(
+      /^✖ auditEvents answers the production query \(last hour\): GraphReadError: Graph answered 403 Forbidden reading page 1/m,
+    );
+    expect(text).toMatch(
+      /fix: Access denied\. The identity needs the application permission DeviceManagementApps\.Read\.All with admin consent: infra\/scripts\/grant-graph-permissions\.sh/,
+    );
     expect(text).toContain('Grant admin consent');
     expect(text).toMatch(/^– Cloud PKI activity types: skipped/m);
     expect(text).toMatch(/1 required check\(s\) failed/);
@@ -74,14 +96,19 @@ describe('pki-alerts doctor against an independent Graph stand-in (refuses asc, 
 
   it('a setting that does not parse: exits 1 naming it', async () => {
     const lines: string[] = [];
-    const code = await doctorCommand([], (l) => lines.push(l), { AzureWebJobsStorage: 'UseDevelopmentStorage=true', GRAPH_PAGE_SIZE: 'lots', TEAMS_WEBHOOK_URL: 'x' });
+    const code = await doctorCommand([], (l) => lines.push(l), {
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      GRAPH_PAGE_SIZE: 'lots',
+      TEAMS_WEBHOOK_URL: 'x',
+    });
     expect(code).toBe(1);
     expect(lines[0]).toMatch(/^✖ Settings parse: .*GRAPH_PAGE_SIZE/);
   });
 });
 
 describe('pki-alerts doctor: the Graph token and its roles (a fake credential; the token is decoded, never shown)', () => {
-  const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
+  const jwt = (claims: Record<string, unknown>) =>
+    `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2lnbmF0dXJl`;
 
   async function withToken(roles: string[]) {
     standIn = await startGraphStandIn({ events: standInEvents(new Date()).events });
@@ -100,7 +127,13 @@ describe('pki-alerts doctor: the Graph token and its roles (a fake credential; t
     // Real-Graph settings (so a token is asked for), with the reads sent to the stand-in.
     const report = await runDoctor({
       env,
-      services: (config) => ({ ...createServices({ ...config, graph: { ...config.graph, isSimulator: true, baseUrl: standIn!.url } }, { credential }), credential }),
+      services: (config) => ({
+        ...createServices(
+          { ...config, graph: { ...config.graph, isSimulator: true, baseUrl: standIn!.url } },
+          { credential },
+        ),
+        credential,
+      }),
     });
     const text = formatDoctor(report).join('\n');
     expect(text).not.toContain(token);
@@ -112,8 +145,12 @@ describe('pki-alerts doctor: the Graph token and its roles (a fake credential; t
     const { report, text } = await withToken([]);
     expect(report.ok).toBe(false);
     expect(text).toMatch(/^✔ Credential: client secret of app app-client-id/m);
-    expect(text).toMatch(/^✔ Graph token: tenant contoso-tenant-id, client id app-client-id, expires 2033-05-18T03:33:20\.000Z$/m);
-    expect(text).toMatch(/^✖ Token role DeviceManagementApps\.Read\.All: missing \(reads the audit events\); roles in the token: none\n {4}fix: Grant DeviceManagementApps\.Read\.All: infra\/scripts\/grant-graph-permissions\.sh --principal-id/m);
+    expect(text).toMatch(
+      /^✔ Graph token: tenant contoso-tenant-id, client id app-client-id, expires 2033-05-18T03:33:20\.000Z$/m,
+    );
+    expect(text).toMatch(
+      /^✖ Token role DeviceManagementApps\.Read\.All: missing \(reads the audit events\); roles in the token: none\n {4}fix: Grant DeviceManagementApps\.Read\.All: infra\/scripts\/grant-graph-permissions\.sh --principal-id/m,
+    );
     expect(text).toMatch(/^! Token role DeviceManagementCloudCA\.Read\.All: missing .*\n {4}fix: .*--cloud-ca/m);
   });
 

@@ -11,13 +11,31 @@ import { usePipelineEnvironment } from '../helpers/pipeline';
 const modules = ['rules', 'adminUi'].map((f) => path.join(__dirname, '..', '..', 'src', 'functions', `${f}.ts`));
 const clientId = 'local-easy-auth-stand-in';
 const csrf = { 'x-requested-with': 'pki-alerts-admin' };
-const rule = { id: 'ca-deleted-local', name: 'CA deleted (local)', enabled: true, severity: 'critical', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'] };
+const rule = {
+  id: 'ca-deleted-local',
+  name: 'CA deleted (local)',
+  enabled: true,
+  severity: 'critical',
+  activityTypes: ['Delete CloudCertificationAuthority'],
+  channels: ['default'],
+};
 
 let host: FunctionsHost;
 let standIn: EasyAuthStandIn;
 beforeAll(async () => {
-  standIn = createEasyAuthStandIn({ clientId, adminRole: 'PkiAlerts.Admin', readerRole: 'PkiAlerts.Reader', host: '127.0.0.1' });
-  host = await startFunctionsHost({ port: 0, functionModules: modules, extraRoutes: standIn.routes, requestHeaders: standIn.requestHeaders, log: () => {} });
+  standIn = createEasyAuthStandIn({
+    clientId,
+    adminRole: 'PkiAlerts.Admin',
+    readerRole: 'PkiAlerts.Reader',
+    host: '127.0.0.1',
+  });
+  host = await startFunctionsHost({
+    port: 0,
+    functionModules: modules,
+    extraRoutes: standIn.routes,
+    requestHeaders: standIn.requestHeaders,
+    log: () => {},
+  });
 });
 afterAll(() => host?.close());
 
@@ -28,7 +46,12 @@ beforeEach(() => {
 });
 
 const call = async (method: string, route: string, headers: Record<string, string> = {}, body?: unknown) => {
-  const res = await fetch(`${host.url}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+  const res = await fetch(`${host.url}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: 'manual',
+  });
   const text = await res.text();
   let json: unknown;
   try {
@@ -43,7 +66,11 @@ const call = async (method: string, route: string, headers: Record<string, strin
 const storedIds = async () => (await getServices().rules.list(getServices().config.tenantId)).rules.map((r) => r.id);
 
 /** Signs in through the form post, as the admin page's link leads a browser to; returns the cookie. */
-async function signIn(user: string, role: string, redirect = '/api/ui#/rules'): Promise<{ cookie: string; location: string | null }> {
+async function signIn(
+  user: string,
+  role: string,
+  redirect = '/api/ui#/rules',
+): Promise<{ cookie: string; location: string | null }> {
   const res = await fetch(`${host.url}/.auth/login/aad`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -60,7 +87,16 @@ describe('local stand-in for App Service Authentication (npm start, ADMIN_AUTH_M
   it('strips a client-sent principal: a forged admin header is anonymous (401) and writes nothing', async () => {
     const forged = principalHeader('mallory@evil.example', ['PkiAlerts.Admin']);
     expect((await call('GET', '/api/rules', forged)).status).toBe(401);
-    expect((await call('PUT', `/api/rules/${rule.id}`, { ...forged, ...csrf, 'x-ms-client-principal-name': 'mallory' }, rule)).status).toBe(401);
+    expect(
+      (
+        await call(
+          'PUT',
+          `/api/rules/${rule.id}`,
+          { ...forged, ...csrf, 'x-ms-client-principal-name': 'mallory' },
+          rule,
+        )
+      ).status,
+    ).toBe(401);
     expect(await storedIds()).not.toContain(rule.id);
   });
 
@@ -76,9 +112,21 @@ describe('local stand-in for App Service Authentication (npm start, ADMIN_AUTH_M
     const { cookie, location } = await signIn('rita@contoso.com', 'reader');
     expect(location).toBe('/api/ui#/rules');
     expect((await call('GET', '/api/rules', { cookie })).status).toBe(200);
-    const me = await call('GET', '/api/ui/me', { cookie, ...principalHeader('mallory@evil.example', ['PkiAlerts.Admin']) });
+    const me = await call('GET', '/api/ui/me', {
+      cookie,
+      ...principalHeader('mallory@evil.example', ['PkiAlerts.Admin']),
+    });
     expect(me.json).toMatchObject({ name: 'rita@contoso.com', roles: ['reader'], via: 'entra', mode: 'entra' });
-    expect((await call('PUT', `/api/rules/${rule.id}`, { cookie, ...csrf, ...principalHeader('mallory@evil.example', ['PkiAlerts.Admin']) }, rule)).status).toBe(403);
+    expect(
+      (
+        await call(
+          'PUT',
+          `/api/rules/${rule.id}`,
+          { cookie, ...csrf, ...principalHeader('mallory@evil.example', ['PkiAlerts.Admin']) },
+          rule,
+        )
+      ).status,
+    ).toBe(403);
   });
 
   it('a signed-in admin writes (the CSRF header required, as behind the real cookie), and is the recorded editor', async () => {
@@ -93,7 +141,9 @@ describe('local stand-in for App Service Authentication (npm start, ADMIN_AUTH_M
   it('/.auth/me shows the session; /.auth/logout ends it; a redirect never leaves the site', async () => {
     const { cookie, location } = await signIn('nora@contoso.com', 'none', '//evil.example/x');
     expect(location).toBe('/api/ui');
-    expect((await call('GET', '/.auth/me', { cookie })).json).toMatchObject([{ provider_name: 'aad', user_id: 'nora@contoso.com' }]);
+    expect((await call('GET', '/.auth/me', { cookie })).json).toMatchObject([
+      { provider_name: 'aad', user_id: 'nora@contoso.com' },
+    ]);
     expect((await call('GET', '/api/rules', { cookie })).status).toBe(403); // signed in, no app role
     const out = await call('GET', '/.auth/logout?post_logout_redirect_uri=%2Fapi%2Fui', { cookie });
     expect(out.status).toBe(302);
@@ -101,9 +151,19 @@ describe('local stand-in for App Service Authentication (npm start, ADMIN_AUTH_M
   });
 
   it('refuses a cross-site sign-in post and a bad user name', async () => {
-    const cross = await fetch(`${host.url}/.auth/login/aad`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' }, body: 'user=a&role=admin', redirect: 'manual' });
+    const cross = await fetch(`${host.url}/.auth/login/aad`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: 'user=a&role=admin',
+      redirect: 'manual',
+    });
     expect(cross.status).toBe(403);
-    const bad = await fetch(`${host.url}/.auth/login/aad`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=%3Cscript%3E&role=admin', redirect: 'manual' });
+    const bad = await fetch(`${host.url}/.auth/login/aad`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=%3Cscript%3E&role=admin',
+      redirect: 'manual',
+    });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('set-cookie')).toBeNull();
   });
@@ -117,6 +177,8 @@ describe('local stand-in for App Service Authentication (npm start, ADMIN_AUTH_M
   });
 
   it('will not stand in on a non-loopback address', () => {
-    expect(() => createEasyAuthStandIn({ clientId, adminRole: 'a', readerRole: 'r', host: '0.0.0.0' })).toThrow(/loopback only/);
+    expect(() => createEasyAuthStandIn({ clientId, adminRole: 'a', readerRole: 'r', host: '0.0.0.0' })).toThrow(
+      /loopback only/,
+    );
   });
 });

@@ -6,7 +6,13 @@ import { acceptedCards, deliveredAlertIds, type Pipeline, startPipeline } from '
 
 // Five events of five rules: five alerts expected, two events per Graph page.
 const scenarioTypes = [T.caDeleted, T.caCertificateRevoked, T.caStatusChanged, T.externalCaUploaded, T.caCreated];
-const expectedRules = ['cloudpki-ca-certificate-revoked', 'cloudpki-ca-created', 'cloudpki-ca-deleted', 'cloudpki-ca-status-changed', 'cloudpki-external-ca-uploaded'];
+const expectedRules = [
+  'cloudpki-ca-certificate-revoked',
+  'cloudpki-ca-created',
+  'cloudpki-ca-deleted',
+  'cloudpki-ca-status-changed',
+  'cloudpki-external-ca-uploaded',
+];
 
 let p: Pipeline;
 afterEach(async () => p?.close());
@@ -98,7 +104,9 @@ describe('Teams faults are retried on later runs with nothing lost', () => {
     expect(p.teams.requests).toHaveLength(5); // one 429, four accepted
     p.advance(5);
     await s.cycle(p.log);
-    const stuck = (await s.outbox.listAlerts(p.tenantId)).flatMap((a) => a.deliveries).filter((d) => d.lastStatus === 429);
+    const stuck = (await s.outbox.listAlerts(p.tenantId))
+      .flatMap((a) => a.deliveries)
+      .filter((d) => d.lastStatus === 429);
     expect(stuck).toHaveLength(1);
     expect(Date.parse(stuck[0].nextAttemptAt) - Date.parse('2026-11-25T10:00:00Z')).toBeGreaterThanOrEqual(600_000);
     expect(p.teams.requests).toHaveLength(5); // not retried 5 minutes later
@@ -121,7 +129,9 @@ describe('Teams faults are retried on later runs with nothing lost', () => {
     p.teams.respondWith({ status: 503 }, Infinity);
     await settle(15);
     // Rule alerts only: the watchdog's "channel failing" message to the same (only) channel dead-letters too.
-    const deliveries = (await p.services().outbox.listAlerts(p.tenantId)).filter((a) => !a.alert.ruleId.startsWith('watchdog:')).flatMap((a) => a.deliveries);
+    const deliveries = (await p.services().outbox.listAlerts(p.tenantId))
+      .filter((a) => !a.alert.ruleId.startsWith('watchdog:'))
+      .flatMap((a) => a.deliveries);
     expect(deliveries.map((d) => d.state)).toEqual(['dead', 'dead', 'dead', 'dead', 'dead']);
     expect(p.logs.some((l) => l.includes('dead-lettered'))).toBe(true);
   });

@@ -14,7 +14,11 @@ const events = Array.from({ length: 12 }, (_, i) => ({
   activityType: 'Delete CloudCertificationAuthority',
   activityOperationType: i === 3 ? 'Get' : 'Delete',
 }));
-const window: PollWindow = { from: new Date('2026-01-10T07:00:00Z'), to: new Date('2026-01-10T09:00:00Z'), basis: 'lookback' };
+const window: PollWindow = {
+  from: new Date('2026-01-10T07:00:00Z'),
+  to: new Date('2026-01-10T09:00:00Z'),
+  basis: 'lookback',
+};
 
 let sims: GraphSimulator[] = [];
 afterEach(async () => {
@@ -25,15 +29,25 @@ afterEach(async () => {
 async function setUp(options: { mode?: GraphServerMode; maxRetries?: number; timeoutInMs?: number } = {}) {
   const sim = await GraphSimulator.start({ events, mode: options.mode });
   sims.push(sim);
-  const client = createGraphClient({ rewriteToOrigin: sim.baseUrl, requestTimeoutInMs: options.timeoutInMs ?? 1_000, maxRetries: options.maxRetries ?? 2, retryDelayInSeconds: 0, random: () => 0.5 });
+  const client = createGraphClient({
+    rewriteToOrigin: sim.baseUrl,
+    requestTimeoutInMs: options.timeoutInMs ?? 1_000,
+    maxRetries: options.maxRetries ?? 2,
+    retryDelayInSeconds: 0,
+    random: () => 0.5,
+  });
   const logs: string[] = [];
   const log = createLogger((level, line) => logs.push(`${level} ${line}`));
   const capabilities = new MemoryGraphCapabilityStore();
-  const source = (extra: Partial<ConstructorParameters<typeof GraphAuditSource>[1]> = {}) => new GraphAuditSource(client, { pageSize: 4, tenantId: 't1', capabilities, log, ...extra });
+  const source = (extra: Partial<ConstructorParameters<typeof GraphAuditSource>[1]> = {}) =>
+    new GraphAuditSource(client, { pageSize: 4, tenantId: 't1', capabilities, log, ...extra });
   return { sim, source, logs, capabilities };
 }
 
-async function readAll(source: GraphAuditSource, options = {}): Promise<{ ids: string[]; pages: { n: number; hasMore: boolean; size: number }[] }> {
+async function readAll(
+  source: GraphAuditSource,
+  options = {},
+): Promise<{ ids: string[]; pages: { n: number; hasMore: boolean; size: number }[] }> {
   const ids: string[] = [];
   const pages: { n: number; hasMore: boolean; size: number }[] = [];
   for await (const page of source.listPages(window, options)) {
@@ -51,7 +65,9 @@ describe('GraphAuditSource against the Graph simulator (real SDK)', () => {
     const { ids, pages } = await readAll(source());
     expect([...new Set(ids)].sort()).toEqual(nonGet);
     const first = decodeURIComponent(sim.requests[0].query).replace(/\+/g, ' ');
-    expect(first).toContain("activityDateTime ge 2026-01-10T07:00:00.000Z and activityDateTime le 2026-01-10T09:00:00.000Z and activityOperationType ne 'Get'");
+    expect(first).toContain(
+      "activityDateTime ge 2026-01-10T07:00:00.000Z and activityDateTime le 2026-01-10T09:00:00.000Z and activityOperationType ne 'Get'",
+    );
     expect(first).toContain('$orderby=activityDateTime desc');
     expect(first).toContain('$top=4');
     expect(sim.requests.some((r) => /asc/i.test(decodeURIComponent(r.query)))).toBe(false);
@@ -102,7 +118,9 @@ describe('GraphAuditSource against the Graph simulator (real SDK)', () => {
     const err = (await readAll(source()).catch((e: unknown) => e)) as GraphReadError;
     expect(err).toBeInstanceOf(GraphReadError);
     expect(err.status).toBe(429);
-    expect(err.message).toMatch(/^Graph answered 429 TooManyRequests reading page 1: An error has occurred - Operation ID \(for customer support\): [\w-]+ - Activity ID: [\w-]+ - Url: https:\/\/fef\.msua06\.manage\.microsoft\.com\/StatelessAuditingFEService\/deviceManagement\/auditEvents - /);
+    expect(err.message).toMatch(
+      /^Graph answered 429 TooManyRequests reading page 1: An error has occurred - Operation ID \(for customer support\): [\w-]+ - Activity ID: [\w-]+ - Url: https:\/\/fef\.msua06\.manage\.microsoft\.com\/StatelessAuditingFEService\/deviceManagement\/auditEvents - /,
+    );
     expect(err.message).not.toMatch(/[?&]\$filter|api-version|_version|\\"/);
     expect(err.message).toContain('gave up after 1 retries');
     expect(sim.requests).toHaveLength(2);
@@ -110,7 +128,9 @@ describe('GraphAuditSource against the Graph simulator (real SDK)', () => {
 
   it('a deadline that has passed throws a deadline error before any request', async () => {
     const { sim, source } = await setUp();
-    const err = (await readAll(source(), { deadline: new Date(Date.now() - 1) }).catch((e: unknown) => e)) as GraphReadError;
+    const err = (await readAll(source(), { deadline: new Date(Date.now() - 1) }).catch(
+      (e: unknown) => e,
+    )) as GraphReadError;
     expect(err.kind).toBe('deadline');
     expect(sim.requests).toHaveLength(0);
   });
@@ -118,7 +138,9 @@ describe('GraphAuditSource against the Graph simulator (real SDK)', () => {
   it('a retry wait that would pass the deadline is not waited for', async () => {
     const { sim, source } = await setUp();
     sim.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 20 });
-    const err = (await readAll(source(), { deadline: new Date(Date.now() + 5_000) }).catch((e: unknown) => e)) as GraphReadError;
+    const err = (await readAll(source(), { deadline: new Date(Date.now() + 5_000) }).catch(
+      (e: unknown) => e,
+    )) as GraphReadError;
     expect(err.status).toBe(429);
     expect(err.message).toContain("would pass the run's time budget");
     expect(sim.requests).toHaveLength(1);

@@ -10,8 +10,24 @@ afterEach(async () => p?.close());
 
 const caId = '96c8868d-868d-96c8-8d86-c8968d86c896';
 const rules: AlertRule[] = [
-  { id: 'leaf-revoked', name: 'Leaf certificates revoked', enabled: true, severity: 'medium', activityTypes: [T.leafRevoked], channels: ['default'] },
-  { id: 'ca-revoked', name: 'CA certificate revoked', enabled: true, severity: 'critical', activityTypes: [T.caCertificateRevoked], channels: ['default'], realertInMinutes: 30, runbookUrl: 'https://wiki.contoso.com/pki/ca-revoked' },
+  {
+    id: 'leaf-revoked',
+    name: 'Leaf certificates revoked',
+    enabled: true,
+    severity: 'medium',
+    activityTypes: [T.leafRevoked],
+    channels: ['default'],
+  },
+  {
+    id: 'ca-revoked',
+    name: 'CA certificate revoked',
+    enabled: true,
+    severity: 'critical',
+    activityTypes: [T.caCertificateRevoked],
+    channels: ['default'],
+    realertInMinutes: 30,
+    runbookUrl: 'https://wiki.contoso.com/pki/ca-revoked',
+  },
 ];
 
 async function start(env: Record<string, string> = {}) {
@@ -24,7 +40,11 @@ async function start(env: Record<string, string> = {}) {
 /** `count` events of one type in the last minute (distinct ids). */
 function burst(type: string, count: number) {
   const end = p.clock.now.getTime() - 5_000;
-  p.sim.addEvents(Array.from({ length: count }, (_, i) => graphEvent({ type, at: new Date(end - 50_000 + Math.floor((i * 50_000) / count)) })));
+  p.sim.addEvents(
+    Array.from({ length: count }, (_, i) =>
+      graphEvent({ type, at: new Date(end - 50_000 + Math.floor((i * 50_000) / count)) }),
+    ),
+  );
 }
 
 // Only this test's rules count: the default pack may also be present and match the same events.
@@ -53,7 +73,9 @@ describe('group window: later alerts of a group are folded into one follow-up di
     expect(digest).toContain('10000 events in total');
     expect(Buffer.byteLength(postsOf('leaf-revoked')[1].rawBody)).toBeLessThanOrEqual(20 * 1024);
     // Nothing lost: every alert's delivery is sent, the four folded ones under one digest id.
-    const deliveries = (await s.outbox.listAlerts(p.tenantId)).filter((a) => a.alert.ruleId === 'leaf-revoked').flatMap((a) => a.deliveries);
+    const deliveries = (await s.outbox.listAlerts(p.tenantId))
+      .filter((a) => a.alert.ruleId === 'leaf-revoked')
+      .flatMap((a) => a.deliveries);
     expect(deliveries.every((d) => d.state === 'sent')).toBe(true);
     expect(new Set(deliveries.filter((d) => d.digestId).map((d) => d.digestId)).size).toBe(1);
     expect(deliveries.filter((d) => d.digestId)).toHaveLength(folded);
@@ -89,10 +111,14 @@ describe('realert suppression (rule realertInMinutes)', () => {
       const r = await s.cycle(p.log);
       expect(r.delivery.suppressed).toBeGreaterThanOrEqual(1);
     }
-    for (const { alert, deliveries } of await s.outbox.listAlerts(p.tenantId)) if (alert.ruleId === 'ca-revoked' && deliveries[0].state === 'suppressed') suppressedIds.push(alert.id);
+    for (const { alert, deliveries } of await s.outbox.listAlerts(p.tenantId))
+      if (alert.ruleId === 'ca-revoked' && deliveries[0].state === 'suppressed') suppressedIds.push(alert.id);
     expect(suppressedIds).toHaveLength(2);
     const status = await getAlertStatus(s, suppressedIds[0]);
-    expect(status.deliveries[0]).toMatchObject({ state: 'suppressed', note: expect.stringMatching(/^realert suppression/) });
+    expect(status.deliveries[0]).toMatchObject({
+      state: 'suppressed',
+      note: expect.stringMatching(/^realert suppression/),
+    });
     expect(posts('ca-revoked')).toBe(1);
     p.advance(20); // 35 minutes after the card
     burst(T.caCertificateRevoked, 1);
@@ -104,7 +130,14 @@ describe('realert suppression (rule realertInMinutes)', () => {
 describe('CA details from Graph Cloud PKI resources, and the runbook link', () => {
   it('shows name, type, status and validity read through the Graph SDK, and the rule runbook', async () => {
     const s = await start();
-    p.sim.pki.addCertificationAuthority({ id: caId, displayName: 'Contoso Issuing CA 01', cloudCertificationAuthorityType: 'issuingCertificationAuthority', certificationAuthorityStatus: 'revoked', validityStartDateTime: '2024-01-01T00:00:00Z', validityEndDateTime: '2030-01-01T00:00:00Z' });
+    p.sim.pki.addCertificationAuthority({
+      id: caId,
+      displayName: 'Contoso Issuing CA 01',
+      cloudCertificationAuthorityType: 'issuingCertificationAuthority',
+      certificationAuthorityStatus: 'revoked',
+      validityStartDateTime: '2024-01-01T00:00:00Z',
+      validityEndDateTime: '2030-01-01T00:00:00Z',
+    });
     p.sim.addEvents([graphEvent({ type: T.caCertificateRevoked, at: new Date(p.clock.now.getTime() - 60_000), caId })]);
     await s.cycle(p.log);
     const card = JSON.stringify(postsOf('ca-revoked')[0].body);
@@ -112,7 +145,9 @@ describe('CA details from Graph Cloud PKI resources, and the runbook link', () =
     expect(card).toContain('"text":" · issuing CA"');
     expect(card).toContain('"text":"revoked"');
     expect(card).toContain('Valid 2024-01-01 00:00:00 UTC – 2030-01-01 00:00:00 UTC');
-    expect(card).toContain('{"type":"Action.OpenUrl","title":"Open runbook","url":"https://wiki.contoso.com/pki/ca-revoked"}');
+    expect(card).toContain(
+      '{"type":"Action.OpenUrl","title":"Open runbook","url":"https://wiki.contoso.com/pki/ca-revoked"}',
+    );
     expect(p.sim.pki.caReads).toBeGreaterThanOrEqual(1);
     p.cards();
   });
@@ -162,7 +197,9 @@ describe('a crash between a digest POST and its recording', () => {
     expect(leaf[2].rawBody).toContain('Follow-up digest');
     expect(leaf[1].rawBody).not.toContain('Possible duplicate');
     expect(leaf[2].rawBody).toContain('Possible duplicate');
-    const deliveries = (await s.outbox.listAlerts(p.tenantId)).filter((a) => a.alert.ruleId === 'leaf-revoked').flatMap((a) => a.deliveries);
+    const deliveries = (await s.outbox.listAlerts(p.tenantId))
+      .filter((a) => a.alert.ruleId === 'leaf-revoked')
+      .flatMap((a) => a.deliveries);
     expect(deliveries.every((d) => d.state === 'sent')).toBe(true);
     p.cards();
   });

@@ -6,7 +6,9 @@ import { type Pipeline, usePipelineEnvironment, watchdogCards, webhookSecret } f
 
 // The function modules run on the local functions host (real HTTP, real auth levels), so this file must not
 // import them: that would evaluate them before the host's shim.
-const modules = ['health', 'heartbeat', 'pollAuditEvents'].map((f) => path.join(__dirname, '..', '..', 'src', 'functions', `${f}.ts`));
+const modules = ['health', 'heartbeat', 'pollAuditEvents'].map((f) =>
+  path.join(__dirname, '..', '..', 'src', 'functions', `${f}.ts`),
+);
 const key = 'local-test-key';
 const never = '0 0 0 1 1 *';
 
@@ -14,7 +16,13 @@ let host: FunctionsHost;
 const hostLines: string[] = [];
 beforeAll(async () => {
   process.env.HEARTBEAT_SCHEDULE = never; // registration is decided when the module loads
-  host = await startFunctionsHost({ port: 0, functionModules: modules, functionKey: key, env: { ...process.env, TIMER_SCHEDULE: never, HEARTBEAT_SCHEDULE: never }, log: (l) => hostLines.push(l) });
+  host = await startFunctionsHost({
+    port: 0,
+    functionModules: modules,
+    functionKey: key,
+    env: { ...process.env, TIMER_SCHEDULE: never, HEARTBEAT_SCHEDULE: never },
+    log: (l) => hostLines.push(l),
+  });
 });
 afterAll(() => host?.close());
 
@@ -46,22 +54,30 @@ function expectNoSecret(...texts: string[]) {
 
 describe('GET /api/health and /api/health/detail', () => {
   it('registers the anonymous health route, the keyed detail route and the heartbeat timer (HEARTBEAT_SCHEDULE set)', () => {
-    expect(host.functions.map((f) => [f.name, f.trigger, f.route ?? f.schedule])).toEqual(expect.arrayContaining([
-      ['health', 'http', 'health'],
-      ['healthDetail', 'http', 'health/detail'],
-      ['heartbeat', 'timer', never],
-    ]));
+    expect(host.functions.map((f) => [f.name, f.trigger, f.route ?? f.schedule])).toEqual(
+      expect.arrayContaining([
+        ['health', 'http', 'health'],
+        ['healthDetail', 'http', 'health/detail'],
+        ['heartbeat', 'timer', never],
+      ]),
+    );
   });
 
   it('before any poll: 503 with the verdict only; the detail needs a key', async () => {
     const h = await get('health');
     expect(h.status).toBe(503);
     expect(Object.keys(h.body).sort()).toEqual(['checkedAt', 'checks', 'status']);
-    expect(h.body).toMatchObject({ status: 'unhealthy', checks: { polling: 'fail', graph: 'ok', delivery: 'ok', coverage: 'ok', rules: 'ok' } });
+    expect(h.body).toMatchObject({
+      status: 'unhealthy',
+      checks: { polling: 'fail', graph: 'ok', delivery: 'ok', coverage: 'ok', rules: 'ok' },
+    });
     expect((await get('health/detail')).status).toBe(401);
     const d = await get('health/detail', true);
     expect(d.status).toBe(503);
-    expect(d.body).toMatchObject({ status: 'unhealthy', checks: { polling: { status: 'fail', message: 'no poll has completed yet' } } });
+    expect(d.body).toMatchObject({
+      status: 'unhealthy',
+      checks: { polling: { status: 'fail', message: 'no poll has completed yet' } },
+    });
   });
 
   it('after a poll: 200 healthy; the detail shows the last successful poll, the lag and the last 24 h', async () => {
@@ -70,7 +86,11 @@ describe('GET /api/health and /api/health/detail', () => {
     expect(h).toMatchObject({ status: 200, body: { status: 'healthy' } });
     const d = await get('health/detail', true);
     expect(d.status).toBe(200);
-    expect(d.body).toMatchObject({ polling: { consecutiveFailures: 0, maxLagMinutes: 10 }, last24h: { polls: 1, failedPolls: 0, gaps: [] }, rules: { problems: [] } });
+    expect(d.body).toMatchObject({
+      polling: { consecutiveFailures: 0, maxLagMinutes: 10 },
+      last24h: { polls: 1, failedPolls: 0, gaps: [] },
+      rules: { problems: [] },
+    });
     expect((d.body.polling as { lagMinutes: number }).lagMinutes).toBeLessThan(1);
     expect(typeof (d.body.polling as { lastSuccessfulPollAt: unknown }).lastSuccessfulPollAt).toBe('string');
   });
@@ -81,7 +101,10 @@ describe('GET /api/health and /api/health/detail', () => {
     const h = await get('health');
     expect(h).toMatchObject({ status: 503, body: { status: 'unhealthy', checks: { graph: 'fail' } } });
     const d = await get('health/detail', true);
-    expect(d.body).toMatchObject({ incidents: [{ key: 'graph-auth', condition: 'graph-auth' }], polling: { consecutiveFailures: 1 } });
+    expect(d.body).toMatchObject({
+      incidents: [{ key: 'graph-auth', condition: 'graph-auth' }],
+      polling: { consecutiveFailures: 1 },
+    });
     expect(watchdogCards(p).map((c) => /rule (watchdog:[a-z-]+)/.exec(c.text)?.[1])).toEqual(['watchdog:graph-auth']);
     const status = await cli(['status']);
     expect(status.code).toBe(1);

@@ -12,7 +12,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function probe(): SampleProbe {
   const holder = globalThis as unknown as Record<symbol, SampleProbe | undefined>;
-  return (holder[Symbol.for('cloud-pki-alerts.test.sampleProbe')] ??= { timerCalls: [], slowDelayInMs: 0, active: {}, maxActive: {} });
+  return (holder[Symbol.for('cloud-pki-alerts.test.sampleProbe')] ??= {
+    timerCalls: [],
+    slowDelayInMs: 0,
+    active: {},
+    maxActive: {},
+  });
 }
 
 const callsOf = (name: string) => probe().timerCalls.filter((c) => c.functionName === name);
@@ -20,13 +25,19 @@ const callsOf = (name: string) => probe().timerCalls.filter((c) => c.functionNam
 function card(title: string) {
   return {
     type: 'message',
-    attachments: [{
-      contentType: 'application/vnd.microsoft.card.adaptive',
-      content: {
-        type: 'AdaptiveCard', version: '1.5',
-        body: [{ type: 'Container', items: [{ type: 'TextBlock', text: `${title}\n` }] }, { type: 'TextBlock', text: 'details' }],
+    attachments: [
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        content: {
+          type: 'AdaptiveCard',
+          version: '1.5',
+          body: [
+            { type: 'Container', items: [{ type: 'TextBlock', text: `${title}\n` }] },
+            { type: 'TextBlock', text: 'details' },
+          ],
+        },
       },
-    }],
+    ],
   };
 }
 
@@ -39,7 +50,10 @@ describe('timer triggers', () => {
   const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
   beforeAll(async () => {
-    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00.250Z'), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    vi.useFakeTimers({
+      now: new Date('2026-01-01T00:00:00.250Z'),
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
     probe().slowDelayInMs = 1200;
     host = await startFunctionsHost({
       port: 0,
@@ -80,7 +94,11 @@ describe('timer triggers', () => {
 
   it('passes a Timer and an InvocationContext, and logs start and finish with the invocation id', () => {
     const [first, second] = callsOf('sampleTimer');
-    expect(first.timer).toMatchObject({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '0001-01-01T00:00:00.000Z' } });
+    expect(first.timer).toMatchObject({
+      isPastDue: false,
+      schedule: { adjustForDST: true },
+      scheduleStatus: { last: '0001-01-01T00:00:00.000Z' },
+    });
     expect(second.timer.isPastDue).toBe(false);
     expect(second.timer.scheduleStatus.last).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
     expect(Date.parse(second.timer.scheduleStatus.next)).toBeGreaterThan(second.startedAt);
@@ -88,7 +106,11 @@ describe('timer triggers', () => {
     expect(first.invocationId).toMatch(UUID);
     expect(second.invocationId).not.toBe(first.invocationId);
     const id = first.invocationId;
-    expect(lines.some((l) => l.includes(`Executing 'Functions.sampleTimer' (Reason='Timer fired at`) && l.includes(`Id=${id})`))).toBe(true);
+    expect(
+      lines.some(
+        (l) => l.includes(`Executing 'Functions.sampleTimer' (Reason='Timer fired at`) && l.includes(`Id=${id})`),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => l.includes(`Executed 'Functions.sampleTimer' (Succeeded, Id=${id},`))).toBe(true);
     expect(lines.some((l) => /\] \[sampleTimer\] tick isPastDue=false$/.test(l))).toBe(true);
   });
@@ -96,20 +118,30 @@ describe('timer triggers', () => {
   it('marks a run that starts more than 1 s after its due time as past due', () => {
     const late = callsOf('sampleTimer').find((c) => c.startedAt >= blockEndedAt)!;
     expect(late.timer.isPastDue).toBe(true);
-    expect(callsOf('sampleTimer').filter((c) => c.startedAt < blockEndedAt - 2100).every((c) => !c.timer.isPastDue)).toBe(true);
+    expect(
+      callsOf('sampleTimer')
+        .filter((c) => c.startedAt < blockEndedAt - 2100)
+        .every((c) => !c.timer.isPastDue),
+    ).toBe(true);
   });
 
   it('never overlaps a slow run with the next tick, and logs the skipped tick', () => {
     expect(callsOf('slowTimer').length).toBeGreaterThanOrEqual(1);
     expect(probe().maxActive.slowTimer).toBe(1);
-    expect(lines.some((l) => /Timer 'slowTimer' skipped the occurrence due \S+Z: its previous run is still in progress/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /Timer 'slowTimer' skipped the occurrence due \S+Z: its previous run is still in progress/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it('logs a throwing handler with its invocation id and keeps running', () => {
     const failed = lines.filter((l) => l.includes("Executed 'Functions.failingTimer' (Failed, Id="));
     expect(failed.length).toBeGreaterThanOrEqual(2);
     const id = /Id=([0-9a-f-]{36})/.exec(failed[0])![1];
-    expect(lines.some((l) => l.includes(`ERROR: Functions.failingTimer (Id=${id}) threw Error: sample timer failure`))).toBe(true);
+    expect(
+      lines.some((l) => l.includes(`ERROR: Functions.failingTimer (Id=${id}) threw Error: sample timer failure`)),
+    ).toBe(true);
   });
 
   it('stops every timer on close', async () => {
@@ -141,7 +173,15 @@ describe('HTTP triggers and local routes', () => {
       log: (line) => lines.push(line),
       extraRoutes: [
         ...inbox.routes,
-        { method: 'POST', path: '/local/hook', handler: async (req, body) => ({ status: 200, headers: { 'x-extra': '1' }, body: `got ${req.method} ${body}` }) },
+        {
+          method: 'POST',
+          path: '/local/hook',
+          handler: async (req, body) => ({
+            status: 200,
+            headers: { 'x-extra': '1' },
+            body: `got ${req.method} ${body}`,
+          }),
+        },
         { method: 'GET', path: '/api/things/shadow', handler: async () => ({ status: 200, body: 'extra route' }) },
       ],
     });
@@ -151,8 +191,20 @@ describe('HTTP triggers and local routes', () => {
 
   it('lists HTTP functions with routes, methods and URLs', () => {
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(host.functions).toContainEqual({ name: 'getItem', trigger: 'http', route: 'items/{id}', methods: ['GET'], url: `${host.url}/api/items/{id}` });
-    expect(host.functions).toContainEqual({ name: 'echo', trigger: 'http', route: 'echo', methods: ['POST', 'PUT'], url: `${host.url}/api/echo` });
+    expect(host.functions).toContainEqual({
+      name: 'getItem',
+      trigger: 'http',
+      route: 'items/{id}',
+      methods: ['GET'],
+      url: `${host.url}/api/items/{id}`,
+    });
+    expect(host.functions).toContainEqual({
+      name: 'echo',
+      trigger: 'http',
+      route: 'echo',
+      methods: ['POST', 'PUT'],
+      url: `${host.url}/api/echo`,
+    });
   });
 
   it('serves a route with a {param}, returning status, headers and jsonBody', async () => {
@@ -163,7 +215,9 @@ describe('HTTP triggers and local routes', () => {
     const body = await res.json();
     expect(body).toMatchObject({ id: '42', q: 'x', functionName: 'getItem' });
     expect(body.invocationId).toMatch(UUID);
-    expect(lines.some((l) => l.includes(`Executed 'Functions.getItem' (Succeeded, Id=${body.invocationId},`))).toBe(true);
+    expect(lines.some((l) => l.includes(`Executed 'Functions.getItem' (Succeeded, Id=${body.invocationId},`))).toBe(
+      true,
+    );
   });
 
   it('decodes parameters, matches literals case-insensitively and prefers literal segments over parameters', async () => {
@@ -174,14 +228,27 @@ describe('HTTP triggers and local routes', () => {
 
   it('fills optional {param?} segments when present', async () => {
     const without = await api('/api/things');
-    expect([without.status, await without.text(), without.headers.get('content-type')]).toEqual([202, 'thing:(none)', 'text/plain']);
+    expect([without.status, await without.text(), without.headers.get('content-type')]).toEqual([
+      202,
+      'thing:(none)',
+      'text/plain',
+    ]);
     expect(await (await api('/api/things/abc')).text()).toBe('thing:abc');
   });
 
   it('passes method, URL, headers and body to HttpRequest', async () => {
-    const res = await api('/api/echo?x=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 1 }) });
+    const res = await api('/api/echo?x=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 1 }),
+    });
     expect(res.status).toBe(201);
-    expect(await res.json()).toEqual({ method: 'POST', url: `${host.url}/api/echo?x=1`, contentType: 'application/json', body: { a: 1 } });
+    expect(await res.json()).toEqual({
+      method: 'POST',
+      url: `${host.url}/api/echo?x=1`,
+      contentType: 'application/json',
+      body: { a: 1 },
+    });
   });
 
   it('returns binary bodies unchanged', async () => {
@@ -207,7 +274,11 @@ describe('HTTP triggers and local routes', () => {
     const ok = await api('/api/echo', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: exact });
     expect(ok.status).toBe(201);
     await ok.arrayBuffer();
-    const tooBig = await api('/api/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `${exact} ` });
+    const tooBig = await api('/api/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `${exact} `,
+    });
     expect(tooBig.status).toBe(413);
     expect((await tooBig.json()).error.code).toBe('PayloadTooLarge');
   });
@@ -239,14 +310,17 @@ describe('HTTP triggers and local routes', () => {
   });
 
   describe('local inbox', () => {
-    const post = (body: string, contentType = 'application/json') => api('/local/inbox', { method: 'POST', headers: { 'content-type': contentType }, body });
+    const post = (body: string, contentType = 'application/json') =>
+      api('/local/inbox', { method: 'POST', headers: { 'content-type': contentType }, body });
 
     it('accepts a Workflows message with 202 and prints one line from the first TextBlock', async () => {
       const res = await post(JSON.stringify(card('CRITICAL · Cloud PKI CA certificate revoked · 1 event')));
       expect(res.status).toBe(202);
       expect(await res.text()).toBe('');
       expect(inboxLines.at(-1)).toMatch(
-        new RegExp(`^\\[inbox\\] \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ CRITICAL · Cloud PKI CA certificate revoked · 1 event · see ${host.url}/api/local/inbox$`),
+        new RegExp(
+          `^\\[inbox\\] \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ CRITICAL · Cloud PKI CA certificate revoked · 1 event · see ${host.url}/api/local/inbox$`,
+        ),
       );
     });
 
@@ -255,18 +329,34 @@ describe('HTTP triggers and local routes', () => {
       const res = await api('/api/local/inbox');
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const { value } = await res.json();
-      expect(value.map((m: { summary: string }) => m.summary)).toEqual(['HIGH · second alert', 'CRITICAL · Cloud PKI CA certificate revoked · 1 event']);
+      expect(value.map((m: { summary: string }) => m.summary)).toEqual([
+        'HIGH · second alert',
+        'CRITICAL · Cloud PKI CA certificate revoked · 1 event',
+      ]);
       expect(value[0].cards[0].type).toBe('AdaptiveCard');
       expect(Date.parse(value[0].receivedAt)).not.toBeNaN();
-      expect(inbox.messages().map((m) => m.summary)).toEqual(['CRITICAL · Cloud PKI CA certificate revoked · 1 event', 'HIGH · second alert']);
+      expect(inbox.messages().map((m) => m.summary)).toEqual([
+        'CRITICAL · Cloud PKI CA certificate revoked · 1 event',
+        'HIGH · second alert',
+      ]);
     });
 
     it('rejects what a real flow could not post with 400 and a clear message', async () => {
-      const wrongType = await post(JSON.stringify({ type: 'message', attachments: [{ contentType: 'text/plain', content: { type: 'AdaptiveCard', version: '1.5', body: [] } }] }));
+      const wrongType = await post(
+        JSON.stringify({
+          type: 'message',
+          attachments: [{ contentType: 'text/plain', content: { type: 'AdaptiveCard', version: '1.5', body: [] } }],
+        }),
+      );
       expect(wrongType.status).toBe(400);
-      expect((await wrongType.json()).error.message).toContain('attachments[0].contentType must be "application/vnd.microsoft.card.adaptive"');
+      expect((await wrongType.json()).error.message).toContain(
+        'attachments[0].contentType must be "application/vnd.microsoft.card.adaptive"',
+      );
       const bare = await post(JSON.stringify({ type: 'AdaptiveCard', body: [] }));
-      expect((await bare.json()).error.problems).toEqual(['"type" must be "message" (got "AdaptiveCard")', '"attachments" must be a non-empty array']);
+      expect((await bare.json()).error.problems).toEqual([
+        '"type" must be "message" (got "AdaptiveCard")',
+        '"attachments" must be a non-empty array',
+      ]);
       expect((await post('not json')).status).toBe(400);
       expect((await post(JSON.stringify(card('x')), 'text/plain')).status).toBe(400);
       expect(inbox.messages()).toHaveLength(2);
@@ -286,19 +376,34 @@ describe('local inbox capacity', () => {
     const inbox = createLocalInbox({ log: () => {}, capacity: 2 });
     const receive = inbox.routes.find((r) => r.method === 'POST')!.handler;
     const req = { headers: { host: '127.0.0.1:1', 'content-type': 'application/json' } } as unknown as IncomingMessage;
-    for (const title of ['one', 'two', 'three']) expect((await receive(req, JSON.stringify(card(title)))).status).toBe(202);
+    for (const title of ['one', 'two', 'three'])
+      expect((await receive(req, JSON.stringify(card(title)))).status).toBe(202);
     expect(inbox.messages().map((m) => m.summary)).toEqual(['two', 'three']);
   });
 });
 
 describe('host start-up errors', () => {
   it('refuses to start when a %SETTING% in a schedule is not set', async () => {
-    await expect(startFunctionsHost({ port: 0, functionModules: [SAMPLE_MODULE], env: { SAMPLE_SCHEDULE: NEVER_IN_TEST, FAILING_SCHEDULE: NEVER_IN_TEST }, log: () => {} }))
-      .rejects.toThrow("Function 'slowTimer': the schedule '%SLOW_SCHEDULE%' needs the app setting SLOW_SCHEDULE, which is not set");
+    await expect(
+      startFunctionsHost({
+        port: 0,
+        functionModules: [SAMPLE_MODULE],
+        env: { SAMPLE_SCHEDULE: NEVER_IN_TEST, FAILING_SCHEDULE: NEVER_IN_TEST },
+        log: () => {},
+      }),
+    ).rejects.toThrow(
+      "Function 'slowTimer': the schedule '%SLOW_SCHEDULE%' needs the app setting SLOW_SCHEDULE, which is not set",
+    );
   });
 
   it('refuses a schedule that is not six-field NCRONTAB', async () => {
-    await expect(startFunctionsHost({ port: 0, functionModules: [SAMPLE_MODULE], env: { SAMPLE_SCHEDULE: '*/5 * * * *', SLOW_SCHEDULE: NEVER_IN_TEST, FAILING_SCHEDULE: NEVER_IN_TEST }, log: () => {} }))
-      .rejects.toThrow(/sampleTimer.*must be an NCRONTAB expression with 6 fields/);
+    await expect(
+      startFunctionsHost({
+        port: 0,
+        functionModules: [SAMPLE_MODULE],
+        env: { SAMPLE_SCHEDULE: '*/5 * * * *', SLOW_SCHEDULE: NEVER_IN_TEST, FAILING_SCHEDULE: NEVER_IN_TEST },
+        log: () => {},
+      }),
+    ).rejects.toThrow(/sampleTimer.*must be an NCRONTAB expression with 6 fields/);
   });
 });

@@ -28,8 +28,18 @@ async function waitUntil(check: () => Promise<boolean>, timeoutInMs = 30_000): P
 
 describe('npm start (the compiled local host) on embedded defaults', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe' });
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', RUN_ON_START: 'true', SIMULATOR_DRIP_SECONDS: '0', LOCAL_ADMIN_KEY: 'test-admin-key' };
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      RUN_ON_START: 'true',
+      SIMULATOR_DRIP_SECONDS: '0',
+      LOCAL_ADMIN_KEY: 'test-admin-key',
+    };
     child = spawn(process.execPath, ['dist/src/local/start.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
@@ -54,7 +64,9 @@ describe('npm start (the compiled local host) on embedded defaults', () => {
     const openApi = await fetch(`${url}/api/openapi.json`);
     expect(openApi.status).toBe(200);
     const documented = Object.keys(((await openApi.json()) as { paths: Record<string, unknown> }).paths);
-    expect(documented).toEqual(expect.arrayContaining(['/rules', '/rules/{id}', '/rules/validate', '/rules/{id}/history']));
+    expect(documented).toEqual(
+      expect.arrayContaining(['/rules', '/rules/{id}', '/rules/validate', '/rules/{id}/history']),
+    );
     const key = { 'x-functions-key': 'test-admin-key' };
     const getJson = async <T>(p: string, statuses = [200]): Promise<T> => {
       const res = await fetch(`${url}${p}`, { headers: key });
@@ -70,7 +82,12 @@ describe('npm start (the compiled local host) on embedded defaults', () => {
       const detail = await getJson<Detail>('/api/health/detail', [200, 503]); // 503 until the first run is recorded
       alerts = (await getJson<AlertList>('/api/alerts')).value;
       const inFlight = (detail.deliveries.byState.pending ?? 0) + (detail.deliveries.byState.sending ?? 0);
-      return detail.last24h.polls >= 1 && alerts.length >= 1 && inFlight === 0 && alerts.every((a) => a.deliveries.every((d) => d.state !== 'pending' && d.state !== 'sending'));
+      return (
+        detail.last24h.polls >= 1 &&
+        alerts.length >= 1 &&
+        inFlight === 0 &&
+        alerts.every((a) => a.deliveries.every((d) => d.state !== 'pending' && d.state !== 'sending'))
+      );
     });
     expect(settled, `deliveries did not settle; alerts: ${JSON.stringify(alerts)}\noutput:\n${output}`).toBe(true);
     expect(alerts.flatMap((a) => a.deliveries.map((d) => d.state)).every((s) => s === 'sent')).toBe(true);
@@ -93,7 +110,15 @@ describe('npm start with ADMIN_AUTH_MODE=entra: the local stand-in for App Servi
   let log = '';
   beforeAll(() => {
     // The build is the first describe's; storage is the suite's Azurite, so no second in-process one on 10002.
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SIMULATOR_DRIP_SECONDS: '0', ADMIN_AUTH_MODE: 'entra', AzureWebJobsStorage: inject('tablesConnectionString'), AZURE_TENANT_ID: `t${Date.now().toString(36)}` };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      SIMULATOR_DRIP_SECONDS: '0',
+      ADMIN_AUTH_MODE: 'entra',
+      AzureWebJobsStorage: inject('tablesConnectionString'),
+      AZURE_TENANT_ID: `t${Date.now().toString(36)}`,
+    };
     entra = spawn(process.execPath, ['dist/src/local/start.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     entra.stdout!.on('data', (d) => (log += d));
     entra.stderr!.on('data', (d) => (log += d));
@@ -104,20 +129,40 @@ describe('npm start with ADMIN_AUTH_MODE=entra: the local stand-in for App Servi
 
   it('says so in the banner, strips a forged principal, and signs a test user in with the role chosen', async () => {
     const started = Date.now();
-    while (!/Press Ctrl\+C to stop\./.test(log) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+    while (!/Press Ctrl\+C to stop\./.test(log) && Date.now() - started < 20_000)
+      await new Promise((r) => setTimeout(r, 100));
     const [, url] = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(log) ?? [];
     expect(url, log).toBeDefined();
-    expect(log).toContain(`LOCAL STAND-IN for App Service Authentication (not security; loopback only): sign in at ${url}/.auth/login/aad`);
+    expect(log).toContain(
+      `LOCAL STAND-IN for App Service Authentication (not security; loopback only): sign in at ${url}/.auth/login/aad`,
+    );
     expect(log).toContain('sign in with the local stand-in above');
     expect(log).not.toContain('Admin API closed');
-    const forged = Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'name', val: 'mallory' }, { typ: 'roles', val: 'PkiAlerts.Admin' }] })).toString('base64');
+    const forged = Buffer.from(
+      JSON.stringify({
+        auth_typ: 'aad',
+        claims: [
+          { typ: 'name', val: 'mallory' },
+          { typ: 'roles', val: 'PkiAlerts.Admin' },
+        ],
+      }),
+    ).toString('base64');
     expect((await fetch(`${url}/api/rules`, { headers: { 'x-ms-client-principal': forged } })).status).toBe(401);
-    const login = await fetch(`${url}/.auth/login/aad`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=rita%40contoso.com&role=reader&post_login_redirect_uri=%2Fapi%2Fui', redirect: 'manual' });
+    const login = await fetch(`${url}/.auth/login/aad`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=rita%40contoso.com&role=reader&post_login_redirect_uri=%2Fapi%2Fui',
+      redirect: 'manual',
+    });
     expect(login.status).toBe(302);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
     const me = await fetch(`${url}/api/ui/me`, { headers: { cookie } });
     expect(await me.json()).toMatchObject({ name: 'rita@contoso.com', roles: ['reader'], mode: 'entra' });
-    const write = await fetch(`${url}/api/rules/x`, { method: 'PUT', headers: { cookie, 'content-type': 'application/json', 'x-requested-with': 'pki-alerts-admin' }, body: '{}' });
+    const write = await fetch(`${url}/api/rules/x`, {
+      method: 'PUT',
+      headers: { cookie, 'content-type': 'application/json', 'x-requested-with': 'pki-alerts-admin' },
+      body: '{}',
+    });
     expect(write.status).toBe(403);
   });
 });

@@ -22,13 +22,24 @@ async function startApp(env: Record<string, string>): Promise<Started> {
   let output = '';
   const child = spawn(process.execPath, [path.join(outDir, 'src/local/start.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', RUN_ON_START: 'true', SIMULATOR_DRIP_SECONDS: '0', LOCAL_ADMIN_KEY: adminKey, AzureWebJobsStorage: inject('tablesConnectionString'), AZURE_TENANT_ID: `g${Date.now().toString(36)}`, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      RUN_ON_START: 'true',
+      SIMULATOR_DRIP_SECONDS: '0',
+      LOCAL_ADMIN_KEY: adminKey,
+      AzureWebJobsStorage: inject('tablesConnectionString'),
+      AZURE_TENANT_ID: `g${Date.now().toString(36)}`,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const started = Date.now();
-  while (!/Press Ctrl\+C to stop\./.test(output) && child.exitCode === null && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 100));
+  while (!/Press Ctrl\+C to stop\./.test(output) && child.exitCode === null && Date.now() - started < 20_000)
+    await new Promise((r) => setTimeout(r, 100));
   const url = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
   if (!url) throw new Error(`npm start did not come up:\n${output}`);
   return { child, output: () => output, url };
@@ -50,7 +61,11 @@ async function alertedEventIds(app: Started, wanted: string[], timeoutInMs = 40_
 
 beforeAll(() => {
   mkdirSync(outDir, { recursive: true });
-  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', outDir], { cwd: root, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', outDir],
+    { cwd: root, stdio: 'pipe' },
+  );
 }, 120_000);
 
 describe('npm start pointed with GRAPH_BASE_URL at an independent Graph stand-in (asc refused, 429 first, capped and repeating pages)', () => {
@@ -68,7 +83,10 @@ describe('npm start pointed with GRAPH_BASE_URL at an independent Graph stand-in
 
   it('alerts every high-risk event', async () => {
     const seen = await alertedEventIds(app, highRiskIds);
-    expect(highRiskIds.filter((id) => !seen.includes(id)), app.output()).toEqual([]);
+    expect(
+      highRiskIds.filter((id) => !seen.includes(id)),
+      app.output(),
+    ).toEqual([]);
     expect(seen.filter((id) => id.startsWith('n-'))).toEqual([]); // reads, unrelated and activityType-less events never alert
     expect(standIn.requests[0].status).toBe(429);
     expect(standIn.requests.some((r) => /\basc\b/i.test(r.path))).toBe(false);
@@ -81,7 +99,13 @@ describe('npm start with SIMULATOR_EVENTS_FILE: a real export replayed through t
   const { events, highRiskIds } = standInEvents(exportedAt);
   const file = path.join(outDir, 'export.json');
   beforeAll(async () => {
-    writeFileSync(file, JSON.stringify({ '@odata.context': 'https://graph.microsoft.com/beta/$metadata#deviceManagement/auditEvents', value: events }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        '@odata.context': 'https://graph.microsoft.com/beta/$metadata#deviceManagement/auditEvents',
+        value: events,
+      }),
+    );
     app = await startApp({ SIMULATOR_EVENTS_FILE: file });
   }, 40_000);
   afterAll(() => {
@@ -89,8 +113,15 @@ describe('npm start with SIMULATOR_EVENTS_FILE: a real export replayed through t
   });
 
   it('serves the export shifted so its last event is a minute old, and alerts its high-risk events', async () => {
-    expect(app.output()).toMatch(new RegExp(`SIMULATED Microsoft Graph at http://127\\.0\\.0\\.1:\\d+: 11 events from ${file.replace(/[.\\/]/g, '\\$&')} \\(SIMULATOR_EVENTS_FILE\\), shifted \\+\\d+ d \\d+ h \\d+ min so the last is a minute old; no live events`));
+    expect(app.output()).toMatch(
+      new RegExp(
+        `SIMULATED Microsoft Graph at http://127\\.0\\.0\\.1:\\d+: 11 events from ${file.replace(/[.\\/]/g, '\\$&')} \\(SIMULATOR_EVENTS_FILE\\), shifted \\+\\d+ d \\d+ h \\d+ min so the last is a minute old; no live events`,
+      ),
+    );
     const seen = await alertedEventIds(app, highRiskIds);
-    expect(highRiskIds.filter((id) => !seen.includes(id)), app.output()).toEqual([]);
+    expect(
+      highRiskIds.filter((id) => !seen.includes(id)),
+      app.output(),
+    ).toEqual([]);
   });
 });

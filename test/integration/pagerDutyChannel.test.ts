@@ -15,21 +15,53 @@ afterEach(async () => {
 });
 
 const routingKey = 'e93facc04764012d7bfb002500d5d1a6';
-const rule: AlertRule = { id: 'ca-deleted-page', name: 'Cloud PKI CA deleted', enabled: true, severity: 'high', activityTypes: [T.caDeleted], channels: ['pagerduty'], runbookUrl: 'https://wiki.contoso.com/pki/ca-deleted' };
+const rule: AlertRule = {
+  id: 'ca-deleted-page',
+  name: 'Cloud PKI CA deleted',
+  enabled: true,
+  severity: 'high',
+  activityTypes: [T.caDeleted],
+  channels: ['pagerduty'],
+  runbookUrl: 'https://wiki.contoso.com/pki/ca-deleted',
+};
 
 /** The delivery pipeline (default group window: 10 minutes) with a `pagerduty` channel posting to a loopback receiver. */
 async function start() {
   pd = await startReceiver();
-  p = await startDeliveryPipeline({ env: { PD_ROUTING_KEY: routingKey, KV_KEY: '@Microsoft.KeyVault(VaultName=kv;SecretName=pd)', ALERT_GROUP_WINDOW_MINUTES: '10' } });
-  await putChannel(p.services(), 'pagerduty', { type: 'pagerduty', settings: { routingKeySetting: 'PD_ROUTING_KEY', endpoint: `${pd.url}/v2/enqueue` } }, { caller: 'test' });
+  p = await startDeliveryPipeline({
+    env: {
+      PD_ROUTING_KEY: routingKey,
+      KV_KEY: '@Microsoft.KeyVault(VaultName=kv;SecretName=pd)',
+      ALERT_GROUP_WINDOW_MINUTES: '10',
+    },
+  });
+  await putChannel(
+    p.services(),
+    'pagerduty',
+    { type: 'pagerduty', settings: { routingKeySetting: 'PD_ROUTING_KEY', endpoint: `${pd.url}/v2/enqueue` } },
+    { caller: 'test' },
+  );
   await p.services().rules.upsert(p.tenantId, rule);
   return p.services();
 }
 
-const deleteCa = (name: string, result = 'Success') => p.sim.addEvents([graphEvent({ type: T.caDeleted, at: new Date(p.clock.now.getTime() - 30_000), caName: name, result })]);
+const deleteCa = (name: string, result = 'Success') =>
+  p.sim.addEvents([
+    graphEvent({ type: T.caDeleted, at: new Date(p.clock.now.getTime() - 30_000), caName: name, result }),
+  ]);
 const accepted = { status: 202, body: { status: 'success', message: 'Event processed', dedup_key: 'k' } };
-const pdDelivery = async () => (await p.outbox()).filter((a) => a.alert.ruleId === rule.id).map((a) => a.deliveries.find((d) => d.channelId === 'pagerduty')!);
-type Event = { routing_key: string; event_action: string; dedup_key: string; payload: Record<string, unknown>; links: unknown[]; client: string };
+const pdDelivery = async () =>
+  (await p.outbox())
+    .filter((a) => a.alert.ruleId === rule.id)
+    .map((a) => a.deliveries.find((d) => d.channelId === 'pagerduty')!);
+type Event = {
+  routing_key: string;
+  event_action: string;
+  dedup_key: string;
+  payload: Record<string, unknown>;
+  links: unknown[];
+  client: string;
+};
 const events = () => pd.requests.map((r) => r.body as Event);
 
 describe('PagerDuty channel (Events API v2, POST /v2/enqueue)', () => {
@@ -43,30 +75,55 @@ describe('PagerDuty channel (Events API v2, POST /v2/enqueue)', () => {
     await s.cycle(p.log); // a minute later, inside what used to be the group window: not held
     expect(events()).toHaveLength(2);
     const [first, second] = events();
-    expect(first).toMatchObject({ routing_key: routingKey, event_action: 'trigger', client: 'cloud-pki-alerts', payload: { severity: 'error', component: 'Contoso Issuing CA 01', class: T.caDeleted, group: rule.id } });
+    expect(first).toMatchObject({
+      routing_key: routingKey,
+      event_action: 'trigger',
+      client: 'cloud-pki-alerts',
+      payload: { severity: 'error', component: 'Contoso Issuing CA 01', class: T.caDeleted, group: rule.id },
+    });
     expect(second.payload.component).toBe('Contoso Issuing CA 02');
     expect(second.dedup_key).toBe(first.dedup_key);
     expect(first.links).toContainEqual({ href: 'https://wiki.contoso.com/pki/ca-deleted', text: 'Runbook' });
     expect(pd.requests[0].path).toBe('/v2/enqueue');
-    expect((await pdDelivery()).map((d) => [d.state, d.lastStatus])).toEqual([['sent', 202], ['sent', 202]]);
+    expect((await pdDelivery()).map((d) => [d.state, d.lastStatus])).toEqual([
+      ['sent', 202],
+      ['sent', 202],
+    ]);
     expect(p.logs.join('\n')).not.toContain(routingKey);
   });
 
   it('400: a permanent failure showing PagerDuty errors (redacted), and the failover notice', async () => {
     const s = await start();
-    pd.respondWith({ status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: [`'routing_key' ${routingKey} is invalid`, "'payload.summary' is missing"] } });
+    pd.respondWith({
+      status: 400,
+      body: {
+        status: 'invalid event',
+        message: 'Event object is invalid',
+        errors: [`'routing_key' ${routingKey} is invalid`, "'payload.summary' is missing"],
+      },
+    });
     deleteCa('Contoso Issuing CA 03');
     await s.cycle(p.log);
     const [delivery] = await pdDelivery();
     expect(delivery.state).toBe('failed');
-    expect(delivery.lastError).toContain("HTTP 400 (PagerDuty rejected the event): 'routing_key' REDACTED is invalid; 'payload.summary' is missing");
+    expect(delivery.lastError).toContain(
+      "HTTP 400 (PagerDuty rejected the event): 'routing_key' REDACTED is invalid; 'payload.summary' is missing",
+    );
     expect(p.mails().some((m) => m.subject.includes('pagerduty'))).toBe(true);
     const everything = [...p.logs, JSON.stringify(await p.outbox()), JSON.stringify(p.mails())].join('\n');
     expect(everything).not.toContain(routingKey);
   });
 
   it.each([
-    ['429', { status: 429, headers: { 'retry-after': '90' }, body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly' } }, /throttled.*retry after 90 s/],
+    [
+      '429',
+      {
+        status: 429,
+        headers: { 'retry-after': '90' },
+        body: { status: 'throttle event', message: 'Requests for this service are arriving too quickly' },
+      },
+      /throttled.*retry after 90 s/,
+    ],
     ['502', { status: 502, body: 'bad gateway' }, /HTTP 502/],
   ])('%s: retried with backoff, then delivered', async (_n, response, error) => {
     const s = await start();
@@ -86,21 +143,54 @@ describe('PagerDuty channel (Events API v2, POST /v2/enqueue)', () => {
     const s = await start();
     const result = await testChannel(s, 'pagerduty');
     expect(result).toMatchObject({ ok: true, status: 202, detail: 'accepted' });
-    expect(events()[0]).toMatchObject({ payload: { severity: 'info', summary: expect.stringMatching(/^TEST: /) }, dedup_key: expect.stringMatching(/^cloud-pki-alerts:test:/) });
+    expect(events()[0]).toMatchObject({
+      payload: { severity: 'info', summary: expect.stringMatching(/^TEST: /) },
+      dedup_key: expect.stringMatching(/^cloud-pki-alerts:test:/),
+    });
     const view = (await listChannels(s)).find((c) => c.id === 'pagerduty')!;
-    expect(view).toMatchObject({ type: 'pagerduty', host: new URL(pd.url).host, configuration: 'ok', settings: { routingKeySetting: 'PD_ROUTING_KEY', region: 'us' } });
+    expect(view).toMatchObject({
+      type: 'pagerduty',
+      host: new URL(pd.url).host,
+      configuration: 'ok',
+      settings: { routingKeySetting: 'PD_ROUTING_KEY', region: 'us' },
+    });
     expect(JSON.stringify([result, view])).not.toContain(routingKey);
   });
 
   it.each([
-    ['a missing routing-key setting', { routingKeySetting: 'PD_NOPE' }, 'settings.routingKeySetting', /app setting PD_NOPE is not set/],
-    ['an unresolved Key Vault reference', { routingKeySetting: 'KV_KEY' }, 'settings.routingKeySetting', /unresolved Key Vault reference/],
-    ['the key itself instead of a setting name', { routingKeySetting: 'R0123-not-a-name!' }, 'settings.routingKeySetting', /app setting NAME/],
+    [
+      'a missing routing-key setting',
+      { routingKeySetting: 'PD_NOPE' },
+      'settings.routingKeySetting',
+      /app setting PD_NOPE is not set/,
+    ],
+    [
+      'an unresolved Key Vault reference',
+      { routingKeySetting: 'KV_KEY' },
+      'settings.routingKeySetting',
+      /unresolved Key Vault reference/,
+    ],
+    [
+      'the key itself instead of a setting name',
+      { routingKeySetting: 'R0123-not-a-name!' },
+      'settings.routingKeySetting',
+      /app setting NAME/,
+    ],
     ['an invalid region', { region: 'apac' }, 'settings.region', /must be one of us, eu/],
-    ['a non-loopback endpoint', { endpoint: 'https://events.example.com/v2/enqueue' }, 'settings.endpoint', /loopback test receiver/],
+    [
+      'a non-loopback endpoint',
+      { endpoint: 'https://events.example.com/v2/enqueue' },
+      'settings.endpoint',
+      /loopback test receiver/,
+    ],
   ])('refuses %s when the channel is saved, naming the field', async (_n, change, field, message) => {
     await start();
-    const err = await putChannel(p.services(), 'pd-2', { type: 'pagerduty', settings: { routingKeySetting: 'PD_ROUTING_KEY', ...change } }, { caller: 'test' }).catch((e: unknown) => e);
+    const err = await putChannel(
+      p.services(),
+      'pd-2',
+      { type: 'pagerduty', settings: { routingKeySetting: 'PD_ROUTING_KEY', ...change } },
+      { caller: 'test' },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     const problem = (err as ValidationError).problems.find((x) => x.field === field);
     expect(problem?.message).toMatch(message);

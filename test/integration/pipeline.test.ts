@@ -15,7 +15,11 @@ describe('detection pipeline end to end', () => {
     p.sim.addEvents([
       graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 10), caName: 'Contoso Root CA' }),
       graphEvent({ type: T.caCertificateRevoked, at: minutesBefore(p.clock.now, 9) }),
-      graphEvent({ type: T.caStatusChanged, at: minutesBefore(p.clock.now, 8), modified: [{ displayName: 'Status', oldValue: 'active', newValue: 'paused' }] }),
+      graphEvent({
+        type: T.caStatusChanged,
+        at: minutesBefore(p.clock.now, 8),
+        modified: [{ displayName: 'Status', oldValue: 'active', newValue: 'paused' }],
+      }),
       graphEvent({ type: 'Create DeviceEnrollmentConfiguration', at: minutesBefore(p.clock.now, 7) }),
     ]);
     const s = p.services();
@@ -44,7 +48,11 @@ describe('detection pipeline end to end', () => {
   });
 
   it('groups a burst of one rule into one alert with the exact count', async () => {
-    p.sim.addEvents(Array.from({ length: 250 }, (_, i) => graphEvent({ type: T.leafRevoked, at: new Date(minutesBefore(p.clock.now, 20).getTime() + i * 1000) })));
+    p.sim.addEvents(
+      Array.from({ length: 250 }, (_, i) =>
+        graphEvent({ type: T.leafRevoked, at: new Date(minutesBefore(p.clock.now, 20).getTime() + i * 1000) }),
+      ),
+    );
     const result = await p.services().cycle(p.log);
     // One card of the per-event rule, and one of the pack's mass-revocation threshold rule (20 in 10 min).
     expect(result.poll).toMatchObject({ events: 250, alerts: 2 });
@@ -87,10 +95,14 @@ describe('detection pipeline end to end', () => {
     expect(deliveredAlertIds(p)).toHaveLength(times.length);
   });
 
-  it('ignores events made by the app\'s own identity', async () => {
+  it("ignores events made by the app's own identity", async () => {
     p.env.AZURE_CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
     p.sim.addEvents([
-      graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 3), applicationId: 'AAAAAAAA-bbbb-cccc-dddd-eeeeeeeeeeee' }),
+      graphEvent({
+        type: T.caDeleted,
+        at: minutesBefore(p.clock.now, 3),
+        applicationId: 'AAAAAAAA-bbbb-cccc-dddd-eeeeeeeeeeee',
+      }),
       graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 2) }),
     ]);
     const r = await p.services().cycle(p.log);
@@ -117,7 +129,10 @@ describe('detection pipeline end to end', () => {
     // Rows hold the rule as a JSON document (ruleJson); damage two documents behind the app's back.
     const damage = async (rowKey: string, patch: Record<string, unknown>) => {
       const row = await client.getEntity<{ ruleJson: string }>(p.tenantId, rowKey);
-      await client.updateEntity({ partitionKey: p.tenantId, rowKey, ruleJson: JSON.stringify({ ...JSON.parse(row.ruleJson), ...patch }) }, 'Merge');
+      await client.updateEntity(
+        { partitionKey: p.tenantId, rowKey, ruleJson: JSON.stringify({ ...JSON.parse(row.ruleJson), ...patch }) },
+        'Merge',
+      );
     };
     await damage('cloudpki-ca-certificate-revoked', { severity: 'urgent' });
     await damage('cloudpki-ca-status-changed', { activityTypes: 'not a list' });
@@ -128,8 +143,12 @@ describe('detection pipeline end to end', () => {
     ]);
     const r = await s.cycle(p.log);
     expect(r.poll).toMatchObject({ ruleProblems: 2, alerts: 1 });
-    expect(p.logs.some((l) => l.includes('Rule "cloudpki-ca-certificate-revoked" skipped') && l.includes('severity'))).toBe(true);
-    expect(p.logs.some((l) => l.includes('Rule "cloudpki-ca-status-changed" skipped') && l.includes('activityTypes'))).toBe(true);
+    expect(
+      p.logs.some((l) => l.includes('Rule "cloudpki-ca-certificate-revoked" skipped') && l.includes('severity')),
+    ).toBe(true);
+    expect(
+      p.logs.some((l) => l.includes('Rule "cloudpki-ca-status-changed" skipped') && l.includes('activityTypes')),
+    ).toBe(true);
     expect(p.cards().at(-1)!.text).toContain('Externally signed CA certificate uploaded');
   });
 

@@ -14,7 +14,10 @@ afterEach(async () => p?.close());
  */
 describe.each(graphServerModes)('detection pipeline, Graph server mode %s', (mode) => {
   it('a backlog bigger than the page budget, a burst and a failed deletion: every match alerted exactly once, caught up', async () => {
-    p = await startPipeline({ graphMode: mode, env: { GRAPH_PAGE_SIZE: '8', GRAPH_MAX_PAGES_PER_RUN: '6', GRAPH_REQUEST_TIMEOUT_MS: '300' } });
+    p = await startPipeline({
+      graphMode: mode,
+      env: { GRAPH_PAGE_SIZE: '8', GRAPH_MAX_PAGES_PER_RUN: '6', GRAPH_REQUEST_TIMEOUT_MS: '300' },
+    });
     const at = (m: number, ms = 0) => new Date(minutesBefore(p!.clock.now, m).getTime() + ms);
     p.sim.addEvents([
       ...Array.from({ length: 30 }, (_, i) => graphEvent({ type: T.leafRevoked, at: at(50 - i) })),
@@ -33,7 +36,9 @@ describe.each(graphServerModes)('detection pipeline, Graph server mode %s', (mod
     expect((await p.services().checkpoints.get(p.tenantId))?.checkpoint.complete).toBe(true);
     const alerts = await p.services().outbox.listAlerts(p.tenantId, { limit: 1000 });
     const byRule = new Map<string, number>();
-    for (const { alert } of alerts) if (!alert.ruleId.startsWith('watchdog:')) byRule.set(alert.ruleId, (byRule.get(alert.ruleId) ?? 0) + alert.eventCount);
+    for (const { alert } of alerts)
+      if (!alert.ruleId.startsWith('watchdog:'))
+        byRule.set(alert.ruleId, (byRule.get(alert.ruleId) ?? 0) + alert.eventCount);
     expect(Object.fromEntries([...byRule].filter(([r]) => r !== 'cloudpki-leaf-mass-revocation'))).toEqual({
       'cloudpki-leaf-revoked': 30,
       'cloudpki-ca-updated': 15,

@@ -6,7 +6,11 @@ import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent } from '../helpers/graphEvents';
 import { acceptedCards, type Pipeline, usePipelineEnvironment, webhookSecret } from '../helpers/pipeline';
 
-const timer = (isPastDue = false): Timer => ({ isPastDue, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } });
+const timer = (isPastDue = false): Timer => ({
+  isPastDue,
+  schedule: { adjustForDST: true },
+  scheduleStatus: { last: '', next: '', lastUpdated: '' },
+});
 
 // Real time here: the handler builds its services from the environment with the real clock.
 const pipeline = usePipelineEnvironment();
@@ -17,7 +21,11 @@ beforeEach(() => {
 
 function context() {
   const lines: string[] = [];
-  const ctx = new InvocationContext({ invocationId: 'inv-1', functionName: 'pollAuditEvents', logHandler: (level, ...args) => lines.push(`${level} ${args.join(' ')}`) });
+  const ctx = new InvocationContext({
+    invocationId: 'inv-1',
+    functionName: 'pollAuditEvents',
+    logHandler: (level, ...args) => lines.push(`${level} ${args.join(' ')}`),
+  });
   return { ctx, lines };
 }
 

@@ -16,7 +16,8 @@ function refuseAlertsOf(ruleId: string, refusing: () => boolean): PipelinePolicy
     name: 'refuse-alert-content',
     sendRequest: async (request, next) => {
       const body = typeof request.body === 'string' ? request.body : '';
-      if (refusing() && body.includes(`"ruleId":"${ruleId}"`) && body.includes('"RowKey":"a|')) throw new RestError('PropertyValueTooLarge', { statusCode: 400, request });
+      if (refusing() && body.includes(`"ruleId":"${ruleId}"`) && body.includes('"RowKey":"a|'))
+        throw new RestError('PropertyValueTooLarge', { statusCode: 400, request });
       return next(request);
     },
   };
@@ -25,7 +26,10 @@ function refuseAlertsOf(ruleId: string, refusing: () => boolean): PipelinePolicy
 describe('quarantine: an alert that cannot be stored is set aside; the others and the run go on', () => {
   it('sets it aside with a watchdog notice, reports it in health, and a retry writes and delivers it', async () => {
     p = await startPipeline();
-    p.sim.addEvents([graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 3) }), graphEvent({ type: T.caStatusChanged, at: minutesBefore(p.clock.now, 2) })]);
+    p.sim.addEvents([
+      graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 3) }),
+      graphEvent({ type: T.caStatusChanged, at: minutesBefore(p.clock.now, 2) }),
+    ]);
     let refusing = true;
     const faulty = () => p.services({ tablePolicies: [refuseAlertsOf('cloudpki-ca-deleted', () => refusing)] });
     const r1 = await faulty().cycle(p.log);
@@ -40,7 +44,12 @@ describe('quarantine: an alert that cannot be stored is set aside; the others an
     expect(r2.poll).toMatchObject({ quarantined: 0, alerts: 0 });
     const items = await listQuarantine(p.services());
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ ruleId: 'cloudpki-ca-deleted', matchCount: 1, retries: 0, alert: { eventCount: 1 } });
+    expect(items[0]).toMatchObject({
+      ruleId: 'cloudpki-ca-deleted',
+      matchCount: 1,
+      retries: 0,
+      alert: { eventCount: 1 },
+    });
     expect(items[0].reason).toMatch(/400/);
     expect((await p.services().watch.healthDetail()).quarantine).toMatchObject({ count: 1 });
     // Still refused: the item stays, the attempt counted.
@@ -52,7 +61,12 @@ describe('quarantine: an alert that cannot be stored is set aside; the others an
     expect(await deliveryCommand('quarantine', ['retry', items[0].id], (l) => out.push(l), p.services())).toBe(0);
     expect(JSON.parse(out[0])).toEqual({ id: items[0].id, outcome: 'written' });
     await p.services().cycle(p.log);
-    expect(acceptedCards(p).filter((c) => !c.watchdog).map((c) => /rule ([a-z0-9-]+)/.exec(c.text)?.[1]).sort()).toEqual(['cloudpki-ca-deleted', 'cloudpki-ca-status-changed']);
+    expect(
+      acceptedCards(p)
+        .filter((c) => !c.watchdog)
+        .map((c) => /rule ([a-z0-9-]+)/.exec(c.text)?.[1])
+        .sort(),
+    ).toEqual(['cloudpki-ca-deleted', 'cloudpki-ca-status-changed']);
     expect(await listQuarantine(p.services())).toEqual([]);
   });
 });

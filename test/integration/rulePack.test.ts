@@ -15,8 +15,16 @@ afterEach(async () => p.close());
 
 /** A row as the first release wrote it: one column per field, lists as JSON text, no pack version row. */
 const legacyRow = (tenantId: string, r: AlertRule) => ({
-  partitionKey: tenantId, rowKey: r.id, name: r.name, enabled: r.enabled, severity: r.severity, activityTypes: JSON.stringify(r.activityTypes),
-  result: r.result ?? '', channels: JSON.stringify(r.channels), description: r.description ?? '', updatedAt: '2026-01-01T00:00:00.000Z',
+  partitionKey: tenantId,
+  rowKey: r.id,
+  name: r.name,
+  enabled: r.enabled,
+  severity: r.severity,
+  activityTypes: JSON.stringify(r.activityTypes),
+  result: r.result ?? '',
+  channels: JSON.stringify(r.channels),
+  description: r.description ?? '',
+  updatedAt: '2026-01-01T00:00:00.000Z',
 });
 
 async function pollWithAnEvent() {
@@ -51,16 +59,28 @@ describe('default rule pack', () => {
     const byId = new Map(rules.map((r) => [r.id, r.rule!]));
     const current = new Map(defaultRulePack.map((r) => [r.id, r]));
     // Added: the pack rules v1 did not have.
-    for (const id of defaultRulePack.map((r) => r.id).filter((id) => !v1.some((r) => r.id === id))) expect(byId.get(id)).toEqual(current.get(id));
+    for (const id of defaultRulePack.map((r) => r.id).filter((id) => !v1.some((r) => r.id === id)))
+      expect(byId.get(id)).toEqual(current.get(id));
     // Updated (it was untouched and v2 changed it): now the v2 rule, tagged with its origin.
     expect(byId.get('cloudpki-ca-deleted')).toEqual(current.get('cloudpki-ca-deleted'));
     // The admin's edit is kept.
     expect(byId.get('cloudpki-ca-status-changed')?.severity).toBe('critical');
     const h = await s.admin.history.list(p.tenantId, 'rule', 'cloudpki-ca-deleted');
     expect(h).toHaveLength(1);
-    expect(h[0]).toMatchObject({ action: 'pack-upgrade', who: 'system:pack-upgrade', before: { description: v1.find((r) => r.id === 'cloudpki-ca-deleted')!.description }, after: current.get('cloudpki-ca-deleted') });
+    expect(h[0]).toMatchObject({
+      action: 'pack-upgrade',
+      who: 'system:pack-upgrade',
+      before: { description: v1.find((r) => r.id === 'cloudpki-ca-deleted')!.description },
+      after: current.get('cloudpki-ca-deleted'),
+    });
     expect(await s.admin.history.list(p.tenantId, 'rule', 'cloudpki-ca-status-changed')).toHaveLength(0);
-    expect(p.logs.some((l) => l.includes(`Rule pack upgraded from version 1 to ${defaultRulePackVersion}`) && l.includes('cloudpki-ca-status-changed'))).toBe(true);
+    expect(
+      p.logs.some(
+        (l) =>
+          l.includes(`Rule pack upgraded from version 1 to ${defaultRulePackVersion}`) &&
+          l.includes('cloudpki-ca-status-changed'),
+      ),
+    ).toBe(true);
 
     // The next runs do not plan again.
     await pollWithAnEvent();

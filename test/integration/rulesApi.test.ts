@@ -1,17 +1,46 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getServices } from '../../src/app/appServices';
-import { deleteRuleHandler, getRuleHandler, listRulesHandler, putRuleHandler, ruleHistoryHandler, validateRuleHandler } from '../../src/functions/rules';
+import {
+  deleteRuleHandler,
+  getRuleHandler,
+  listRulesHandler,
+  putRuleHandler,
+  ruleHistoryHandler,
+  validateRuleHandler,
+} from '../../src/functions/rules';
 import { createLogger } from '../../src/shared/logger';
 import { tableNames } from '../../src/state/tableClients';
 import { callApi, principalHeader, entraBehindEasyAuth } from '../helpers/apiCalls';
 import { acceptedCards, type Pipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
-const rule = (over: Record<string, unknown> = {}) => ({ id: 'ca-deleted-custom', name: 'CA deleted (custom)', enabled: true, severity: 'critical', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'], ...over });
+const rule = (over: Record<string, unknown> = {}) => ({
+  id: 'ca-deleted-custom',
+  name: 'CA deleted (custom)',
+  enabled: true,
+  severity: 'critical',
+  activityTypes: ['Delete CloudCertificationAuthority'],
+  channels: ['default'],
+  ...over,
+});
 const alice = principalHeader('alice@contoso.com', []);
-const put = (id: string, body: unknown, headers: Record<string, string> = {}) => callApi(putRuleHandler, { method: 'PUT', path: `rules/${id}`, params: { id }, body, headers: { ...alice, ...headers } });
+const put = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+  callApi(putRuleHandler, {
+    method: 'PUT',
+    path: `rules/${id}`,
+    params: { id },
+    body,
+    headers: { ...alice, ...headers },
+  });
 const get = (id: string) => callApi(getRuleHandler, { method: 'GET', path: `rules/${id}`, params: { id } });
-const del = (id: string, headers: Record<string, string> = {}) => callApi(deleteRuleHandler, { method: 'DELETE', path: `rules/${id}`, params: { id }, headers: { ...alice, ...headers } });
-const history = (id: string) => callApi(ruleHistoryHandler, { method: 'GET', path: `rules/${id}/history`, params: { id } });
+const del = (id: string, headers: Record<string, string> = {}) =>
+  callApi(deleteRuleHandler, {
+    method: 'DELETE',
+    path: `rules/${id}`,
+    params: { id },
+    headers: { ...alice, ...headers },
+  });
+const history = (id: string) =>
+  callApi(ruleHistoryHandler, { method: 'GET', path: `rules/${id}/history`, params: { id } });
 const log = createLogger(() => undefined);
 
 describe('rules API (function keys: a key holder is an admin)', () => {
@@ -32,12 +61,16 @@ describe('rules API (function keys: a key holder is an admin)', () => {
 
     expect((await put('ca-deleted-custom', rule(), { 'if-none-match': '*' })).status).toBe(409);
     expect((await put('ca-deleted-custom', rule({ name: 'x' }))).status).toBe(409); // exists, no If-Match
-    const replaced = await put('ca-deleted-custom', rule({ name: 'CA deleted (renamed)' }), { 'if-match': created.headers.etag });
+    const replaced = await put('ca-deleted-custom', rule({ name: 'CA deleted (renamed)' }), {
+      'if-match': created.headers.etag,
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.headers.etag).not.toBe(created.headers.etag);
     const stale = await put('ca-deleted-custom', rule({ name: 'lost update' }), { 'if-match': created.headers.etag });
     expect(stale).toMatchObject({ status: 412, body: { error: { code: 'PreconditionFailed' } } });
-    expect((await put('no-such-rule', rule({ id: 'no-such-rule' }), { 'if-match': created.headers.etag })).status).toBe(412);
+    expect((await put('no-such-rule', rule({ id: 'no-such-rule' }), { 'if-match': created.headers.etag })).status).toBe(
+      412,
+    );
     expect((await get('ca-deleted-custom')).body.rule.name).toBe('CA deleted (renamed)');
 
     expect((await del('ca-deleted-custom', { 'if-match': created.headers.etag })).status).toBe(412);
@@ -52,7 +85,10 @@ describe('rules API (function keys: a key holder is an admin)', () => {
       ['replace', 'alice@contoso.com'],
       ['create', 'alice@contoso.com'],
     ]);
-    expect(h.body.value[1]).toMatchObject({ before: { name: 'CA deleted (custom)' }, after: { name: 'CA deleted (renamed)' } });
+    expect(h.body.value[1]).toMatchObject({
+      before: { name: 'CA deleted (custom)' },
+      after: { name: 'CA deleted (renamed)' },
+    });
     expect(h.body.value[0].after).toBeUndefined();
     expect(h.body.value[2].before).toBeUndefined();
   });
@@ -80,9 +116,17 @@ describe('rules API (function keys: a key holder is an admin)', () => {
   });
 
   it('validates without storing: 200 with the normalized rule, 400 with field problems (filter errors with their position)', async () => {
-    const ok = await callApi(validateRuleHandler, { method: 'POST', path: 'rules/validate', body: { ...rule(), schemaVersion: 1 } });
+    const ok = await callApi(validateRuleHandler, {
+      method: 'POST',
+      path: 'rules/validate',
+      body: { ...rule(), schemaVersion: 1 },
+    });
     expect(ok).toMatchObject({ status: 200, body: { valid: true, rule: rule() } });
-    const bad = await callApi(validateRuleHandler, { method: 'POST', path: 'rules/validate', body: rule({ filter: "activityType eq 'x' and (" }) });
+    const bad = await callApi(validateRuleHandler, {
+      method: 'POST',
+      path: 'rules/validate',
+      body: rule({ filter: "activityType eq 'x' and (" }),
+    });
     expect(bad.status).toBe(400);
     const filter = bad.body.error.problems.find((x: { field: string }) => x.field === 'filter');
     expect(filter.message).toMatch(/at \d+/);
@@ -95,7 +139,14 @@ describe('rules API (function keys: a key holder is an admin)', () => {
     const s = getServices();
     const client = await s.tables.get(tableNames.rules);
     const row = await client.getEntity<{ ruleJson: string }>(p.tenantId, 'second');
-    await client.updateEntity({ partitionKey: p.tenantId, rowKey: 'second', ruleJson: JSON.stringify({ ...JSON.parse(row.ruleJson), severity: 'urgent' }) }, 'Merge');
+    await client.updateEntity(
+      {
+        partitionKey: p.tenantId,
+        rowKey: 'second',
+        ruleJson: JSON.stringify({ ...JSON.parse(row.ruleJson), severity: 'urgent' }),
+      },
+      'Merge',
+    );
     const list = await callApi(listRulesHandler, { method: 'GET', path: 'rules' });
     expect(list.status).toBe(200);
     expect(list.body.problems).toBe(1);
@@ -110,11 +161,27 @@ describe('rules API (function keys: a key holder is an admin)', () => {
 
   it('disabling or deleting a critical / high rule raises a tamper alert delivered on its channels; a medium rule does not', async () => {
     const critical = await put('ca-deleted-custom', rule());
-    const high = await put('ca-paused-custom', rule({ id: 'ca-paused-custom', name: 'CA paused (custom)', severity: 'high' }));
-    const medium = await put('ca-created-custom', rule({ id: 'ca-created-custom', name: 'CA created (custom)', severity: 'medium' }));
-    expect((await put('ca-deleted-custom', rule({ enabled: false }), { 'if-match': critical.headers.etag })).status).toBe(200);
+    const high = await put(
+      'ca-paused-custom',
+      rule({ id: 'ca-paused-custom', name: 'CA paused (custom)', severity: 'high' }),
+    );
+    const medium = await put(
+      'ca-created-custom',
+      rule({ id: 'ca-created-custom', name: 'CA created (custom)', severity: 'medium' }),
+    );
+    expect(
+      (await put('ca-deleted-custom', rule({ enabled: false }), { 'if-match': critical.headers.etag })).status,
+    ).toBe(200);
     expect((await del('ca-paused-custom', { 'if-match': high.headers.etag })).status).toBe(204);
-    expect((await put('ca-created-custom', rule({ id: 'ca-created-custom', name: 'CA created (custom)', severity: 'medium', enabled: false }), { 'if-match': medium.headers.etag })).status).toBe(200);
+    expect(
+      (
+        await put(
+          'ca-created-custom',
+          rule({ id: 'ca-created-custom', name: 'CA created (custom)', severity: 'medium', enabled: false }),
+          { 'if-match': medium.headers.etag },
+        )
+      ).status,
+    ).toBe(200);
 
     await getServices().deliver(log);
     const cards = acceptedCards(p);
@@ -123,7 +190,9 @@ describe('rules API (function keys: a key holder is an admin)', () => {
     const disabled = cards.find((c) => c.text.includes('rule tamper:ca-deleted-custom'))!;
     expect(disabled.text).toMatch(/CRITICAL · Tamper: critical rule .{1,4}CA deleted .{1,20} disabled/);
     expect(disabled.text).toContain('alice@contoso.com disabled the critical rule ca-deleted-custom');
-    expect(cards.find((c) => c.text.includes('rule tamper:ca-paused-custom'))!.text).toMatch(/HIGH · Tamper: high rule .{1,4}CA paused .{1,20} deleted/);
+    expect(cards.find((c) => c.text.includes('rule tamper:ca-paused-custom'))!.text).toMatch(
+      /HIGH · Tamper: high rule .{1,4}CA paused .{1,20} deleted/,
+    );
     // The history entry names the tamper alert, so the two can be matched.
     const entry = (await history('ca-deleted-custom')).body.value[0];
     expect(entry.tamperAlertId).toBe(disabled.alertId);
@@ -136,7 +205,9 @@ describe('rules API (function keys: a key holder is an admin)', () => {
     await getServices().deliver(log);
     const cards = acceptedCards(p);
     expect(cards).toHaveLength(1);
-    expect(cards[0].text).toMatch(/CRITICAL · Tamper: critical rule .{1,4}CA deleted .{1,20} lowered below high severity/);
+    expect(cards[0].text).toMatch(
+      /CRITICAL · Tamper: critical rule .{1,4}CA deleted .{1,20} lowered below high severity/,
+    );
   });
 });
 
@@ -148,12 +219,32 @@ describe('rules API with Entra app roles (ADMIN_AUTH_MODE=entra)', () => {
   it('a reader reads but cannot write (403); no principal is 401; an admin writes and is the recorded editor', async () => {
     expect((await callApi(listRulesHandler, { method: 'GET', path: 'rules' })).status).toBe(401);
     expect((await callApi(listRulesHandler, { method: 'GET', path: 'rules', headers: reader })).status).toBe(200);
-    const denied = await callApi(putRuleHandler, { method: 'PUT', path: 'rules/ca-deleted-custom', params: { id: 'ca-deleted-custom' }, body: rule(), headers: reader });
+    const denied = await callApi(putRuleHandler, {
+      method: 'PUT',
+      path: 'rules/ca-deleted-custom',
+      params: { id: 'ca-deleted-custom' },
+      body: rule(),
+      headers: reader,
+    });
     expect(denied).toMatchObject({ status: 403, body: { error: { code: 'Forbidden' } } });
-    expect((await callApi(deleteRuleHandler, { method: 'DELETE', path: 'rules/x', params: { id: 'x' }, headers: reader })).status).toBe(403);
-    const created = await callApi(putRuleHandler, { method: 'PUT', path: 'rules/ca-deleted-custom', params: { id: 'ca-deleted-custom' }, body: rule(), headers: admin });
+    expect(
+      (await callApi(deleteRuleHandler, { method: 'DELETE', path: 'rules/x', params: { id: 'x' }, headers: reader }))
+        .status,
+    ).toBe(403);
+    const created = await callApi(putRuleHandler, {
+      method: 'PUT',
+      path: 'rules/ca-deleted-custom',
+      params: { id: 'ca-deleted-custom' },
+      body: rule(),
+      headers: admin,
+    });
     expect(created.status).toBe(201);
-    const h = await callApi(ruleHistoryHandler, { method: 'GET', path: 'rules/ca-deleted-custom/history', params: { id: 'ca-deleted-custom' }, headers: reader });
+    const h = await callApi(ruleHistoryHandler, {
+      method: 'GET',
+      path: 'rules/ca-deleted-custom/history',
+      params: { id: 'ca-deleted-custom' },
+      headers: reader,
+    });
     expect(h.body.value[0]).toMatchObject({ action: 'create', who: 'adam@contoso.com', after: rule() });
   });
 });

@@ -17,9 +17,31 @@ const file = (name: string, content: unknown) => {
 };
 
 const rules = [
-  { id: 'ca-revoked', name: 'CA revoked', enabled: true, severity: 'critical', activityTypes: [T.caCertificateRevoked], channels: ['default'] },
-  { id: 'ca-deleted', name: 'CA deleted', enabled: true, severity: 'high', activityTypes: [T.caDeleted], channels: ['default'] },
-  { id: 'ca-created', name: 'CA created', enabled: true, severity: 'medium', activityTypes: [T.caCreated], channels: ['default'], description: 'New CA' },
+  {
+    id: 'ca-revoked',
+    name: 'CA revoked',
+    enabled: true,
+    severity: 'critical',
+    activityTypes: [T.caCertificateRevoked],
+    channels: ['default'],
+  },
+  {
+    id: 'ca-deleted',
+    name: 'CA deleted',
+    enabled: true,
+    severity: 'high',
+    activityTypes: [T.caDeleted],
+    channels: ['default'],
+  },
+  {
+    id: 'ca-created',
+    name: 'CA created',
+    enabled: true,
+    severity: 'medium',
+    activityTypes: [T.caCreated],
+    channels: ['default'],
+    description: 'New CA',
+  },
 ];
 
 /** Runs the CLI, capturing stdout lines and stderr text. */
@@ -27,7 +49,7 @@ async function run(args: string[]) {
   const lines: string[] = [];
   const errors: string[] = [];
   const write = process.stderr.write;
-  process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0);
+  process.stderr.write = (chunk: string) => errors.push(String(chunk)) > 0;
   try {
     const code = await main(args, (l) => lines.push(l));
     return { code, out: lines.join('\n'), err: errors.join('') };
@@ -86,10 +108,15 @@ describe('pki-alerts rules (rules as code)', () => {
     expect(diff.out).toContain('0 to add, 1 to change, 1 to delete, 1 unchanged');
 
     expect((await run(['rules', 'import', target])).code).toBe(0);
-    expect((await getServices().rules.list(p.tenantId)).rules.map((r) => `${r.id}:${r.severity}`).sort()).toEqual(['ca-created:medium', 'ca-deleted:medium']);
+    expect((await getServices().rules.list(p.tenantId)).rules.map((r) => `${r.id}:${r.severity}`).sort()).toEqual([
+      'ca-created:medium',
+      'ca-deleted:medium',
+    ]);
     // Deleting the critical rule and lowering the high one are tampering: two cards on the next delivery.
     await getServices().deliver(createLogger(() => undefined));
-    const cards = acceptedCards(p).map((c) => /Tamper: [a-z]+ rule/.exec(c.text)?.[0]).sort();
+    const cards = acceptedCards(p)
+      .map((c) => /Tamper: [a-z]+ rule/.exec(c.text)?.[0])
+      .sort();
     expect(cards).toEqual(['Tamper: critical rule', 'Tamper: high rule']);
   });
 
@@ -108,8 +135,21 @@ describe('pki-alerts rules (rules as code)', () => {
   });
 
   it('backtests a rule file against Graph with progress on stderr and the result on stdout', async () => {
-    p.sim.addEvents(Array.from({ length: 3 }, (_, i) => graphEvent({ type: T.caDeleted, at: new Date(Date.now() - (i + 1) * 3_600_000) })));
-    const r = await run(['rules', 'backtest', '--rule', file('one', rules[1]), '--from', new Date(Date.now() - 86_400_000).toISOString(), '--to', new Date().toISOString()]);
+    p.sim.addEvents(
+      Array.from({ length: 3 }, (_, i) =>
+        graphEvent({ type: T.caDeleted, at: new Date(Date.now() - (i + 1) * 3_600_000) }),
+      ),
+    );
+    const r = await run([
+      'rules',
+      'backtest',
+      '--rule',
+      file('one', rules[1]),
+      '--from',
+      new Date(Date.now() - 86_400_000).toISOString(),
+      '--to',
+      new Date().toISOString(),
+    ]);
     expect(r.code).toBe(0);
     expect(r.err).toContain('backtest: 1 page(s) read, 3 event(s) scanned, 3 match(es)');
     expect(JSON.parse(r.out)).toMatchObject({ source: 'graph', matches: 3, windowsIgnored: true });

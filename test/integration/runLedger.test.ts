@@ -15,7 +15,10 @@ const ledger = async () => (await p.services().watch.store.list(p.tenantId, new 
 function expectContiguous(entries: LedgerEntry[]) {
   let frontier: string | undefined;
   for (const e of entries) {
-    if (e.coveredTo && frontier) expect(Date.parse(e.windowFrom), `run ${e.startedAt} starts after the frontier`).toBeLessThanOrEqual(Date.parse(frontier));
+    if (e.coveredTo && frontier)
+      expect(Date.parse(e.windowFrom), `run ${e.startedAt} starts after the frontier`).toBeLessThanOrEqual(
+        Date.parse(frontier),
+      );
     if (e.frontier) frontier = e.frontier;
   }
 }
@@ -24,7 +27,14 @@ describe('coverage ledger', () => {
   it('records window, coverage, pages, events, rules, matches, alerts, deliveries, errors and missed occurrences of each run', async () => {
     p = await startPipeline({ env: { GRAPH_PAGE_SIZE: '2', GRAPH_MAX_PAGES_PER_RUN: '2' } });
     const t0 = p.clock.now;
-    const types = [T.caDeleted, T.caCertificateRevoked, T.caStatusChanged, T.externalCaUploaded, T.caCreated, T.caPatched];
+    const types = [
+      T.caDeleted,
+      T.caCertificateRevoked,
+      T.caStatusChanged,
+      T.externalCaUploaded,
+      T.caCreated,
+      T.caPatched,
+    ];
     p.sim.addEvents(types.map((type, i) => graphEvent({ type, at: minutesBefore(t0, 10 - i) })));
     const s = () => p.services();
     await s().cycle(p.log); // 1: budget of 2 pages → 4 events, partial coverage
@@ -48,7 +58,12 @@ describe('coverage ledger', () => {
       ['lookback', false, 0, false, 'timer'],
     ]);
     // 1: a budget of 2 pages does not cover the hour: partial coverage, some alerts, the rules evaluated.
-    expect(e[0]).toMatchObject({ windowFrom: iso(minutesBefore(t0, 60)), windowTo: iso(t0), budgetExhausted: true, rulesEvaluated: 10 });
+    expect(e[0]).toMatchObject({
+      windowFrom: iso(minutesBefore(t0, 60)),
+      windowTo: iso(t0),
+      budgetExhausted: true,
+      rulesEvaluated: 10,
+    });
     expect(e[0].pages).toBeLessThanOrEqual(3);
     expect(e[1]).toMatchObject({ coveredTo: '', events: 0, error: expect.stringMatching(/403/) });
     expect(e[3]).toMatchObject({ coveredTo: '', error: expect.stringMatching(/500/) });
@@ -118,7 +133,10 @@ describe('coverage ledger', () => {
     await pollState.deleteEntity(p.tenantId, 'checkpoint.watchdog');
     p.advance(120);
     const r = await p.services().cycle(p.log);
-    expect(r.watch?.entry).toMatchObject({ gapFrom: iso(minutesBefore(p.clock.now, 120)), gapTo: iso(minutesBefore(p.clock.now, 30)) });
+    expect(r.watch?.entry).toMatchObject({
+      gapFrom: iso(minutesBefore(p.clock.now, 120)),
+      gapTo: iso(minutesBefore(p.clock.now, 30)),
+    });
     expect(r.watch?.transitions.map((t) => `${t.change} ${t.incident.key}`)).toEqual(['opened coverage-gap']);
   });
 });

@@ -28,7 +28,14 @@ beforeEach(async () => {
 afterEach(async () => p.close());
 
 const revocations = (n: number, upn: string, startMinutesAgo: number, caName = 'Contoso Issuing CA 01') =>
-  Array.from({ length: n }, (_, i) => graphEvent({ type: T.leafRevoked, upn, caName, at: new Date(minutesBefore(p.clock.now, startMinutesAgo).getTime() + i * 5_000) }));
+  Array.from({ length: n }, (_, i) =>
+    graphEvent({
+      type: T.leafRevoked,
+      upn,
+      caName,
+      at: new Date(minutesBefore(p.clock.now, startMinutesAgo).getTime() + i * 5_000),
+    }),
+  );
 
 const tableRequests = (s: Services) => new Map(s.counters.tableRequests.byTable);
 /** Cards of the threshold rule (the watchdog may post about the clock jumps these tests make). */
@@ -69,7 +76,10 @@ describe('threshold rules', () => {
     // Counters live beside the matches they counted (one transaction), in the outbox partition.
     const client = await p.services().tables.get(tableNames.outbox);
     const rows = [];
-    for await (const e of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${p.tenantId}' and RowKey ge 't|' and RowKey lt 't}'` } })) rows.push(e.groupKey);
+    for await (const e of client.listEntities({
+      queryOptions: { filter: `PartitionKey eq '${p.tenantId}' and RowKey ge 't|' and RowKey lt 't}'` },
+    }))
+      rows.push(e.groupKey);
     expect(rows.sort()).toEqual(['alice@contoso.com', 'bob@contoso.com']);
   });
 
@@ -89,7 +99,12 @@ describe('threshold rules', () => {
       await s.cycle(p.log); // checkpoint written
       await s.tables.get(tableNames.outbox); // created once per process, not per run
       p.advance(1);
-      p.sim.addEvents(revocations(n, upn, 1).map((e, i) => ({ ...e, activityDateTime: new Date(minutesBefore(p.clock.now, 1).getTime() + i * 200).toISOString() })));
+      p.sim.addEvents(
+        revocations(n, upn, 1).map((e, i) => ({
+          ...e,
+          activityDateTime: new Date(minutesBefore(p.clock.now, 1).getTime() + i * 200).toISOString(),
+        })),
+      );
       const before = tableRequests(s);
       const total0 = s.counters.tableRequests.count;
       const r = await s.cycle(p.log);

@@ -3,7 +3,13 @@ import { tableNames } from '../../src/state/tableClients';
 import { publicHealth } from '../../src/watch/health';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent, minutesBefore } from '../helpers/graphEvents';
-import { acceptedCards, type Pipeline, startPipeline, watchdogCards as watchdogCardsOf, webhookSecret } from '../helpers/pipeline';
+import {
+  acceptedCards,
+  type Pipeline,
+  startPipeline,
+  watchdogCards as watchdogCardsOf,
+  webhookSecret,
+} from '../helpers/pipeline';
 
 /**
  * Each watchdog condition injected against the real parts (Azurite, the Graph simulator through the Graph
@@ -105,7 +111,10 @@ describe('watchdog: one message per incident, one when it clears', () => {
     const pollState = await p.services().tables.get(tableNames.pollState);
     await pollState.deleteEntity(p.tenantId, 'checkpoint');
     p.advance(180);
-    p.sim.addEvents([graphEvent({ type: T.caCertificateRevoked, at: minutesBefore(p.clock.now, 120) }), graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 10) })]);
+    p.sim.addEvents([
+      graphEvent({ type: T.caCertificateRevoked, at: minutesBefore(p.clock.now, 120) }),
+      graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 10) }),
+    ]);
     const r = await cycle(0);
     const gapTo = minutesBefore(p.clock.now, 30).toISOString();
     expect(r.watch?.entry).toMatchObject({ basis: 'first-run', gapFrom: coveredUntil, gapTo });
@@ -115,7 +124,9 @@ describe('watchdog: one message per incident, one when it clears', () => {
     expect(ruleCards().map((c) => /rule ([a-z-]+)/.exec(c.text)?.[1])).toEqual(['cloudpki-ca-deleted']); // the revocation in the gap was never scanned
     const detail = await p.services().watch.healthDetail();
     expect(publicHealth(detail)).toMatchObject({ status: 'degraded', checks: { coverage: 'warn' } });
-    expect(detail.coverage.recentGaps).toEqual([{ from: coveredUntil, to: gapTo, detectedAt: p.clock.now.toISOString() }]);
+    expect(detail.coverage.recentGaps).toEqual([
+      { from: coveredUntil, to: gapTo, detectedAt: p.clock.now.toISOString() },
+    ]);
     expect(detail.last24h.gaps).toEqual([{ from: coveredUntil, to: gapTo }]);
     await cycle();
     expect(watchdogCards().slice(2).sort()).toEqual(['resolved coverage-gap', 'resolved lag']);
@@ -124,8 +135,14 @@ describe('watchdog: one message per incident, one when it clears', () => {
   it('a channel that keeps failing: the incident is recorded at once, its message waits for the channel, then opened + resolved arrive', async () => {
     p = await startPipeline({ env: { WATCHDOG_CHANNEL_FAILURES: '3', DELIVERY_RETRY_BASE_SECONDS: '0' } });
     // The receiver echoes its own URL (with the sig token) in every error body: nothing of it may leak.
-    p.teams.respondWith({ status: 500, body: { error: { code: 'InternalError', message: `failed calling ${p.env.TEAMS_WEBHOOK_URL}` } } }, Infinity);
-    p.sim.addEvents([graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 5) }), graphEvent({ type: T.caStatusChanged, at: minutesBefore(p.clock.now, 4) })]);
+    p.teams.respondWith(
+      { status: 500, body: { error: { code: 'InternalError', message: `failed calling ${p.env.TEAMS_WEBHOOK_URL}` } } },
+      Infinity,
+    );
+    p.sim.addEvents([
+      graphEvent({ type: T.caDeleted, at: minutesBefore(p.clock.now, 5) }),
+      graphEvent({ type: T.caStatusChanged, at: minutesBefore(p.clock.now, 4) }),
+    ]);
     await cycle(0);
     await cycle();
     const outbox = await p.services().outbox.listAlerts(p.tenantId);

@@ -1,18 +1,41 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { getServices } from '../../src/app/appServices';
-import { createWindowHandler, deleteWindowHandler, endWindowHandler, getWindowHandler, listWindowsHandler, replaceWindowHandler, windowHistoryHandler } from '../../src/functions/windows';
+import {
+  createWindowHandler,
+  deleteWindowHandler,
+  endWindowHandler,
+  getWindowHandler,
+  listWindowsHandler,
+  replaceWindowHandler,
+  windowHistoryHandler,
+} from '../../src/functions/windows';
 import { createLogger } from '../../src/shared/logger';
 import { callApi, principalHeader, entraBehindEasyAuth } from '../helpers/apiCalls';
 import { acceptedCards, type Pipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
 const alice = principalHeader('alice@contoso.com', []);
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
-const window = (over: Record<string, unknown> = {}) => ({ scope: { ruleIds: ['cloudpki-ca-created'] }, end: inMinutes(60), reason: 'Planned CA creation', ...over });
-const create = (body: unknown, headers = alice) => callApi(createWindowHandler, { method: 'POST', path: 'windows', body, headers });
+const window = (over: Record<string, unknown> = {}) => ({
+  scope: { ruleIds: ['cloudpki-ca-created'] },
+  end: inMinutes(60),
+  reason: 'Planned CA creation',
+  ...over,
+});
+const create = (body: unknown, headers = alice) =>
+  callApi(createWindowHandler, { method: 'POST', path: 'windows', body, headers });
 const get = (id: string) => callApi(getWindowHandler, { method: 'GET', path: `windows/${id}`, params: { id } });
-const put = (id: string, body: unknown, headers: Record<string, string> = {}) => callApi(replaceWindowHandler, { method: 'PUT', path: `windows/${id}`, params: { id }, body, headers: { ...alice, ...headers } });
-const end = (id: string) => callApi(endWindowHandler, { method: 'POST', path: `windows/${id}/end`, params: { id }, headers: alice });
-const del = (id: string) => callApi(deleteWindowHandler, { method: 'DELETE', path: `windows/${id}`, params: { id }, headers: alice });
+const put = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+  callApi(replaceWindowHandler, {
+    method: 'PUT',
+    path: `windows/${id}`,
+    params: { id },
+    body,
+    headers: { ...alice, ...headers },
+  });
+const end = (id: string) =>
+  callApi(endWindowHandler, { method: 'POST', path: `windows/${id}/end`, params: { id }, headers: alice });
+const del = (id: string) =>
+  callApi(deleteWindowHandler, { method: 'DELETE', path: `windows/${id}`, params: { id }, headers: alice });
 const log = createLogger(() => undefined);
 
 describe('change windows API', () => {
@@ -25,7 +48,12 @@ describe('change windows API', () => {
   it('opens (201), reads, changes with If-Match (412 when stale), ends (409 twice), and versions every change with its editor', async () => {
     const created = await create(window());
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: 'active', owner: 'alice@contoso.com', createdBy: 'alice@contoso.com', scope: { ruleIds: ['cloudpki-ca-created'] } });
+    expect(created.body).toMatchObject({
+      status: 'active',
+      owner: 'alice@contoso.com',
+      createdBy: 'alice@contoso.com',
+      scope: { ruleIds: ['cloudpki-ca-created'] },
+    });
     const id = created.body.id as string;
     expect(created.headers.location).toBe(`/api/windows/${id}`);
     const read = await get(id);
@@ -33,7 +61,9 @@ describe('change windows API', () => {
     expect(read.headers.etag).toBe(created.headers.etag);
     expect((await get('cw-nope')).status).toBe(404);
 
-    const changed = await put(id, window({ end: inMinutes(30), reason: 'Shorter' }), { 'if-match': created.headers.etag });
+    const changed = await put(id, window({ end: inMinutes(30), reason: 'Shorter' }), {
+      'if-match': created.headers.etag,
+    });
     expect(changed).toMatchObject({ status: 200, body: { reason: 'Shorter' } });
     expect((await put(id, window(), { 'if-match': created.headers.etag })).status).toBe(412);
     expect((await put(id, window({ start: inMinutes(-30) }))).status).toBe(400); // start of a started window is fixed
@@ -79,7 +109,10 @@ describe('change windows API', () => {
 
   it('opening a window over a critical rule raises a tamper alert on its channels; over a medium rule only, none', async () => {
     expect((await create(window())).status).toBe(201); // cloudpki-ca-created: medium
-    expect((await create(window({ scope: { ruleIds: ['cloudpki-ca-certificate-revoked'] }, reason: 'Revoke test CA' }))).status).toBe(201);
+    expect(
+      (await create(window({ scope: { ruleIds: ['cloudpki-ca-certificate-revoked'] }, reason: 'Revoke test CA' })))
+        .status,
+    ).toBe(201);
     await getServices().deliver(log);
     const cards = acceptedCards(p);
     expect(cards).toHaveLength(1);

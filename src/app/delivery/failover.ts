@@ -28,12 +28,15 @@ export async function raiseFailoverNotice(
 ): Promise<boolean> {
   const { channelId, alert, problem, error } = failed;
   if (!mayRaiseNotice(alert, channelId, deps.failoverChannel)) {
-    if (!deps.failoverChannel && (alert.kind ?? 'alert') === 'alert') deps.log.warn(`No FAILOVER_CHANNEL is set: nobody is told that channel ${channelId} is failing`);
+    if (!deps.failoverChannel && (alert.kind ?? 'alert') === 'alert')
+      deps.log.warn(`No FAILOVER_CHANNEL is set: nobody is told that channel ${channelId} is failing`);
     return false;
   }
   const failover = deps.failoverChannel!;
   if (!deps.isKnownChannel(failover)) {
-    deps.log.error(`FAILOVER_CHANNEL names unknown channel "${failover}": the notice about channel ${channelId} cannot be sent`);
+    deps.log.error(
+      `FAILOVER_CHANNEL names unknown channel "${failover}": the notice about channel ${channelId} cannot be sent`,
+    );
     return false;
   }
   try {
@@ -41,24 +44,36 @@ export async function raiseFailoverNotice(
     let since = status?.incidentSince;
     if (since) {
       // Open incident: its notice exists unless a crash hit between opening it and writing the notice.
-      if (status?.incidentNoticeId && (await deps.outbox.getAlert(deps.tenantId, status.incidentNoticeId))) return false;
+      if (status?.incidentNoticeId && (await deps.outbox.getAlert(deps.tenantId, status.incidentNoticeId)))
+        return false;
     } else {
       since = now.toISOString();
-      if (!(await deps.state.openIncident(deps.tenantId, channelId, since, noticeIdFor(deps.tenantId, channelId, since)))) return false;
+      if (
+        !(await deps.state.openIncident(deps.tenantId, channelId, since, noticeIdFor(deps.tenantId, channelId, since)))
+      )
+        return false;
     }
-    const pending = noticeAlert(deps.tenantId, {
-      channelId,
-      problem,
-      reason: `${error.reason}${error.status ? ` ${error.status}` : ''}`,
-      detail: error.message.slice(0, 500),
-      alertId: alert.id,
-      alertRuleName: alert.ruleName,
-      alertSeverity: alert.severity,
-      alertEventCount: alert.eventCount,
-      incidentSince: since,
-    }, failover, now);
+    const pending = noticeAlert(
+      deps.tenantId,
+      {
+        channelId,
+        problem,
+        reason: `${error.reason}${error.status ? ` ${error.status}` : ''}`,
+        detail: error.message.slice(0, 500),
+        alertId: alert.id,
+        alertRuleName: alert.ruleName,
+        alertSeverity: alert.severity,
+        alertEventCount: alert.eventCount,
+        incidentSince: since,
+      },
+      failover,
+      now,
+    );
     const written = await deps.outbox.writeAlert(pending, [failover]);
-    if (written === 'created') deps.log.warn(`Channel ${channelId} is failing (${problem}): notice ${pending.alert.id} queued on failover channel ${failover}`);
+    if (written === 'created')
+      deps.log.warn(
+        `Channel ${channelId} is failing (${problem}): notice ${pending.alert.id} queued on failover channel ${failover}`,
+      );
     return written === 'created';
   } catch (err) {
     // The failure itself is recorded on the delivery; a notice that could not be queued is retried on the next failure.

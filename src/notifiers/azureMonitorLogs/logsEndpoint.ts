@@ -26,15 +26,27 @@ export type LogsEndpointCheck = { ok: true; url: URL; audience: string } | { ok:
 export function checkLogsEndpoint(endpoint: string, allowLoopback: boolean): LogsEndpointCheck {
   if (!URL.canParse(endpoint)) return { ok: false, message: 'is not a valid absolute URL' };
   const url = new URL(endpoint);
-  if (url.protocol !== 'https:') return { ok: false, message: 'must use https (the access token is only sent over TLS)' };
+  if (url.protocol !== 'https:')
+    return { ok: false, message: 'must use https (the access token is only sent over TLS)' };
   if (url.username || url.password) return { ok: false, message: 'must not contain user info' };
-  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) return { ok: false, message: 'must be the endpoint origin only (https://<dce>.<region>-1.ingest.monitor.azure.com), without a path or query' };
+  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== ''))
+    return {
+      ok: false,
+      message:
+        'must be the endpoint origin only (https://<dce>.<region>-1.ingest.monitor.azure.com), without a path or query',
+    };
   const host = url.hostname.toLowerCase();
   if (isLoopback(host)) {
-    return allowLoopback ? { ok: true, url, audience: clouds[0].audience } : { ok: false, message: 'is a loopback host, allowed only in development (ALLOW_LOOPBACK_WEBHOOKS)' };
+    return allowLoopback
+      ? { ok: true, url, audience: clouds[0].audience }
+      : { ok: false, message: 'is a loopback host, allowed only in development (ALLOW_LOOPBACK_WEBHOOKS)' };
   }
   const cloud = clouds.find((c) => host.endsWith(c.suffix));
-  if (!cloud) return { ok: false, message: `must be a data collection endpoint or DCR ingestion endpoint (host ending ${clouds.map((c) => c.suffix).join(', ')})` };
+  if (!cloud)
+    return {
+      ok: false,
+      message: `must be a data collection endpoint or DCR ingestion endpoint (host ending ${clouds.map((c) => c.suffix).join(', ')})`,
+    };
   if (url.port !== '' && url.port !== '443') return { ok: false, message: 'must use port 443' };
   return { ok: true, url, audience: cloud.audience };
 }

@@ -41,16 +41,29 @@ export class LogsIngestionNotifier implements Notifier {
     this.channelId = options.channelId;
     this.maxPerSecond = options.maxPerSecond ?? 5;
     const { endpoint, credential, audience, clientOptions } = options;
-    this.client = new LogsIngestionClient(endpoint, credential, { ...clientOptions, audience, retryOptions: { maxRetries: 0 }, userAgentOptions: { userAgentPrefix: 'cloud-pki-alerts' } });
+    this.client = new LogsIngestionClient(endpoint, credential, {
+      ...clientOptions,
+      audience,
+      retryOptions: { maxRetries: 0 },
+      userAgentOptions: { userAgentPrefix: 'cloud-pki-alerts' },
+    });
   }
 
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     const { channelId, dcrImmutableId, streamName, timeoutInMs } = this.options;
     const timeout = AbortSignal.timeout(timeoutInMs);
     const abortSignal = context.abortSignal ? AbortSignal.any([timeout, context.abortSignal]) : timeout;
-    const row = buildLogRow(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
+    const row = buildLogRow(alert, {
+      deliveryId: context.deliveryId,
+      possibleDuplicate: context.possibleDuplicate,
+      intunePortalUrl: this.options.intunePortalUrl,
+      enrichment: context.enrichment,
+    });
     try {
-      await this.client.upload(dcrImmutableId, streamName, [row as unknown as Record<string, unknown>], { abortSignal, maxConcurrency: 1 });
+      await this.client.upload(dcrImmutableId, streamName, [row as unknown as Record<string, unknown>], {
+        abortSignal,
+        maxConcurrency: 1,
+      });
       return { status: 204, detail: 'accepted' };
     } catch (err) {
       throw classifyUploadError(err, channelId, timeout.aborted ? timeoutInMs : undefined);
@@ -86,15 +99,27 @@ export function classifyUploadError(err: unknown, channelId: string, timedOutAft
   const cause = (Array.isArray(failures) && failures[0]?.cause ? failures[0].cause : err) as RestErrorLike;
   const status = typeof cause?.statusCode === 'number' ? cause.statusCode : undefined;
   const code = typeof cause?.code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(cause.code) ? cause.code : undefined;
-  if (timedOutAfterMs !== undefined) return new DeliveryError('timeout', `${who}: no complete response within ${timedOutAfterMs} ms`, true);
+  if (timedOutAfterMs !== undefined)
+    return new DeliveryError('timeout', `${who}: no complete response within ${timedOutAfterMs} ms`, true);
   if (status !== undefined) {
     const text = `${who}: HTTP ${status}${hints[status] ? ` (${hints[status]})` : ''}${code ? ` [${code}]` : ''}`;
     if (status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505)) {
       const retryAfterInMs = parseRetryAfter(cause.response?.headers?.get?.('retry-after') ?? null, Date.now());
       const reason = status === 429 ? 'throttled' : status === 408 ? 'timeout' : 'server-error';
-      return new DeliveryError(reason, `${text}${retryAfterInMs !== undefined ? `; retry after ${Math.ceil(retryAfterInMs / 1000)} s` : ''}`, true, status, retryAfterInMs);
+      return new DeliveryError(
+        reason,
+        `${text}${retryAfterInMs !== undefined ? `; retry after ${Math.ceil(retryAfterInMs / 1000)} s` : ''}`,
+        true,
+        status,
+        retryAfterInMs,
+      );
     }
-    const reason = status === 401 || status === 403 || status === 404 ? 'misconfigured' : status >= 500 ? 'server-error' : 'rejected';
+    const reason =
+      status === 401 || status === 403 || status === 404
+        ? 'misconfigured'
+        : status >= 500
+          ? 'server-error'
+          : 'rejected';
     return new DeliveryError(reason, text, false, status);
   }
   const name = typeof cause?.name === 'string' ? cause.name : 'Error';

@@ -45,7 +45,10 @@ export interface AlertLogRow {
 const s = (value: string | null | undefined, max = 512) => safeText(value, max);
 
 /** Builds the row for one alert. Pure. */
-export function buildLogRow(alert: Alert, context: { deliveryId: string; possibleDuplicate: boolean; intunePortalUrl: string; enrichment?: AlertEnrichment }): AlertLogRow {
+export function buildLogRow(
+  alert: Alert,
+  context: { deliveryId: string; possibleDuplicate: boolean; intunePortalUrl: string; enrichment?: AlertEnrichment },
+): AlertLogRow {
   const first = alert.events[0];
   const ca = first?.resources.find((r) => /certificationauthority/i.test(r.type ?? '')) ?? first?.resources[0];
   const details = context.enrichment?.cas.find((c) => c.id === ca?.resourceId);

@@ -29,20 +29,45 @@ export interface FactLimits {
 }
 
 const seg = (text: string, style: Omit<Segment, 'text'> = {}): Segment => ({ text, ...style });
-const more = (count: number, noun: string): Segment[][] => (count > 0 ? [[seg(`…and ${count} more ${plural(count, noun)}`, { subtle: true })]] : []);
+const more = (count: number, noun: string): Segment[][] =>
+  count > 0 ? [[seg(`…and ${count} more ${plural(count, noun)}`, { subtle: true })]] : [];
 
 /** Who, what, when, which CA, result, correlation id and modified properties (old → new) of one event. */
 export function eventFacts(event: AuditEvent, limits: FactLimits): FactRow[] {
   const s = (value: string | null) => safeText(value, limits.fieldLength);
   const { actor } = event;
   const who = actor.userPrincipalName ?? actor.servicePrincipalName ?? actor.applicationDisplayName;
-  const app = [who === actor.applicationDisplayName ? null : actor.applicationDisplayName, actor.applicationId && `app id ${actor.applicationId}`];
-  const appLine = app.filter((v): v is string => !!v).map(s).join(' · ');
-  const rows: FactRow[] = [{ label: 'Who', lines: [[seg(s(who) || '(not recorded)')], ...(appLine ? [[seg(appLine, { subtle: true })]] : [])] }];
+  const app = [
+    who === actor.applicationDisplayName ? null : actor.applicationDisplayName,
+    actor.applicationId && `app id ${actor.applicationId}`,
+  ];
+  const appLine = app
+    .filter((v): v is string => !!v)
+    .map(s)
+    .join(' · ');
+  const rows: FactRow[] = [
+    {
+      label: 'Who',
+      lines: [[seg(s(who) || '(not recorded)')], ...(appLine ? [[seg(appLine, { subtle: true })]] : [])],
+    },
+  ];
   if (actor.type) rows.push({ label: 'Actor type', lines: [[seg(s(actor.type))]] });
-  if (actor.remoteTenantId) rows.push({ label: 'Partner tenant', lines: [[seg([actor.remoteTenantId, actor.remoteUserId].filter(Boolean).map(s).join(' · user '))]] });
+  if (actor.remoteTenantId)
+    rows.push({
+      label: 'Partner tenant',
+      lines: [[seg([actor.remoteTenantId, actor.remoteUserId].filter(Boolean).map(s).join(' · user '))]],
+    });
   if (actor.ipAddress) rows.push({ label: 'IP address', lines: [[seg(s(actor.ipAddress))]] });
-  rows.push({ label: 'What', lines: [[seg([event.activityType ?? '(unknown activity)', event.activityOperationType].filter(Boolean).map(s).join(' · '))]] });
+  rows.push({
+    label: 'What',
+    lines: [
+      [
+        seg(
+          [event.activityType ?? '(unknown activity)', event.activityOperationType].filter(Boolean).map(s).join(' · '),
+        ),
+      ],
+    ],
+  });
   rows.push({ label: 'When', lines: [[seg(formatTime(event.activityTimeInMs) ?? s(event.activityDateTime))]] });
   const resources = event.resources.slice(0, limits.resources);
   const isCa = /CloudCertificationAuthority$/i.test(event.activityType ?? '');
@@ -59,15 +84,24 @@ export function eventFacts(event: AuditEvent, limits: FactLimits): FactRow[] {
     rows.push({ label, lines: [...lines, ...more(event.resources.length - resources.length, 'resource')] });
   }
   const failed = isFailure(event);
-  rows.push({ label: 'Result', lines: [[seg(s(event.activityResult) || '(not recorded)', failed ? { attention: true, bold: true } : {})]] });
+  rows.push({
+    label: 'Result',
+    lines: [[seg(s(event.activityResult) || '(not recorded)', failed ? { attention: true, bold: true } : {})]],
+  });
   if (event.correlationId) rows.push({ label: 'Correlation id', lines: [[seg(s(event.correlationId))]] });
   // With changes on more than one resource, each change says whose it is.
   const changed = event.resources.filter((r) => r.modifiedProperties.length > 0);
-  const owner = (r: (typeof changed)[number]) => (changed.length > 1 ? `${s(r.displayName) || s(r.resourceId) || '(no name)'} › ` : '');
+  const owner = (r: (typeof changed)[number]) =>
+    changed.length > 1 ? `${s(r.displayName) || s(r.resourceId) || '(no name)'} › ` : '';
   const changes = changed.flatMap((r) => r.modifiedProperties.map((p) => ({ ...p, owner: owner(r) })));
   const listed = changes.slice(0, limits.properties);
   if (changes.length > 0) {
-    const lines = listed.map((p) => [seg(`${p.owner}${s(p.name) || '(unnamed)'}: `, { bold: true }), seg(s(p.oldValue) || '(none)'), seg(' → '), seg(s(p.newValue) || '(none)')]);
+    const lines = listed.map((p) => [
+      seg(`${p.owner}${s(p.name) || '(unnamed)'}: `, { bold: true }),
+      seg(s(p.oldValue) || '(none)'),
+      seg(' → '),
+      seg(s(p.newValue) || '(none)'),
+    ]);
     rows.push({ label: 'Changes', lines: [...lines, ...more(changes.length - listed.length, 'change')] });
   }
   return rows;
@@ -81,7 +115,11 @@ export function compactLine(event: AuditEvent, first: AuditEvent | undefined, fi
     formatTime(event.activityTimeInMs)?.slice(11) ?? s(event.activityDateTime),
     s(actor.userPrincipalName ?? actor.servicePrincipalName ?? actor.applicationDisplayName) || '(unknown actor)',
     event.activityType !== first?.activityType ? s(event.activityType) : '',
-    event.resources.map((r) => s(r.displayName)).filter(Boolean).slice(0, 2).join(', '),
+    event.resources
+      .map((r) => s(r.displayName))
+      .filter(Boolean)
+      .slice(0, 2)
+      .join(', '),
     s(event.activityResult),
   ];
   return parts.filter(Boolean).join(' · ');
@@ -97,10 +135,21 @@ const caTypes: Record<string, string> = {
 export function caFacts(cas: readonly CaLookup[], fieldLength: number): FactRow[] {
   const s = (value: string | null) => safeText(value, fieldLength);
   return cas.map((ca) => {
-    if (!('details' in ca)) return { label: 'CA details', lines: [[seg('CA details unavailable', { subtle: true }), seg(` (${s(ca.unavailable)}) · ${s(ca.id)}`, { subtle: true })]] };
+    if (!('details' in ca))
+      return {
+        label: 'CA details',
+        lines: [
+          [
+            seg('CA details unavailable', { subtle: true }),
+            seg(` (${s(ca.unavailable)}) · ${s(ca.id)}`, { subtle: true }),
+          ],
+        ],
+      };
     const d = ca.details;
     const type = d.caType ? (caTypes[d.caType.toLowerCase()] ?? s(d.caType)) : 'CA';
-    const validity = [d.validityStart, d.validityEnd].map((v) => (v ? (formatTime(Date.parse(v)) ?? s(v)) : '?')).join(' – ');
+    const validity = [d.validityStart, d.validityEnd]
+      .map((v) => (v ? (formatTime(Date.parse(v)) ?? s(v)) : '?'))
+      .join(' – ');
     const status = s(d.status) || 'unknown';
     return {
       label: 'CA details',
@@ -119,9 +168,29 @@ export function noticeFacts(n: DeliveryFailureNotice): FactRow[] {
   const s = (value: string) => safeText(value, 400);
   return [
     { label: 'Channel', lines: [[seg(s(n.channelId), { bold: true })]] },
-    { label: 'Problem', lines: [[seg(n.problem === 'dead' ? 'still failing after the maximum delivery age (dead-lettered)' : n.problem === 'failed' ? 'permanent failure' : 'misconfigured channel', { attention: true, bold: true })]] },
+    {
+      label: 'Problem',
+      lines: [
+        [
+          seg(
+            n.problem === 'dead'
+              ? 'still failing after the maximum delivery age (dead-lettered)'
+              : n.problem === 'failed'
+                ? 'permanent failure'
+                : 'misconfigured channel',
+            { attention: true, bold: true },
+          ),
+        ],
+      ],
+    },
     { label: 'Reason', lines: [[seg(s(n.reason))], ...(n.detail ? [[seg(s(n.detail), { subtle: true })]] : [])] },
-    { label: 'Not delivered', lines: [[seg(`${n.alertSeverity.toUpperCase()} · ${s(n.alertRuleName)}`, { bold: true })], [seg(`${n.alertEventCount} ${plural(n.alertEventCount, 'event')} · alert ${s(n.alertId)}`, { subtle: true })]] },
+    {
+      label: 'Not delivered',
+      lines: [
+        [seg(`${n.alertSeverity.toUpperCase()} · ${s(n.alertRuleName)}`, { bold: true })],
+        [seg(`${n.alertEventCount} ${plural(n.alertEventCount, 'event')} · alert ${s(n.alertId)}`, { subtle: true })],
+      ],
+    },
     { label: 'Since', lines: [[seg(formatTime(Date.parse(n.incidentSince)) ?? s(n.incidentSince))]] },
   ];
 }

@@ -29,7 +29,9 @@ const fallbackGuidance =
 export function guidanceFor(activityType: string | null, anyFailed: boolean): string {
   const text = guidance[(activityType ?? '').toLowerCase()] ?? fallbackGuidance;
   // A failed attempt can mean someone probing without the rights to do it.
-  return anyFailed ? `${text} At least one attempt did not succeed: someone may be trying without the needed rights.` : text;
+  return anyFailed
+    ? `${text} At least one attempt did not succeed: someone may be trying without the needed rights.`
+    : text;
 }
 
 export const noticeGuidance =

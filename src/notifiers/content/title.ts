@@ -12,7 +12,9 @@ const genericStatusRuleName = 'cloud pki ca paused or resumed';
 const norm = (v: string | null | undefined) => (v ?? '').trim().replace(/^"|"$/g, '').toLowerCase();
 
 function transitionOf(event: AuditEvent): StatusTransition | undefined {
-  const changes = event.resources.flatMap((r) => r.modifiedProperties).filter((p) => knownStatuses.has(norm(p.newValue)));
+  const changes = event.resources
+    .flatMap((r) => r.modifiedProperties)
+    .filter((p) => knownStatuses.has(norm(p.newValue)));
   // The property's display name is unverified; prefer one that says "status", else a single candidate.
   const change = changes.find((p) => /status/i.test(p.name ?? '')) ?? (changes.length === 1 ? changes[0] : undefined);
   if (!change) return undefined;
@@ -43,5 +45,7 @@ export function alertTitle(alert: Pick<Alert, 'ruleName' | 'events' | 'eventCoun
   if (!transition) return alert.ruleName;
   const cas = new Set(alert.events.flatMap((e) => e.resources.map((r) => r.resourceId ?? r.displayName ?? '')));
   const what = `Cloud PKI ${cas.size > 1 ? `CAs (${cas.size})` : 'CA'} ${transition}`;
-  return norm(alert.ruleName) === genericStatusRuleName || !alert.ruleName.trim() ? what : `${alert.ruleName}: ${what.replace('Cloud PKI ', '')}`;
+  return norm(alert.ruleName) === genericStatusRuleName || !alert.ruleName.trim()
+    ? what
+    : `${alert.ruleName}: ${what.replace('Cloud PKI ', '')}`;
 }

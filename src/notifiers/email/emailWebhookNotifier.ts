@@ -34,10 +34,27 @@ export class EmailWebhookNotifier extends UrlNotifier<EmailWebhookNotifierOption
 
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     // A Logic App's Response action may answer 200 with any body; only the status counts (acceptAnyBody).
-    return postToChannel(this.target, () => {
-      const email = buildEmail(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
-      const body: EmailWebhookBody = { alertId: alert.id, deliveryId: context.deliveryId, severity: alert.severity, subject: email.subject, to: this.options.to, html: email.html, text: email.text };
-      return { body };
-    }, { abortSignal: context.abortSignal, acceptAnyBody: true });
+    return postToChannel(
+      this.target,
+      () => {
+        const email = buildEmail(alert, {
+          deliveryId: context.deliveryId,
+          possibleDuplicate: context.possibleDuplicate,
+          intunePortalUrl: this.options.intunePortalUrl,
+          enrichment: context.enrichment,
+        });
+        const body: EmailWebhookBody = {
+          alertId: alert.id,
+          deliveryId: context.deliveryId,
+          severity: alert.severity,
+          subject: email.subject,
+          to: this.options.to,
+          html: email.html,
+          text: email.text,
+        };
+        return { body };
+      },
+      { abortSignal: context.abortSignal, acceptAnyBody: true },
+    );
   }
 }

@@ -41,7 +41,12 @@ export class GraphMailNotifier implements Notifier {
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     const { channelId, mailbox, to, graph } = this.options;
     try {
-      const email = buildEmail(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
+      const email = buildEmail(alert, {
+        deliveryId: context.deliveryId,
+        possibleDuplicate: context.possibleDuplicate,
+        intunePortalUrl: this.options.intunePortalUrl,
+        enrichment: context.enrichment,
+      });
       const message = {
         message: {
           subject: email.subject,
@@ -55,7 +60,10 @@ export class GraphMailNotifier implements Notifier {
       if (context.abortSignal) request = request.option('signal', context.abortSignal);
       const response = (await request.post(message)) as Response;
       const body = (await response.text()).slice(0, maxResponseBodyBytes);
-      const outcome = classifyResponse({ status: response.status, body, headers: response.headers }, channelId, { acceptAnyBody: true, hints });
+      const outcome = classifyResponse({ status: response.status, body, headers: response.headers }, channelId, {
+        acceptAnyBody: true,
+        hints,
+      });
       if (outcome instanceof DeliveryError) throw outcome;
       return outcome;
     } catch (err) {

@@ -17,12 +17,21 @@ export type EndpointCheck = { ok: true; url: URL } | { ok: false; message: strin
  * with ALLOW_LOOPBACK_WEBHOOKS) a loopback `endpoint` that stands in for PagerDuty. No other host is
  * accepted: the routing key must never travel to a host nobody checked.
  */
-export function pagerDutyEndpoint(region: PagerDutyRegion | undefined, endpoint: string | undefined, allowLoopback: boolean): EndpointCheck {
+export function pagerDutyEndpoint(
+  region: PagerDutyRegion | undefined,
+  endpoint: string | undefined,
+  allowLoopback: boolean,
+): EndpointCheck {
   if (endpoint === undefined) return { ok: true, url: new URL(pagerDutyEnqueueUrls[region ?? 'us']) };
   if (!URL.canParse(endpoint)) return { ok: false, message: 'is not a valid absolute URL' };
   const url = new URL(endpoint);
-  if (!isLoopback(url.hostname)) return { ok: false, message: `may only name a loopback test receiver; real accounts use region us or eu (${pagerDutyEnqueueUrls.us}, ${pagerDutyEnqueueUrls.eu})` };
-  if (!allowLoopback) return { ok: false, message: 'is a loopback host, allowed only in development (ALLOW_LOOPBACK_WEBHOOKS)' };
+  if (!isLoopback(url.hostname))
+    return {
+      ok: false,
+      message: `may only name a loopback test receiver; real accounts use region us or eu (${pagerDutyEnqueueUrls.us}, ${pagerDutyEnqueueUrls.eu})`,
+    };
+  if (!allowLoopback)
+    return { ok: false, message: 'is a loopback host, allowed only in development (ALLOW_LOOPBACK_WEBHOOKS)' };
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: 'must use http or https' };
   if (url.username || url.password) return { ok: false, message: 'must not contain user info' };
   return { ok: true, url };

@@ -36,7 +36,12 @@ export interface PagerDutyEvent {
 export const maxSummaryChars = 1024;
 export const maxDedupKeyChars = 255;
 
-export const pagerDutySeverities: Readonly<Record<Severity, PagerDutyEvent['payload']['severity']>> = { critical: 'critical', high: 'error', medium: 'warning', low: 'info' };
+export const pagerDutySeverities: Readonly<Record<Severity, PagerDutyEvent['payload']['severity']>> = {
+  critical: 'critical',
+  high: 'error',
+  medium: 'warning',
+  low: 'info',
+};
 
 /**
  * The incident key: one per alert group (tenant + rule + group key), so later alerts of the group update
@@ -44,7 +49,12 @@ export const pagerDutySeverities: Readonly<Record<Severity, PagerDutyEvent['payl
  */
 export function dedupKeyFor(alert: Alert, deliveryId: string): string {
   const kind = alert.kind ?? 'alert';
-  const key = kind === 'test' ? `cloud-pki-alerts:test:${deliveryId}` : kind === 'notice' && alert.notice ? `cloud-pki-alerts:${alert.tenantId}:notice:${alert.notice.channelId}` : `cloud-pki-alerts:${alert.tenantId}:group:${groupIdFor(alert)}`;
+  const key =
+    kind === 'test'
+      ? `cloud-pki-alerts:test:${deliveryId}`
+      : kind === 'notice' && alert.notice
+        ? `cloud-pki-alerts:${alert.tenantId}:notice:${alert.notice.channelId}`
+        : `cloud-pki-alerts:${alert.tenantId}:group:${groupIdFor(alert)}`;
   return key.slice(0, maxDedupKeyChars);
 }
 
@@ -75,7 +85,12 @@ export function buildPagerDutyEvent(alert: Alert, context: PagerDutyEventContext
   const title = safeText(alertTitle(alert), 200) || 'Cloud PKI alert';
   const ca = first?.resources.find((r) => /certificationauthority/i.test(r.type ?? '')) ?? first?.resources[0];
   const caName = safeText(ca?.displayName ?? ca?.resourceId ?? null, 120);
-  const actor = first ? safeText(first.actor.userPrincipalName ?? first.actor.servicePrincipalName ?? first.actor.applicationDisplayName, 120) : '';
+  const actor = first
+    ? safeText(
+        first.actor.userPrincipalName ?? first.actor.servicePrincipalName ?? first.actor.applicationDisplayName,
+        120,
+      )
+    : '';
   const prefix = alert.kind === 'test' ? 'TEST' : alert.severity.toUpperCase();
   const parts = [
     `${prefix}: ${title}`,
@@ -96,7 +111,12 @@ export function buildPagerDutyEvent(alert: Alert, context: PagerDutyEventContext
     deliveryId: context.deliveryId,
   };
   if (alert.ruleDescription) details.description = safeText(alert.ruleDescription, 500);
-  if (alert.digest) details.digest = { alerts: alert.digest.alertIds.length, since: alert.digest.since, alertIds: alert.digest.alertIds.slice(0, 20) };
+  if (alert.digest)
+    details.digest = {
+      alerts: alert.digest.alertIds.length,
+      since: alert.digest.since,
+      alertIds: alert.digest.alertIds.slice(0, 20),
+    };
   if (context.possibleDuplicate) details.possibleDuplicate = true;
   if (alert.notice) details.notice = factsObject(noticeFacts(alert.notice));
   if (isWatchdogAlert(alert)) details.watchdog = safeText(watchdogAlertParts(alert).summary, 1000);

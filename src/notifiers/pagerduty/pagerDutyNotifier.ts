@@ -40,9 +40,27 @@ export class PagerDutyNotifier implements Notifier {
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     const { channelId, endpoint, routingKey, sender, timeoutInMs } = this.options;
     try {
-      const body = buildPagerDutyEvent(alert, { routingKey, deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, clientUrl: this.options.clientUrl, enrichment: context.enrichment });
-      const result = await sender.postJson(endpoint, body, { timeoutInMs, abortSignal: context.abortSignal, label: channelId });
-      const outcome = classifyResponse(result, channelId, { hints: { 400: 'PagerDuty rejected the event', 401: 'unauthorized', 403: 'forbidden', 404: 'not found: check the region (us / eu)' } });
+      const body = buildPagerDutyEvent(alert, {
+        routingKey,
+        deliveryId: context.deliveryId,
+        possibleDuplicate: context.possibleDuplicate,
+        intunePortalUrl: this.options.intunePortalUrl,
+        clientUrl: this.options.clientUrl,
+        enrichment: context.enrichment,
+      });
+      const result = await sender.postJson(endpoint, body, {
+        timeoutInMs,
+        abortSignal: context.abortSignal,
+        label: channelId,
+      });
+      const outcome = classifyResponse(result, channelId, {
+        hints: {
+          400: 'PagerDuty rejected the event',
+          401: 'unauthorized',
+          403: 'forbidden',
+          404: 'not found: check the region (us / eu)',
+        },
+      });
       if (!(outcome instanceof DeliveryError)) return outcome;
       throw outcome.status === 400 ? withErrors(outcome, result, routingKey) : outcome;
     } catch (err) {
@@ -67,10 +85,15 @@ function withErrors(error: DeliveryError, result: HttpResult, routingKey: string
 
 function scrubKey(error: DeliveryError, routingKey: string): DeliveryError {
   const message = redact(error.message, routingKey);
-  return message === error.message ? error : new DeliveryError(error.reason, message, error.retryable, error.status, error.retryAfterInMs);
+  return message === error.message
+    ? error
+    : new DeliveryError(error.reason, message, error.retryable, error.status, error.retryAfterInMs);
 }
 
 /** Removes the routing key and anything shaped like one (32 letters and digits) from free text. */
 export function redact(text: string, routingKey: string): string {
-  return redactSecrets(routingKey ? text.split(routingKey).join('REDACTED') : text).replace(/\b[A-Za-z0-9]{32}\b/g, (m) => (/[0-9]/.test(m) && /[A-Za-z]/.test(m) ? 'REDACTED' : m));
+  return redactSecrets(routingKey ? text.split(routingKey).join('REDACTED') : text).replace(
+    /\b[A-Za-z0-9]{32}\b/g,
+    (m) => (/[0-9]/.test(m) && /[A-Za-z]/.test(m) ? 'REDACTED' : m),
+  );
 }

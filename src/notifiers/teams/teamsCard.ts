@@ -55,7 +55,12 @@ export const cardLevels: CardLimits[] = [
   { details: false, samples: 0, properties: 0, resources: 0, fieldLength: 64 },
 ];
 
-export const severityStyles: Record<Severity, string> = { critical: 'attention', high: 'attention', medium: 'warning', low: 'default' };
+export const severityStyles: Record<Severity, string> = {
+  critical: 'attention',
+  high: 'attention',
+  medium: 'warning',
+  low: 'default',
+};
 
 /** Builds the Teams message for one alert, as detailed as fits in {@link maxTeamsMessageBytes}. */
 export function buildTeamsMessage(alert: Alert, context: TeamsCardContext): TeamsMessage {
@@ -68,7 +73,10 @@ export function buildTeamsMessage(alert: Alert, context: TeamsCardContext): Team
 }
 
 function envelope(content: CardElement): TeamsMessage {
-  return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
+  return {
+    type: 'message',
+    attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }],
+  };
 }
 
 function card(alert: Alert, context: TeamsCardContext, limits: CardLimits): CardElement {
@@ -77,13 +85,24 @@ function card(alert: Alert, context: TeamsCardContext, limits: CardLimits): Card
   const shown = (first && limits.details ? 1 : 0) + samples.length;
   const notShown = Math.max(0, alert.eventCount - shown);
   const body: CardElement[] = [header(alert, limits)];
-  if (alert.kind === 'test') body.push(banner('accent', 'TEST: sent by an administrator to check this channel. No action is needed.'));
+  if (alert.kind === 'test')
+    body.push(banner('accent', 'TEST: sent by an administrator to check this channel. No action is needed.'));
   if (alert.digest) {
     const n = alert.digest.alertIds.length;
-    body.push(banner('emphasis', `Follow-up digest: ${n} ${plural(n, 'alert')} of this rule since ${formatTime(Date.parse(alert.digest.since)) ?? 'the last card'}, ${alert.eventCount} ${plural(alert.eventCount, 'event')} in total.`));
+    body.push(
+      banner(
+        'emphasis',
+        `Follow-up digest: ${n} ${plural(n, 'alert')} of this rule since ${formatTime(Date.parse(alert.digest.since)) ?? 'the last card'}, ${alert.eventCount} ${plural(alert.eventCount, 'event')} in total.`,
+      ),
+    );
   }
   if (context.possibleDuplicate) {
-    body.push(banner('warning', `⚠ Possible duplicate: an earlier attempt may have been delivered (delivery id ${id(context.deliveryId)})`));
+    body.push(
+      banner(
+        'warning',
+        `⚠ Possible duplicate: an earlier attempt may have been delivered (delivery id ${id(context.deliveryId)})`,
+      ),
+    );
   }
   if (alert.notice) body.push(...noticeFacts(alert.notice).map(row));
   if (first && limits.details) {
@@ -93,18 +112,42 @@ function card(alert: Alert, context: TeamsCardContext, limits: CardLimits): Card
   const cas = limits.details ? (context.enrichment?.cas ?? []) : [];
   if (cas.length > 0) body.push(...caFacts(cas, limits.fieldLength).map(row));
   if (samples.length > 0) {
-    body.push(textBlock(`Other events (${samples.length} of ${alert.eventCount - 1})`, { weight: 'Bolder', spacing: 'Medium' }));
-    body.push(...samples.map((event) => richText([run(compactLine(event, first, limits.fieldLength))], { spacing: 'None' })));
+    body.push(
+      textBlock(`Other events (${samples.length} of ${alert.eventCount - 1})`, { weight: 'Bolder', spacing: 'Medium' }),
+    );
+    body.push(
+      ...samples.map((event) => richText([run(compactLine(event, first, limits.fieldLength))], { spacing: 'None' })),
+    );
   }
   if (notShown > 0) {
-    body.push(textBlock(`…and ${notShown} more ${plural(notShown, 'event')} not shown: see the Intune audit log.`, { isSubtle: true }));
+    body.push(
+      textBlock(`…and ${notShown} more ${plural(notShown, 'event')} not shown: see the Intune audit log.`, {
+        isSubtle: true,
+      }),
+    );
   }
   body.push(textBlock('What to do', { weight: 'Bolder', spacing: 'Medium' }));
   // Watchdog / heartbeat messages (no events) carry their own "what to do"; it may quote redacted error text.
-  if (isWatchdogAlert(alert)) body.push(richText([run(safeText(watchdogAlertParts(alert).whatToDo ?? '', watchdogTextLength))]));
-  else body.push(textBlock(alert.notice ? noticeGuidance : alert.kind === 'test' ? testGuidance : isTamper(alert) ? tamperGuidance : isWindowSummary(alert) ? windowSummaryGuidance : guidanceFor(first?.activityType ?? null, alert.events.some(isFailure))));
+  if (isWatchdogAlert(alert))
+    body.push(richText([run(safeText(watchdogAlertParts(alert).whatToDo ?? '', watchdogTextLength))]));
+  else
+    body.push(
+      textBlock(
+        alert.notice
+          ? noticeGuidance
+          : alert.kind === 'test'
+            ? testGuidance
+            : isTamper(alert)
+              ? tamperGuidance
+              : isWindowSummary(alert)
+                ? windowSummaryGuidance
+                : guidanceFor(first?.activityType ?? null, alert.events.some(isFailure)),
+      ),
+    );
   body.push(footer(alert, context));
-  const actions: CardElement[] = [{ type: 'Action.OpenUrl', title: 'Open Intune audit log', url: auditLogUrl(context.intunePortalUrl) }];
+  const actions: CardElement[] = [
+    { type: 'Action.OpenUrl', title: 'Open Intune audit log', url: auditLogUrl(context.intunePortalUrl) },
+  ];
   const runbook = runbookLink(alert.runbookUrl);
   if (runbook) actions.push({ type: 'Action.OpenUrl', title: 'Open runbook', url: runbook });
   return {
@@ -127,13 +170,26 @@ const windowSummaryGuidance =
   'These matches happened inside a declared change window and were recorded, not sent. Check that they fit the planned work (rules, CAs, actors above); investigate anything unexpected as a live alert.';
 
 function header(alert: Alert, limits: CardLimits): CardElement {
-  const severity = alert.kind === 'test' ? 'TEST' : severityStyles[alert.severity] ? alert.severity.toUpperCase() : 'ALERT';
+  const severity =
+    alert.kind === 'test' ? 'TEST' : severityStyles[alert.severity] ? alert.severity.toUpperCase() : 'ALERT';
   const title = escapeMarkdown(safeText(alertTitle(alert), 120)) || 'Cloud PKI alert';
-  const summary = isWatchdogAlert(alert) || isTamper(alert) ? timeRange(alert) : isWindowSummary(alert) ? `${alert.eventCount} suppressed ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}` : alert.notice ? `Delivery problem since ${formatTime(Date.parse(alert.notice.incidentSince)) ?? 'unknown'}` : `${alert.eventCount} ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`;
-  const items: CardElement[] = [textBlock(`${severity} · ${title}`, { weight: 'Bolder', size: 'Medium' }), textBlock(summary, { spacing: 'None' })];
+  const summary =
+    isWatchdogAlert(alert) || isTamper(alert)
+      ? timeRange(alert)
+      : isWindowSummary(alert)
+        ? `${alert.eventCount} suppressed ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`
+        : alert.notice
+          ? `Delivery problem since ${formatTime(Date.parse(alert.notice.incidentSince)) ?? 'unknown'}`
+          : `${alert.eventCount} ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`;
+  const items: CardElement[] = [
+    textBlock(`${severity} · ${title}`, { weight: 'Bolder', size: 'Medium' }),
+    textBlock(summary, { spacing: 'None' }),
+  ];
   // Admin-written free text: treated like event data.
-  if (isWatchdogAlert(alert)) items.push(richText([run(safeText(watchdogAlertParts(alert).summary, watchdogTextLength))]));
-  else if (alert.ruleDescription) items.push(richText([run(safeText(alert.ruleDescription, limits.fieldLength), { isSubtle: true })]));
+  if (isWatchdogAlert(alert))
+    items.push(richText([run(safeText(watchdogAlertParts(alert).summary, watchdogTextLength))]));
+  else if (alert.ruleDescription)
+    items.push(richText([run(safeText(alert.ruleDescription, limits.fieldLength), { isSubtle: true })]));
   const style = alert.kind === 'test' ? 'accent' : (severityStyles[alert.severity] ?? 'default');
   return { type: 'Container', style, bleed: true, items };
 }

@@ -22,8 +22,17 @@ export class TeamsNotifier extends UrlNotifier<TeamsNotifierOptions> {
   /** Sends one alert; resolves with a receipt or rejects with a DeliveryError that never contains the URL. */
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     const { intunePortalUrl } = this.options;
-    return postToChannel(this.target, () => ({
-      body: buildTeamsMessage(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl, enrichment: context.enrichment }),
-    }), { abortSignal: context.abortSignal });
+    return postToChannel(
+      this.target,
+      () => ({
+        body: buildTeamsMessage(alert, {
+          deliveryId: context.deliveryId,
+          possibleDuplicate: context.possibleDuplicate,
+          intunePortalUrl,
+          enrichment: context.enrichment,
+        }),
+      }),
+      { abortSignal: context.abortSignal },
+    );
   }
 }

@@ -14,7 +14,8 @@ export function parseWebhookSecret(secret: string): { ok: true; key: Buffer } | 
   const match = secretPattern.exec(secret.trim());
   if (!match) return { ok: false, message: 'must be a Standard Webhooks secret: whsec_ followed by base64' };
   const key = Buffer.from(match[1], 'base64');
-  if (key.length < 24 || key.length > 64) return { ok: false, message: `must hold 24 to 64 random bytes (has ${key.length})` };
+  if (key.length < 24 || key.length > 64)
+    return { ok: false, message: `must hold 24 to 64 random bytes (has ${key.length})` };
   return { ok: true, key };
 }
 
@@ -30,8 +31,17 @@ export function parseWebhookSecrets(value: string): { ok: true; keys: Buffer[] }
 }
 
 /** The three Standard Webhooks headers for one attempt; `body` must be the exact bytes sent. */
-export function signWebhook(keys: readonly Buffer[], id: string, timestampInSeconds: number, body: string): Record<string, string> {
+export function signWebhook(
+  keys: readonly Buffer[],
+  id: string,
+  timestampInSeconds: number,
+  body: string,
+): Record<string, string> {
   const content = `${id}.${timestampInSeconds}.${body}`;
   const signatures = keys.map((key) => `v1,${createHmac('sha256', key).update(content).digest('base64')}`);
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestampInSeconds), 'webhook-signature': signatures.join(' ') };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampInSeconds),
+    'webhook-signature': signatures.join(' '),
+  };
 }

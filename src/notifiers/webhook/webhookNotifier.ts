@@ -27,10 +27,23 @@ export class WebhookNotifier extends UrlNotifier<WebhookNotifierOptions> {
 
   async send(alert: Alert, context: DeliveryContext): Promise<DeliveryReceipt> {
     const { keys } = this.options;
-    return postToChannel(this.target, () => {
-      const body = buildWebhookPayload(alert, { deliveryId: context.deliveryId, possibleDuplicate: context.possibleDuplicate, intunePortalUrl: this.options.intunePortalUrl, enrichment: context.enrichment });
-      const timestamp = Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
-      return { body, headers: signWebhook(keys, context.deliveryId, timestamp, body) };
-    }, { abortSignal: context.abortSignal, acceptAnyBody: true, pinPublicAddress: { allowLoopback: this.options.urlPolicy.allowLoopback === true } });
+    return postToChannel(
+      this.target,
+      () => {
+        const body = buildWebhookPayload(alert, {
+          deliveryId: context.deliveryId,
+          possibleDuplicate: context.possibleDuplicate,
+          intunePortalUrl: this.options.intunePortalUrl,
+          enrichment: context.enrichment,
+        });
+        const timestamp = Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
+        return { body, headers: signWebhook(keys, context.deliveryId, timestamp, body) };
+      },
+      {
+        abortSignal: context.abortSignal,
+        acceptAnyBody: true,
+        pinPublicAddress: { allowLoopback: this.options.urlPolicy.allowLoopback === true },
+      },
+    );
   }
 }

@@ -17,7 +17,8 @@ const typesByActivity: Record<string, string> = {
   'revokecloudcertificationauthoritycertificateasync cloudcertificationauthority': 'pkica.ca.revoked',
   'delete cloudcertificationauthority': 'pkica.ca.deleted',
   'changecloudcertificationauthoritystatusasync cloudcertificationauthority': 'pkica.ca.status_changed',
-  'uploadexternallysignedcertificationauthoritycertificateasync cloudcertificationauthority': 'pkica.ca.external_certificate_uploaded',
+  'uploadexternallysignedcertificationauthoritycertificateasync cloudcertificationauthority':
+    'pkica.ca.external_certificate_uploaded',
   'create cloudcertificationauthority': 'pkica.ca.created',
   'patch cloudcertificationauthority': 'pkica.ca.updated',
   'revokeleafcertasync cloudcertificationauthorityleafcertificate': 'pkica.leaf.revoked',
@@ -38,8 +39,18 @@ function thinEvent(e: AuditEvent) {
     activityType: e.activityType,
     activityResult: e.activityResult,
     correlationId: e.correlationId,
-    actor: { userPrincipalName: e.actor.userPrincipalName, applicationId: e.actor.applicationId, type: e.actor.type, ipAddress: e.actor.ipAddress },
-    resources: e.resources.map((r) => ({ resourceId: r.resourceId, displayName: r.displayName, type: r.type, modifiedProperties: r.modifiedProperties })),
+    actor: {
+      userPrincipalName: e.actor.userPrincipalName,
+      applicationId: e.actor.applicationId,
+      type: e.actor.type,
+      ipAddress: e.actor.ipAddress,
+    },
+    resources: e.resources.map((r) => ({
+      resourceId: r.resourceId,
+      displayName: r.displayName,
+      type: r.type,
+      modifiedProperties: r.modifiedProperties,
+    })),
   };
 }
 
@@ -47,7 +58,10 @@ function thinEvent(e: AuditEvent) {
  * Builds the payload, dropping sample events (then CA details) until it is at most 20 KB; the count of
  * events is always exact and `eventsOmitted` says how many matched events are not included.
  */
-export function buildWebhookPayload(alert: Alert, context: { deliveryId: string; possibleDuplicate: boolean; intunePortalUrl: string; enrichment?: AlertEnrichment }): string {
+export function buildWebhookPayload(
+  alert: Alert,
+  context: { deliveryId: string; possibleDuplicate: boolean; intunePortalUrl: string; enrichment?: AlertEnrichment },
+): string {
   const runbook = runbookLink(alert.runbookUrl);
   const make = (events: AuditEvent[], withCa: boolean): string => {
     const data: Record<string, unknown> = {

@@ -72,7 +72,7 @@ function stringGetter(o: Operand): Getter<string | null> {
         return (c) => c.event[key];
       }
       const { slot } = scope;
-      return (c) => ((c.slots[slot] as unknown as Record<string, string | null> | undefined)?.[field] ?? null);
+      return (c) => (c.slots[slot] as unknown as Record<string, string | null> | undefined)?.[field] ?? null;
     }
     default:
       throw new Error(`not a string operand: ${o.kind}`);
@@ -81,7 +81,12 @@ function stringGetter(o: Operand): Getter<string | null> {
 
 function compileFunction(node: FunctionCall): Pred {
   const [a, b] = node.args.map(stringGetter);
-  const test = node.name === 'startswith' ? (x: string, y: string) => x.startsWith(y) : node.name === 'endswith' ? (x: string, y: string) => x.endsWith(y) : (x: string, y: string) => x.includes(y);
+  const test =
+    node.name === 'startswith'
+      ? (x: string, y: string) => x.startsWith(y)
+      : node.name === 'endswith'
+        ? (x: string, y: string) => x.endsWith(y)
+        : (x: string, y: string) => x.includes(y);
   return (c) => {
     const x = a(c);
     const y = b(c);
@@ -91,7 +96,12 @@ function compileFunction(node: FunctionCall): Pred {
 
 function compileLambda(node: Lambda): Pred {
   const items: Getter<readonly (AuditResource | ModifiedProperty)[]> =
-    node.source.kind === 'event' ? (c) => c.event.resources : ((slot) => (c: Ctx) => (c.slots[slot] as AuditResource | undefined)?.modifiedProperties ?? [])(node.source.slot);
+    node.source.kind === 'event'
+      ? (c) => c.event.resources
+      : (
+          (slot) => (c: Ctx) =>
+            (c.slots[slot] as AuditResource | undefined)?.modifiedProperties ?? []
+        )(node.source.slot);
   if (!node.body) return (c) => items(c).length > 0;
   const body = compileNode(node.body);
   const { slot } = node;
@@ -113,23 +123,31 @@ function compileLambda(node: Lambda): Pred {
   };
 }
 
-const order = (op: ComparisonOperator, d: number): boolean => (op === 'gt' ? d > 0 : op === 'ge' ? d >= 0 : op === 'lt' ? d < 0 : d <= 0);
+const order = (op: ComparisonOperator, d: number): boolean =>
+  op === 'gt' ? d > 0 : op === 'ge' ? d >= 0 : op === 'lt' ? d < 0 : d <= 0;
 const numeric = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const toNumber = (s: string) => (numeric.test(s) ? Number(s) : Number.NaN);
 
 /** Equality and ordering with OData null rules: eq / ne see null as a value, orderings with null are false. */
-function nullAware<T>(op: ComparisonOperator, get: [Getter<T | null>, Getter<T | null>], same: (x: T, y: T) => boolean, diff: (x: T, y: T) => number): Pred {
+function nullAware<T>(
+  op: ComparisonOperator,
+  get: [Getter<T | null>, Getter<T | null>],
+  same: (x: T, y: T) => boolean,
+  diff: (x: T, y: T) => number,
+): Pred {
   const [a, b] = get;
-  if (op === 'eq') return (c) => {
-    const x = a(c);
-    const y = b(c);
-    return x === null || y === null ? x === y : same(x, y);
-  };
-  if (op === 'ne') return (c) => {
-    const x = a(c);
-    const y = b(c);
-    return x === null || y === null ? x !== y : !same(x, y);
-  };
+  if (op === 'eq')
+    return (c) => {
+      const x = a(c);
+      const y = b(c);
+      return x === null || y === null ? x === y : same(x, y);
+    };
+  if (op === 'ne')
+    return (c) => {
+      const x = a(c);
+      const y = b(c);
+      return x === null || y === null ? x !== y : !same(x, y);
+    };
   return (c) => {
     const x = a(c);
     const y = b(c);
@@ -145,8 +163,21 @@ function compileComparison(op: ComparisonOperator, left: Operand, right: Operand
     return op === 'eq' ? (c) => pred(c) === want : (c) => pred(c) !== want;
   }
   if (type === 'datetime') {
-    const b: Getter<Instant | null> = right.kind === 'datetime' ? ((v) => () => v)(right.value) : right.kind === 'null' ? () => null : eventInstant;
-    return nullAware(op, [eventInstant, b], (x, y) => x.ms === y.ms && x.ticks === y.ticks, (x, y) => x.ms - y.ms || x.ticks - y.ticks);
+    const b: Getter<Instant | null> =
+      right.kind === 'datetime'
+        ? (
+            (v) => () =>
+              v
+          )(right.value)
+        : right.kind === 'null'
+          ? () => null
+          : eventInstant;
+    return nullAware(
+      op,
+      [eventInstant, b],
+      (x, y) => x.ms === y.ms && x.ticks === y.ticks,
+      (x, y) => x.ms - y.ms || x.ticks - y.ticks,
+    );
   }
   const a = stringGetter(left);
   if (right.kind === 'number') {
@@ -156,7 +187,12 @@ function compileComparison(op: ComparisonOperator, left: Operand, right: Operand
       return s === null ? null : toNumber(s);
     };
     // NaN never equals and never orders, so text that is not a number matches only `ne`.
-    return nullAware(op, [get, () => n], (x, y) => x === y, (x, y) => (Number.isNaN(x) ? Number.NaN : x - y));
+    return nullAware(
+      op,
+      [get, () => n],
+      (x, y) => x === y,
+      (x, y) => (Number.isNaN(x) ? Number.NaN : x - y),
+    );
   }
   if (right.kind === 'boolean') {
     const want = String(right.value);
@@ -164,10 +200,20 @@ function compileComparison(op: ComparisonOperator, left: Operand, right: Operand
   }
   if (right.kind === 'string') {
     const lower = right.value.toLowerCase();
-    return nullAware(op, [(c) => a(c)?.toLowerCase() ?? null, () => lower], (x, y) => x === y, (x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    return nullAware(
+      op,
+      [(c) => a(c)?.toLowerCase() ?? null, () => lower],
+      (x, y) => x === y,
+      (x, y) => (x < y ? -1 : x > y ? 1 : 0),
+    );
   }
   const b = stringGetter(right);
-  return nullAware(op, [(c) => a(c)?.toLowerCase() ?? null, (c) => b(c)?.toLowerCase() ?? null], (x, y) => x === y, (x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return nullAware(
+    op,
+    [(c) => a(c)?.toLowerCase() ?? null, (c) => b(c)?.toLowerCase() ?? null],
+    (x, y) => x === y,
+    (x, y) => (x < y ? -1 : x > y ? 1 : 0),
+  );
 }
 
 const fraction = /\.(\d+)/;

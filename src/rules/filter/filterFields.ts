@@ -47,8 +47,10 @@ export const propertyFields: Readonly<Record<string, keyof ModifiedProperty>> = 
 
 /** Readable lists for error messages. */
 export const fieldHints = {
-  event: 'activityType, activityOperationType, activityResult, activityDateTime, category, componentName, correlationId, displayName, activity, id, actor/…, resources/any(r: …)',
-  actor: 'userPrincipalName, applicationId, applicationDisplayName, ipAddress, type, auditActorType, userId, servicePrincipalName, remoteTenantId, remoteUserId',
+  event:
+    'activityType, activityOperationType, activityResult, activityDateTime, category, componentName, correlationId, displayName, activity, id, actor/…, resources/any(r: …)',
+  actor:
+    'userPrincipalName, applicationId, applicationDisplayName, ipAddress, type, auditActorType, userId, servicePrincipalName, remoteTenantId, remoteUserId',
   resource: 'displayName, resourceId, type, auditResourceType, modifiedProperties/any(p: …)',
   property: 'displayName, oldValue, newValue',
 };

@@ -30,7 +30,8 @@ const at = (re: RegExp, text: string, pos: number): RegExpExecArray | null => {
 /** Validates and converts a datetime literal match; throws with the literal's position when it is not a real time. */
 function toInstant(m: RegExpExecArray, pos: number): Instant {
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  if (h !== undefined && zone === undefined) throw new FilterSyntaxError(pos + 1 + m[0].length, "expected 'Z' or a UTC offset (+hh:mm) after the time");
+  if (h !== undefined && zone === undefined)
+    throw new FilterSyntaxError(pos + 1 + m[0].length, "expected 'Z' or a UTC offset (+hh:mm) after the time");
   const n = (v: string | undefined) => Number(v ?? 0);
   let offsetInMinutes = 0;
   if (zone && zone !== 'Z') {
@@ -40,7 +41,15 @@ function toInstant(m: RegExpExecArray, pos: number): Instant {
   }
   const ms = Date.UTC(n(y), n(mo) - 1, n(d), n(h), n(mi), n(s));
   const check = new Date(ms);
-  if (n(mo) < 1 || n(mo) > 12 || check.getUTCDate() !== n(d) || n(h) > 23 || n(mi) > 59 || n(s) > 59 || check.getUTCFullYear() !== n(y)) {
+  if (
+    n(mo) < 1 ||
+    n(mo) > 12 ||
+    check.getUTCDate() !== n(d) ||
+    n(h) > 23 ||
+    n(mi) > 59 ||
+    n(s) > 59 ||
+    check.getUTCFullYear() !== n(y)
+  ) {
     throw new FilterSyntaxError(pos + 1, `'${m[0]}' is not a valid date and time`);
   }
   const digits = (frac ?? '').padEnd(7, '0');
@@ -67,7 +76,11 @@ export class FilterLexer {
       return { kind: c as '(' | ')' | ',' | ':' | '/', text: c, pos };
     }
     if (c === "'") return this.string(pos);
-    if (at(guid, text, pos)) throw new FilterSyntaxError(pos + 1, "expected a quoted string for a GUID, e.g. '11111111-2222-3333-4444-555555555555'");
+    if (at(guid, text, pos))
+      throw new FilterSyntaxError(
+        pos + 1,
+        "expected a quoted string for a GUID, e.g. '11111111-2222-3333-4444-555555555555'",
+      );
     if (/[\d-]/.test(c)) {
       const dt = at(datetime, text, pos);
       if (dt) {
@@ -89,13 +102,18 @@ export class FilterLexer {
       this.pos += id[0].length;
       return { kind: 'ident', text: id[0], pos };
     }
-    const shown = /[\u0000-\u001f\u007f-\u009f]/.test(c) ? `U+${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : `'${c}'`;
+    const shown = /[\u0000-\u001f\u007f-\u009f]/.test(c)
+      ? `U+${c.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`
+      : `'${c}'`;
     throw new FilterSyntaxError(pos + 1, `unexpected character ${shown}`);
   }
 
   private assertBoundary(literal: string): void {
     if (this.pos < this.text.length && identChar.test(this.text[this.pos])) {
-      throw new FilterSyntaxError(this.pos + 1, `expected a space or operator after ${literal} but found '${this.text[this.pos]}'`);
+      throw new FilterSyntaxError(
+        this.pos + 1,
+        `expected a space or operator after ${literal} but found '${this.text[this.pos]}'`,
+      );
     }
   }
 
@@ -106,7 +124,11 @@ export class FilterLexer {
     let value = '';
     for (;;) {
       const q = text.indexOf("'", i);
-      if (q < 0) throw new FilterSyntaxError(text.length + 1, `expected a closing ' for the string starting at ${start + 1} but found end of input`);
+      if (q < 0)
+        throw new FilterSyntaxError(
+          text.length + 1,
+          `expected a closing ' for the string starting at ${start + 1} but found end of input`,
+        );
       value += text.slice(i, q);
       if (text[q + 1] === "'") {
         value += "'";

@@ -1,4 +1,14 @@
-import { type ComparisonOperator, type FilterNode, FilterSyntaxError, type Lambda, type Operand, type ParsedFilter, type Scope, type StringFunction, type ValueType } from './filterAst';
+import {
+  type ComparisonOperator,
+  type FilterNode,
+  FilterSyntaxError,
+  type Lambda,
+  type Operand,
+  type ParsedFilter,
+  type Scope,
+  type StringFunction,
+  type ValueType,
+} from './filterAst';
 import { actorFields, eventFields, fieldHints, propertyFields, resourceFields } from './filterFields';
 import { describeToken, FilterLexer, type Token } from './filterLexer';
 
@@ -26,8 +36,30 @@ export const filterLimits = { maxLength: 2000, maxDepth: 32 } as const;
 
 const comparisonOperators = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const functions = new Set<string>(['startswith', 'endswith', 'contains']);
-const keywords = new Set<string>(['and', 'or', 'not', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'true', 'false', 'null', 'any', 'all']);
-const mirrored: Record<ComparisonOperator, ComparisonOperator> = { eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' };
+const keywords = new Set<string>([
+  'and',
+  'or',
+  'not',
+  'eq',
+  'ne',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+  'true',
+  'false',
+  'null',
+  'any',
+  'all',
+]);
+const mirrored: Record<ComparisonOperator, ComparisonOperator> = {
+  eq: 'eq',
+  ne: 'ne',
+  gt: 'lt',
+  ge: 'le',
+  lt: 'gt',
+  le: 'ge',
+};
 
 interface Variable {
   name: string;
@@ -37,7 +69,11 @@ interface Variable {
 
 /** Parses a filter expression into an AST, or throws a FilterSyntaxError naming the 1-based position. */
 export function parseFilter(text: string): ParsedFilter {
-  if (text.length > filterLimits.maxLength) throw new FilterSyntaxError(filterLimits.maxLength + 1, `expected at most ${filterLimits.maxLength} characters but found ${text.length}`);
+  if (text.length > filterLimits.maxLength)
+    throw new FilterSyntaxError(
+      filterLimits.maxLength + 1,
+      `expected at most ${filterLimits.maxLength} characters but found ${text.length}`,
+    );
   return new Parser(text).parse();
 }
 
@@ -97,7 +133,11 @@ class Parser {
   }
 
   private enter(): void {
-    if (++this.depth > filterLimits.maxDepth) throw new FilterSyntaxError(this.current.pos + 1, `expected at most ${filterLimits.maxDepth} levels of nesting but found more`);
+    if (++this.depth > filterLimits.maxDepth)
+      throw new FilterSyntaxError(
+        this.current.pos + 1,
+        `expected at most ${filterLimits.maxDepth} levels of nesting but found more`,
+      );
   }
 
   private or(): FilterNode {
@@ -159,13 +199,16 @@ class Parser {
       case 'number':
       case 'datetime':
         this.advance();
-        return t.kind === 'datetime' ? { kind: 'datetime', value: t.value, text: t.text } : { kind: t.kind, value: t.value } as Operand;
+        return t.kind === 'datetime'
+          ? { kind: 'datetime', value: t.value, text: t.text }
+          : ({ kind: t.kind, value: t.value } as Operand);
       case 'ident':
         break;
       default:
         return this.fail('a property, literal or function');
     }
-    if (keywords.has(t.text) && t.text !== 'true' && t.text !== 'false' && t.text !== 'null') this.fail('a property, literal or function');
+    if (keywords.has(t.text) && t.text !== 'true' && t.text !== 'false' && t.text !== 'null')
+      this.fail('a property, literal or function');
     this.advance();
     if (t.text === 'true' || t.text === 'false') return { kind: 'boolean', value: t.text === 'true' };
     if (t.text === 'null') return { kind: 'null' };
@@ -175,7 +218,11 @@ class Parser {
 
   private call(name: Token): Operand {
     const fn = name.text.toLowerCase();
-    if (!functions.has(fn)) throw new FilterSyntaxError(name.pos + 1, `expected a function startswith, endswith or contains but found '${name.text}'`);
+    if (!functions.has(fn))
+      throw new FilterSyntaxError(
+        name.pos + 1,
+        `expected a function startswith, endswith or contains but found '${name.text}'`,
+      );
     this.advance();
     this.enter();
     const args: Operand[] = [];
@@ -184,7 +231,11 @@ class Parser {
       const argToken = this.current;
       const arg = this.operand();
       const type = operandType(arg);
-      if (type !== 'string' && type !== 'null') throw new FilterSyntaxError(argToken.pos + 1, `expected a string property or string literal as argument ${i + 1} of ${fn} but found a ${type}`);
+      if (type !== 'string' && type !== 'null')
+        throw new FilterSyntaxError(
+          argToken.pos + 1,
+          `expected a string property or string literal as argument ${i + 1} of ${fn} but found a ${type}`,
+        );
       args.push(arg);
     }
     this.depth--;
@@ -211,22 +262,50 @@ class Parser {
       }
       const fields = variable.kind === 'resource' ? resourceFields : propertyFields;
       const field = fields[lower];
-      if (!field) throw new FilterSyntaxError(seg.pos + 1, `expected a property of ${variable.kind === 'resource' ? 'a resource' : 'a modified property'} (${variable.kind === 'resource' ? fieldHints.resource : fieldHints.property}) but found '${seg.text}'`);
+      if (!field)
+        throw new FilterSyntaxError(
+          seg.pos + 1,
+          `expected a property of ${variable.kind === 'resource' ? 'a resource' : 'a modified property'} (${variable.kind === 'resource' ? fieldHints.resource : fieldHints.property}) but found '${seg.text}'`,
+        );
       operand = { kind: 'property', scope, field, type: 'string', path: `${first.text}/${seg.text}` };
     } else if (name === 'actor') {
       const seg = this.segment('actor');
       const field = actorFields[seg.text.toLowerCase()];
-      if (!field) throw new FilterSyntaxError(seg.pos + 1, `expected a property of actor (${fieldHints.actor}) but found '${seg.text}'`);
-      operand = { kind: 'property', scope: { kind: 'event' }, field: `actor.${field}`, type: 'string', path: `actor/${seg.text}` };
+      if (!field)
+        throw new FilterSyntaxError(
+          seg.pos + 1,
+          `expected a property of actor (${fieldHints.actor}) but found '${seg.text}'`,
+        );
+      operand = {
+        kind: 'property',
+        scope: { kind: 'event' },
+        field: `actor.${field}`,
+        type: 'string',
+        path: `actor/${seg.text}`,
+      };
     } else if (name === 'resources') {
       this.expect('/', "'/any(' or '/all(' after resources");
       return this.lambda('resources', { kind: 'event' }, 'resources');
     } else {
       const field = eventFields[name];
-      if (!field) throw new FilterSyntaxError(first.pos + 1, `expected a property (${fieldHints.event}) but found '${first.text}'`);
-      operand = { kind: 'property', scope: { kind: 'event' }, field, type: field === 'activityDateTime' ? 'datetime' : 'string', path: first.text };
+      if (!field)
+        throw new FilterSyntaxError(
+          first.pos + 1,
+          `expected a property (${fieldHints.event}) but found '${first.text}'`,
+        );
+      operand = {
+        kind: 'property',
+        scope: { kind: 'event' },
+        field,
+        type: field === 'activityDateTime' ? 'datetime' : 'string',
+        path: first.text,
+      };
     }
-    if (this.current.kind === '/') throw new FilterSyntaxError(this.current.pos + 1, `expected an operator after ${operand.path} (it has no sub-properties) but found '/'`);
+    if (this.current.kind === '/')
+      throw new FilterSyntaxError(
+        this.current.pos + 1,
+        `expected an operator after ${operand.path} (it has no sub-properties) but found '/'`,
+      );
     return operand;
   }
 
@@ -237,12 +316,16 @@ class Parser {
     this.expect('(', "'('");
     const quantifier = q.text;
     if (this.current.kind === ')') {
-      if (quantifier === 'all') this.fail("a variable and a condition, e.g. all(x: …), since all() has none");
+      if (quantifier === 'all') this.fail('a variable and a condition, e.g. all(x: …), since all() has none');
       this.advance();
       return { kind: 'lambda', quantifier, collection, source, slot: -1 };
     }
     const v = this.expect('ident', 'a variable name, e.g. r');
-    if (keywords.has(v.text) || this.vars.some((x) => x.name === v.text)) throw new FilterSyntaxError(v.pos + 1, `expected a new variable name but found '${v.text}', which is ${keywords.has(v.text) ? 'a keyword' : 'already in use'}`);
+    if (keywords.has(v.text) || this.vars.some((x) => x.name === v.text))
+      throw new FilterSyntaxError(
+        v.pos + 1,
+        `expected a new variable name but found '${v.text}', which is ${keywords.has(v.text) ? 'a keyword' : 'already in use'}`,
+      );
     this.expect(':', "':' after the variable name");
     const slot = this.slots++;
     this.vars.push({ name: v.text, kind: collection === 'resources' ? 'resource' : 'property', slot });
@@ -258,21 +341,41 @@ class Parser {
 const literalKinds = new Set(['string', 'number', 'boolean', 'null', 'datetime']);
 
 /** Type-checks a comparison; literals go to the right (`'x' eq p` becomes `p eq 'x'`). */
-function checkComparison(op: ComparisonOperator, left: Operand, right: Operand, leftToken: Token, rightToken: Token): FilterNode {
-  if (literalKinds.has(left.kind) && literalKinds.has(right.kind)) throw new FilterSyntaxError(leftToken.pos + 1, `expected a property or function on one side of ${op} but found two literals`);
+function checkComparison(
+  op: ComparisonOperator,
+  left: Operand,
+  right: Operand,
+  leftToken: Token,
+  rightToken: Token,
+): FilterNode {
+  if (literalKinds.has(left.kind) && literalKinds.has(right.kind))
+    throw new FilterSyntaxError(
+      leftToken.pos + 1,
+      `expected a property or function on one side of ${op} but found two literals`,
+    );
   if (literalKinds.has(left.kind)) return checkComparison(mirrored[op], right, left, rightToken, leftToken);
   const l = operandType(left);
   const r = operandType(right);
   const at = rightToken.pos + 1;
   const ordering = op !== 'eq' && op !== 'ne';
-  if (r === 'null' && ordering) throw new FilterSyntaxError(at, `expected eq or ne to compare with null but found ${op}`);
+  if (r === 'null' && ordering)
+    throw new FilterSyntaxError(at, `expected eq or ne to compare with null but found ${op}`);
   if (l === 'string') {
-    if (r === 'datetime') throw new FilterSyntaxError(at, 'expected a string, number, boolean or null to compare a string property with but found a datetime');
-    if (r === 'boolean' && (ordering || right.kind !== 'boolean')) throw new FilterSyntaxError(at, `expected a string or number for ${op} but found a boolean`);
+    if (r === 'datetime')
+      throw new FilterSyntaxError(
+        at,
+        'expected a string, number, boolean or null to compare a string property with but found a datetime',
+      );
+    if (r === 'boolean' && (ordering || right.kind !== 'boolean'))
+      throw new FilterSyntaxError(at, `expected a string or number for ${op} but found a boolean`);
   } else if (l === 'datetime') {
-    if (r !== 'datetime' && r !== 'null') throw new FilterSyntaxError(at, `expected a datetime (e.g. 2025-01-10T08:00:00Z, unquoted) but found a ${r}`);
+    if (r !== 'datetime' && r !== 'null')
+      throw new FilterSyntaxError(at, `expected a datetime (e.g. 2025-01-10T08:00:00Z, unquoted) but found a ${r}`);
   } else if (r !== 'boolean' || ordering || right.kind !== 'boolean') {
-    throw new FilterSyntaxError(at, `expected eq / ne true or false after a function or lambda but found ${op} ${describeToken(rightToken)}`);
+    throw new FilterSyntaxError(
+      at,
+      `expected eq / ne true or false after a function or lambda but found ${op} ${describeToken(rightToken)}`,
+    );
   }
   return { kind: 'compare', op, left, right };
 }

@@ -17,18 +17,40 @@ const hostConfig = new HostConfig({
   fontWeights: { lighter: 300, default: 400, bolder: 600 },
   supportsInteractivity: true,
   containerStyles: {
-    default: { backgroundColor: '#FFFFFF', foregroundColors: { default: { default: '#242424', subtle: '#616161' }, attention: { default: '#C4314B' }, warning: { default: '#835C00' }, good: { default: '#237B4B' }, accent: { default: '#4F52B2' } } },
+    default: {
+      backgroundColor: '#FFFFFF',
+      foregroundColors: {
+        default: { default: '#242424', subtle: '#616161' },
+        attention: { default: '#C4314B' },
+        warning: { default: '#835C00' },
+        good: { default: '#237B4B' },
+        accent: { default: '#4F52B2' },
+      },
+    },
     emphasis: { backgroundColor: '#F5F5F5', foregroundColors: { default: { default: '#242424', subtle: '#616161' } } },
     accent: { backgroundColor: '#E8EBFA', foregroundColors: { default: { default: '#242424', subtle: '#424242' } } },
-    attention: { backgroundColor: '#FDE7E9', foregroundColors: { default: { default: '#242424', subtle: '#424242' }, attention: { default: '#A4262C' } } },
+    attention: {
+      backgroundColor: '#FDE7E9',
+      foregroundColors: { default: { default: '#242424', subtle: '#424242' }, attention: { default: '#A4262C' } },
+    },
     warning: { backgroundColor: '#FFF4CE', foregroundColors: { default: { default: '#242424', subtle: '#424242' } } },
     good: { backgroundColor: '#DFF6DD', foregroundColors: { default: { default: '#242424', subtle: '#424242' } } },
   },
-  actions: { maxActions: 6, spacing: 'default', buttonSpacing: 8, showCard: { actionMode: 'inline', inlineTopMargin: 8 }, actionsOrientation: 'horizontal', actionAlignment: 'left' },
+  actions: {
+    maxActions: 6,
+    spacing: 'default',
+    buttonSpacing: 8,
+    showCard: { actionMode: 'inline', inlineTopMargin: 8 },
+    actionsOrientation: 'horizontal',
+    actionAlignment: 'left',
+  },
 });
 
 /** Renders one card; `onOpenUrl` receives the URL of an Action.OpenUrl instead of navigating. */
-export function renderCard(content: unknown, onOpenUrl: (url: string) => void): { element: HTMLElement; warnings: string[] } {
+export function renderCard(
+  content: unknown,
+  onOpenUrl: (url: string) => void,
+): { element: HTMLElement; warnings: string[] } {
   const card = new AdaptiveCard();
   card.hostConfig = hostConfig;
   card.onExecuteAction = (action) => {

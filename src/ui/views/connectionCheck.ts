@@ -5,7 +5,14 @@ import { errorBox } from '../errors';
 interface DoctorReport {
   ok: boolean;
   checkedAt: string;
-  checks: { id: string; title: string; status: 'pass' | 'fail' | 'warn' | 'skip'; required: boolean; detail: string; fix?: string }[];
+  checks: {
+    id: string;
+    title: string;
+    status: 'pass' | 'fail' | 'warn' | 'skip';
+    required: boolean;
+    detail: string;
+    fix?: string;
+  }[];
 }
 
 const kind = { pass: 'ok', fail: 'error', warn: 'warn', skip: 'info' } as const;
@@ -23,10 +30,24 @@ export function connectionCheck(ctx: ViewContext): HTMLElement {
     replace(result, h('p', {}, 'Checking settings, Table Storage, the Graph token, audit events and channels…'));
     try {
       const { body } = await ctx.api.get<DoctorReport>('/doctor');
-      replace(result,
-        h('p', { class: 'lead' }, badge(body.ok ? 'all required checks passed' : 'a required check failed', body.ok ? 'ok' : 'error')),
-        table('Connection checks', ['Check', 'Result', 'Detail', 'Fix'], body.checks.map((c) => [
-          c.required ? c.title : `${c.title} (optional)`, badge(label[c.status], kind[c.status]), c.detail, c.fix ?? '—'])));
+      replace(
+        result,
+        h(
+          'p',
+          { class: 'lead' },
+          badge(body.ok ? 'all required checks passed' : 'a required check failed', body.ok ? 'ok' : 'error'),
+        ),
+        table(
+          'Connection checks',
+          ['Check', 'Result', 'Detail', 'Fix'],
+          body.checks.map((c) => [
+            c.required ? c.title : `${c.title} (optional)`,
+            badge(label[c.status], kind[c.status]),
+            c.detail,
+            c.fix ?? '—',
+          ]),
+        ),
+      );
     } catch (err) {
       replace(result, errorBox('The connection check failed', err));
     } finally {
@@ -34,8 +55,16 @@ export function connectionCheck(ctx: ViewContext): HTMLElement {
     }
   };
   button.addEventListener('click', () => void check());
-  return h('section', { class: 'card', 'aria-labelledby': 'connection-title' },
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'connection-title' },
     h('h2', { id: 'connection-title' }, 'Connection'),
-    h('p', {}, 'Runs the onboarding checks of "pki-alerts doctor" from the app: settings, Table Storage, the Graph token and its permissions, the audit-event query, Cloud PKI activity types and each channel. Secrets are never shown.'),
-    button, result);
+    h(
+      'p',
+      {},
+      'Runs the onboarding checks of "pki-alerts doctor" from the app: settings, Table Storage, the Graph token and its permissions, the audit-event query, Cloud PKI activity types and each channel. Secrets are never shown.',
+    ),
+    button,
+    result,
+  );
 }

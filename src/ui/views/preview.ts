@@ -15,15 +15,29 @@ interface Preview {
 }
 
 /** The card the draft would send (POST /api/ui/preview), rendered as Teams would show it. */
-export function previewPanel(ctx: ViewContext, draft: () => Record<string, unknown>, onProblems: (p: FieldProblem[]) => void) {
+export function previewPanel(
+  ctx: ViewContext,
+  draft: () => Record<string, unknown>,
+  onProblems: (p: FieldProblem[]) => void,
+) {
   const output = h('div', { class: 'preview-output', 'aria-live': 'polite' });
-  const element = h('section', { class: 'card', 'aria-labelledby': 'preview-title', id: 'card-preview' },
+  const element = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'preview-title', id: 'card-preview' },
     h('h2', { id: 'preview-title', tabindex: '-1' }, 'Card preview'),
-    h('p', { class: 'hint' }, 'What on-call would see in Teams, drawn by the official Adaptive Cards renderer from the card the app builds. Pick an event in the backtest, or use a made-up one.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'What on-call would see in Teams, drawn by the official Adaptive Cards renderer from the card the app builds. Pick an event in the backtest, or use a made-up one.',
+    ),
     h('button', { type: 'button', class: 'secondary', onclick: () => void show({}) }, 'Preview with a sample event'),
-    output);
+    output,
+  );
 
-  async function show(ref: { eventRef?: { id: string; activityDateTime: string } }, event?: BacktestEvent): Promise<void> {
+  async function show(
+    ref: { eventRef?: { id: string; activityDateTime: string } },
+    event?: BacktestEvent,
+  ): Promise<void> {
     replace(output, h('p', { class: 'muted' }, 'Building the card…'));
     element.scrollIntoView({ block: 'start' });
     let preview: Preview;
@@ -32,7 +46,10 @@ export function previewPanel(ctx: ViewContext, draft: () => Record<string, unkno
     } catch (err) {
       if (err instanceof ApiError && err.status === 400 && err.problems.some((p) => p.field.startsWith('rule.'))) {
         onProblems(err.problems.filter((p) => p.field.startsWith('rule.')));
-        return void replace(output, h('p', { class: 'field-error' }, 'The draft has problems (shown on the form); fix them to preview its card.'));
+        return void replace(
+          output,
+          h('p', { class: 'field-error' }, 'The draft has problems (shown on the form); fix them to preview its card.'),
+        );
       }
       return void replace(output, errorBox('No preview', err));
     }
@@ -41,18 +58,42 @@ export function previewPanel(ctx: ViewContext, draft: () => Record<string, unkno
     let rendered: HTMLElement;
     let warnings: string[] = [];
     try {
-      ({ element: rendered, warnings } = renderCard(content, (url) => { opened.textContent = `This button opens ${url}`; }));
+      ({ element: rendered, warnings } = renderCard(content, (url) => {
+        opened.textContent = `This button opens ${url}`;
+      }));
     } catch (err) {
       rendered = errorBox('The renderer could not draw this card', err);
     }
-    const source = preview.eventSource === 'sample' ? 'a made-up sample event' : `the event at ${utc(event?.activityDateTime)}${event ? ` by ${event.actor}` : ''}`;
-    replace(output,
+    const source =
+      preview.eventSource === 'sample'
+        ? 'a made-up sample event'
+        : `the event at ${utc(event?.activityDateTime)}${event ? ` by ${event.actor}` : ''}`;
+    replace(
+      output,
       h('p', {}, `Card for ${source} (${Math.round(preview.bytes / 102.4) / 10} KB of the 20 KB budget).`),
-      preview.matches ? null : h('p', { class: 'notice notice-warn' }, 'The draft does not match this event: the card shows what it would look like if it did.'),
+      preview.matches
+        ? null
+        : h(
+            'p',
+            { class: 'notice notice-warn' },
+            'The draft does not match this event: the card shows what it would look like if it did.',
+          ),
       h('div', { class: 'teams-frame', 'data-testid': 'card' }, rendered),
       opened,
-      warnings.length ? h('ul', { class: 'notice notice-warn' }, warnings.map((w) => h('li', {}, w))) : null,
-      h('details', {}, h('summary', {}, 'Card JSON'), h('pre', { class: 'mono json' }, JSON.stringify(content, null, 2))));
+      warnings.length
+        ? h(
+            'ul',
+            { class: 'notice notice-warn' },
+            warnings.map((w) => h('li', {}, w)),
+          )
+        : null,
+      h(
+        'details',
+        {},
+        h('summary', {}, 'Card JSON'),
+        h('pre', { class: 'mono json' }, JSON.stringify(content, null, 2)),
+      ),
+    );
     element.querySelector<HTMLElement>('h2')?.focus();
   }
   return { element, show };

@@ -10,7 +10,20 @@ import type { Rule } from './shared';
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 type Field = { row: HTMLElement; error: HTMLElement; control: Control };
 
-export const formFields = ['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'actorExclude', 'channels', 'runbookUrl', 'groupWindow', 'description', 'filter'] as const;
+export const formFields = [
+  'id',
+  'name',
+  'severity',
+  'enabled',
+  'activityTypes',
+  'result',
+  'actorExclude',
+  'channels',
+  'runbookUrl',
+  'groupWindow',
+  'description',
+  'filter',
+] as const;
 export type FormField = (typeof formFields)[number];
 
 /** Which form field a problem path (`activityTypes[2]`, `actor.exclude.userPrincipalNames[0]`, `rule.filter`) belongs to. */
@@ -28,7 +41,11 @@ export function filterPosition(message: string): { position: number; detail: str
 }
 
 const select = (options: [string, string][], value: string, attrs: Attrs = {}) =>
-  h('select', attrs, options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)));
+  h(
+    'select',
+    attrs,
+    options.map(([v, label]) => h('option', { value: v, selected: v === value }, label)),
+  );
 
 export class RuleForm {
   readonly element: HTMLFormElement;
@@ -38,9 +55,14 @@ export class RuleForm {
   private readonly filterError: HTMLElement;
   private readonly windowMinutes: HTMLInputElement;
 
-  constructor(private readonly original: Partial<Rule>, readonly isNew: boolean, channelIds: string[]) {
+  constructor(
+    private readonly original: Partial<Rule>,
+    readonly isNew: boolean,
+    channelIds: string[],
+  ) {
     const r = original;
-    const text = (value: string | undefined, attrs: Attrs = {}) => h('input', { type: 'text', value: value ?? '', ...attrs });
+    const text = (value: string | undefined, attrs: Attrs = {}) =>
+      h('input', { type: 'text', value: value ?? '', ...attrs });
     const area = (value: string, rows: number, attrs: Attrs = {}) => h('textarea', { rows, ...attrs }, value);
     const add = (name: FormField, label: string, control: Control, hint?: string) => {
       control.name = name;
@@ -51,18 +73,41 @@ export class RuleForm {
     this.summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', hidden: true });
 
     const channelSet = new Set(['default', ...channelIds, ...(r.channels ?? [])]);
-    const channelGroup = h('fieldset', { class: 'field checks', 'aria-describedby': 'channels-hint channels-error' },
+    const channelGroup = h(
+      'fieldset',
+      { class: 'field checks', 'aria-describedby': 'channels-hint channels-error' },
       h('legend', {}, 'Channels'),
       [...channelSet].map((id) => {
-        const box = h('input', { type: 'checkbox', name: 'channels', value: id, id: uid('ch'), checked: (r.channels ?? ['default']).includes(id) });
+        const box = h('input', {
+          type: 'checkbox',
+          name: 'channels',
+          value: id,
+          id: uid('ch'),
+          checked: (r.channels ?? ['default']).includes(id),
+        });
         this.channelBoxes.push(box);
-        return h('label', { class: 'check', for: box.id }, box, id === 'default' ? 'default (every default channel)' : id);
+        return h(
+          'label',
+          { class: 'check', for: box.id },
+          box,
+          id === 'default' ? 'default (every default channel)' : id,
+        );
       }),
       h('p', { class: 'hint', id: 'channels-hint' }, 'Where the alert goes. At least one.'),
-      h('p', { class: 'field-error', id: 'channels-error', hidden: true }));
-    this.fields.set('channels', { row: channelGroup, error: channelGroup.querySelector('#channels-error')!, control: this.channelBoxes[0] });
+      h('p', { class: 'field-error', id: 'channels-error', hidden: true }),
+    );
+    this.fields.set('channels', {
+      row: channelGroup,
+      error: channelGroup.querySelector('#channels-error')!,
+      control: this.channelBoxes[0],
+    });
 
-    const filter = area(r.filter ?? '', 3, { class: 'mono', spellcheck: 'false', autocapitalize: 'off', 'aria-describedby': 'filter-hint filter-error' });
+    const filter = area(r.filter ?? '', 3, {
+      class: 'mono',
+      spellcheck: 'false',
+      autocapitalize: 'off',
+      'aria-describedby': 'filter-hint filter-error',
+    });
     filter.name = 'filter';
     filter.id = 'rule-filter';
     this.filterError = h('div', { class: 'field-error filter-error', id: 'filter-error', hidden: true });
@@ -75,49 +120,160 @@ export class RuleForm {
 
     // groupWindow: 'auto' | 'none' | minutes, edited as a choice plus a minutes box used only for "minutes".
     const window = r.groupWindow;
-    const minutes = h('input', { type: 'number', min: '1', max: '1440', step: '1', inputmode: 'numeric', id: 'rule-group-window-minutes', value: typeof window === 'number' ? String(window) : '', disabled: typeof window !== 'number' });
+    const minutes = h('input', {
+      type: 'number',
+      min: '1',
+      max: '1440',
+      step: '1',
+      inputmode: 'numeric',
+      id: 'rule-group-window-minutes',
+      value: typeof window === 'number' ? String(window) : '',
+      disabled: typeof window !== 'number',
+    });
     this.windowMinutes = minutes;
-    const windowChoice = select([
-      ['auto', 'Automatic: high and critical go out at once; medium and low wait for one digest'],
-      ['none', 'Never hold: every alert goes out when detected'],
-      ['minutes', 'Hold later alerts for a set number of minutes'],
-    ], typeof window === 'number' ? 'minutes' : window === 'none' ? 'none' : 'auto', { onchange: () => { minutes.disabled = windowChoice.value !== 'minutes'; } });
+    const windowChoice = select(
+      [
+        ['auto', 'Automatic: high and critical go out at once; medium and low wait for one digest'],
+        ['none', 'Never hold: every alert goes out when detected'],
+        ['minutes', 'Hold later alerts for a set number of minutes'],
+      ],
+      typeof window === 'number' ? 'minutes' : window === 'none' ? 'none' : 'auto',
+      {
+        onchange: () => {
+          minutes.disabled = windowChoice.value !== 'minutes';
+        },
+      },
+    );
 
-    this.element = h('form', { class: 'rule-form', novalidate: true, 'aria-label': 'Rule' },
+    this.element = h(
+      'form',
+      { class: 'rule-form', novalidate: true, 'aria-label': 'Rule' },
       this.summary,
-      h('div', { class: 'grid' },
-        isNew ? add('id', 'Rule id', text('', { autocomplete: 'off', spellcheck: 'false', class: 'mono' }), 'Lowercase letters, digits and dashes, e.g. cloudpki-ca-paused-by-partner. Cannot change later.') : null,
+      h(
+        'div',
+        { class: 'grid' },
+        isNew
+          ? add(
+              'id',
+              'Rule id',
+              text('', { autocomplete: 'off', spellcheck: 'false', class: 'mono' }),
+              'Lowercase letters, digits and dashes, e.g. cloudpki-ca-paused-by-partner. Cannot change later.',
+            )
+          : null,
         add('name', 'Name', text(r.name, { autocomplete: 'off' }), 'The alert title on-call reads.'),
-        add('severity', 'Severity', select([['critical', 'Critical'], ['high', 'High'], ['medium', 'Medium'], ['low', 'Low']], r.severity ?? 'high')),
-        h('div', { class: 'field check-field' }, h('label', { class: 'check', for: enabled.id }, enabled, 'Enabled'), enabledError),
-        add('result', 'Result', select([['', 'Any result'], ['Success', 'Success only'], ['Failure', 'Failure only (any other result)']], r.result ?? '')),
-        add('runbookUrl', 'Runbook URL', h('input', { type: 'url', value: r.runbookUrl ?? '', autocomplete: 'off', placeholder: 'https://' }), 'Shown on the card as a button. https only.'),
-        add('groupWindow', 'Digest (group window)', windowChoice, 'After a post, whether later alerts of this rule wait to be sent as one digest. Realert still applies.'),
-        h('div', { class: 'field' }, h('label', { for: minutes.id }, 'Digest window, minutes'), minutes, h('p', { class: 'hint' }, '1 to 1440; used with "a set number of minutes".'))),
-      add('activityTypes', 'Activity types', area((r.activityTypes ?? []).join('\n'), 4, { class: 'mono', spellcheck: 'false' }),
-        'One per line, exact activityType or a * pattern, e.g. Delete CloudCertificationAuthority or * CloudCertificationAuthority.'),
-      add('actorExclude', 'Never alert for these accounts', area((r.actor?.exclude?.userPrincipalNames ?? []).join('\n'), 2, { class: 'mono', spellcheck: 'false' }),
-        'User principal names, one per line; * wildcards allowed (e.g. breakglass-*@contoso.com).'),
+        add(
+          'severity',
+          'Severity',
+          select(
+            [
+              ['critical', 'Critical'],
+              ['high', 'High'],
+              ['medium', 'Medium'],
+              ['low', 'Low'],
+            ],
+            r.severity ?? 'high',
+          ),
+        ),
+        h(
+          'div',
+          { class: 'field check-field' },
+          h('label', { class: 'check', for: enabled.id }, enabled, 'Enabled'),
+          enabledError,
+        ),
+        add(
+          'result',
+          'Result',
+          select(
+            [
+              ['', 'Any result'],
+              ['Success', 'Success only'],
+              ['Failure', 'Failure only (any other result)'],
+            ],
+            r.result ?? '',
+          ),
+        ),
+        add(
+          'runbookUrl',
+          'Runbook URL',
+          h('input', { type: 'url', value: r.runbookUrl ?? '', autocomplete: 'off', placeholder: 'https://' }),
+          'Shown on the card as a button. https only.',
+        ),
+        add(
+          'groupWindow',
+          'Digest (group window)',
+          windowChoice,
+          'After a post, whether later alerts of this rule wait to be sent as one digest. Realert still applies.',
+        ),
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: minutes.id }, 'Digest window, minutes'),
+          minutes,
+          h('p', { class: 'hint' }, '1 to 1440; used with "a set number of minutes".'),
+        ),
+      ),
+      add(
+        'activityTypes',
+        'Activity types',
+        area((r.activityTypes ?? []).join('\n'), 4, { class: 'mono', spellcheck: 'false' }),
+        'One per line, exact activityType or a * pattern, e.g. Delete CloudCertificationAuthority or * CloudCertificationAuthority.',
+      ),
+      add(
+        'actorExclude',
+        'Never alert for these accounts',
+        area((r.actor?.exclude?.userPrincipalNames ?? []).join('\n'), 2, { class: 'mono', spellcheck: 'false' }),
+        'User principal names, one per line; * wildcards allowed (e.g. breakglass-*@contoso.com).',
+      ),
       channelGroup,
       add('description', 'Description', area(r.description ?? '', 2)),
-      h('div', { class: 'field' },
+      h(
+        'div',
+        { class: 'field' },
         h('label', { for: filter.id }, 'Advanced filter (optional)'),
         filter,
-        h('p', { class: 'hint', id: 'filter-hint' }, "OData $filter over the event's Graph fields, ANDed with the fields above, e.g. resources/any(r: startswith(r/displayName, 'Contoso Root'))."),
-        this.filterError),
-      this.keptFields());
+        h(
+          'p',
+          { class: 'hint', id: 'filter-hint' },
+          "OData $filter over the event's Graph fields, ANDed with the fields above, e.g. resources/any(r: startswith(r/displayName, 'Contoso Root')).",
+        ),
+        this.filterError,
+      ),
+      this.keptFields(),
+    );
   }
 
   /** Conditions the form does not edit (threshold, resource, …): shown, and kept on save. */
   private keptFields(): HTMLElement | null {
-    const edited = new Set(['id', 'name', 'severity', 'enabled', 'activityTypes', 'result', 'channels', 'runbookUrl', 'groupWindow', 'description', 'filter', 'origin']);
-    const kept: Record<string, unknown> = Object.fromEntries(Object.entries(this.original).filter(([k]) => !edited.has(k) && k !== 'actor'));
+    const edited = new Set([
+      'id',
+      'name',
+      'severity',
+      'enabled',
+      'activityTypes',
+      'result',
+      'channels',
+      'runbookUrl',
+      'groupWindow',
+      'description',
+      'filter',
+      'origin',
+    ]);
+    const kept: Record<string, unknown> = Object.fromEntries(
+      Object.entries(this.original).filter(([k]) => !edited.has(k) && k !== 'actor'),
+    );
     const actor = this.original.actor;
     if (actor?.include) kept['actor.include'] = actor.include;
-    const otherExclude = Object.fromEntries(Object.entries(actor?.exclude ?? {}).filter(([k]) => k !== 'userPrincipalNames'));
+    const otherExclude = Object.fromEntries(
+      Object.entries(actor?.exclude ?? {}).filter(([k]) => k !== 'userPrincipalNames'),
+    );
     if (Object.keys(otherExclude).length) kept['actor.exclude (other than accounts)'] = otherExclude;
     if (Object.keys(kept).length === 0) return null;
-    return h('details', { class: 'kept' }, h('summary', {}, `Also in this rule, kept as they are: ${Object.keys(kept).join(', ')}`), h('pre', { class: 'mono' }, JSON.stringify(kept, null, 2)));
+    return h(
+      'details',
+      { class: 'kept' },
+      h('summary', {}, `Also in this rule, kept as they are: ${Object.keys(kept).join(', ')}`),
+      h('pre', { class: 'mono' }, JSON.stringify(kept, null, 2)),
+    );
   }
 
   private value(name: FormField): string {
@@ -144,7 +300,18 @@ export class RuleForm {
     const window = this.value('groupWindow');
     // 'auto' is the default: left out so an untouched rule stays as it was. A bad number goes to the validator as-is.
     const typed = this.windowMinutes.value.trim();
-    set('groupWindow', window === 'none' ? 'none' : window === 'minutes' ? (/^\d+$/.test(typed) ? Number(typed) : typed || 'minutes') : this.original.groupWindow === 'auto' ? 'auto' : undefined);
+    set(
+      'groupWindow',
+      window === 'none'
+        ? 'none'
+        : window === 'minutes'
+          ? /^\d+$/.test(typed)
+            ? Number(typed)
+            : typed || 'minutes'
+          : this.original.groupWindow === 'auto'
+            ? 'auto'
+            : undefined,
+    );
     d.channels = this.channelBoxes.filter((b) => b.checked).map((b) => b.value);
     const accounts = lines(this.value('actorExclude'));
     const actor = { ...(this.original.actor ?? {}) } as { include?: unknown; exclude?: Record<string, unknown> };
@@ -174,7 +341,10 @@ export class RuleForm {
     const byField = new Map<FormField | undefined, string[]>();
     for (const p of problems) {
       const f = fieldOf(p.field);
-      const text = f && f !== 'filter' && p.field.replace(/^rule\./, '') !== f ? `${p.field.replace(/^rule\./, '')}: ${p.message}` : p.message;
+      const text =
+        f && f !== 'filter' && p.field.replace(/^rule\./, '') !== f
+          ? `${p.field.replace(/^rule\./, '')}: ${p.message}`
+          : p.message;
       byField.set(f, [...(byField.get(f) ?? []), text]);
     }
     for (const [name, messages] of byField) {
@@ -186,9 +356,28 @@ export class RuleForm {
       const f = fieldOf(p.field);
       const target = f ? this.fields.get(f)?.control.id : undefined;
       const label = `${p.field.replace(/^rule\./, '')}: ${p.message}`;
-      return h('li', {}, target ? h('a', { href: `#${target}`, onclick: (e: Event) => { e.preventDefault(); document.getElementById(target)?.focus(); } }, label) : label);
+      return h(
+        'li',
+        {},
+        target
+          ? h(
+              'a',
+              {
+                href: `#${target}`,
+                onclick: (e: Event) => {
+                  e.preventDefault();
+                  document.getElementById(target)?.focus();
+                },
+              },
+              label,
+            )
+          : label,
+      );
     });
-    this.summary.append(h('h2', {}, `The rule has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}`), h('ul', {}, items));
+    this.summary.append(
+      h('h2', {}, `The rule has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}`),
+      h('ul', {}, items),
+    );
     this.summary.hidden = false;
     if (focus) {
       const filterProblem = byField.get('filter');
@@ -210,8 +399,14 @@ export class RuleForm {
     const line = text.split('\n')[lineNo - 1] ?? '';
     this.filterError.dataset.position = String(at.position);
     this.filterError.append(
-      h('p', {}, h('strong', {}, `Filter, position ${at.position}${lineNo > 1 ? ` (line ${lineNo}, column ${column})` : ''}: `), at.detail),
-      h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${line}\n${' '.repeat(Math.max(0, column - 1))}^`));
+      h(
+        'p',
+        {},
+        h('strong', {}, `Filter, position ${at.position}${lineNo > 1 ? ` (line ${lineNo}, column ${column})` : ''}: `),
+        at.detail,
+      ),
+      h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${line}\n${' '.repeat(Math.max(0, column - 1))}^`),
+    );
   }
 
   /** Puts the cursor (a one-character selection) where the filter problem is. */

@@ -46,7 +46,13 @@ export interface ChannelView {
   settings?: Record<string, unknown>;
   configuration: 'ok' | 'misconfigured';
   problems?: string[];
-  status?: { lastOutcomes: { at: string; ok: boolean; status: number; detail: string }[]; consecutiveFailures: number; lastSuccessAt?: string; lastFailureAt?: string; incidentSince?: string };
+  status?: {
+    lastOutcomes: { at: string; ok: boolean; status: number; detail: string }[];
+    consecutiveFailures: number;
+    lastSuccessAt?: string;
+    lastFailureAt?: string;
+    incidentSince?: string;
+  };
 }
 
 export const severityOrder = ['critical', 'high', 'medium', 'low'] as const;

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { apiOperations, openApiDocument, openApiDocumentPath, openApiDocumentText } from '../../../src/app/openApi';
 
 const root = path.join(__dirname, '../../..');
-type Schema = { type?: string; required?: string[]; properties?: Record<string, unknown>; oneOf?: Schema[]; anyOf?: Schema[]; additionalProperties?: unknown };
+type Schema = {
+  type?: string;
+  required?: string[];
+  properties?: Record<string, unknown>;
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  additionalProperties?: unknown;
+};
 const components = () => (openApiDocument() as { components: { schemas: Record<string, Schema> } }).components.schemas;
 
 describe('OpenAPI document of the admin API', () => {
@@ -13,11 +20,15 @@ describe('OpenAPI document of the admin API', () => {
   });
 
   it('is OpenAPI 3.1 with the JSON Schema 2020-12 dialect, and deterministic', () => {
-    expect(openApiDocument()).toMatchObject({ openapi: '3.1.0', jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema', servers: [{ url: '/api' }] });
+    expect(openApiDocument()).toMatchObject({
+      openapi: '3.1.0',
+      jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+      servers: [{ url: '/api' }],
+    });
     expect(openApiDocumentText()).toBe(openApiDocumentText());
   });
 
-  it('takes its request bodies from the validators\' zod schemas', () => {
+  it("takes its request bodies from the validators' zod schemas", () => {
     const s = components();
     expect(s.AlertRule.required?.sort()).toEqual(['channels', 'enabled', 'id', 'name', 'severity']);
     expect(s.AlertRule.additionalProperties).toBe(false);
@@ -25,7 +36,14 @@ describe('OpenAPI document of the admin API', () => {
     expect(s.AlertRuleBody.required?.sort()).toEqual(['channels', 'enabled', 'name', 'severity']);
     expect(s.ChangeWindowInput.required?.sort()).toEqual(['end', 'reason', 'scope']);
     const variants = s.ChannelBody.oneOf ?? s.ChannelBody.anyOf ?? [];
-    expect(variants.map((v) => (v.properties?.type as { const: string }).const).sort()).toEqual(['azure-monitor-logs', 'email-graph', 'email-webhook', 'pagerduty', 'teams', 'webhook']);
+    expect(variants.map((v) => (v.properties?.type as { const: string }).const).sort()).toEqual([
+      'azure-monitor-logs',
+      'email-graph',
+      'email-webhook',
+      'pagerduty',
+      'teams',
+      'webhook',
+    ]);
     for (const v of variants) expect(v.required).not.toContain('id');
     // The backtest and preview bodies refer to the rule schema instead of copying it.
     expect(JSON.stringify(s.BacktestRequest)).toContain('"$ref":"#/components/schemas/AlertRule"');
@@ -46,7 +64,9 @@ describe('OpenAPI document of the admin API', () => {
 
   it('docs/admin-api.md lists every operation', () => {
     const page = readFileSync(path.join(root, 'docs/admin-api.md'), 'utf8');
-    const missing = apiOperations.filter((op) => !page.includes(`${op.method.toUpperCase()} /api/${op.route}`)).map((op) => `${op.method.toUpperCase()} /api/${op.route}`);
+    const missing = apiOperations
+      .filter((op) => !page.includes(`${op.method.toUpperCase()} /api/${op.route}`))
+      .map((op) => `${op.method.toUpperCase()} /api/${op.route}`);
     expect(missing).toEqual([]);
   });
 });

@@ -20,10 +20,19 @@ describe('retryDelayInSeconds', () => {
   });
 
   it.each([
-    [1, 0, 1], [1, 0.999, 2], [2, 0, 2], [3, 0, 4], [3, 1, 8], [6, 1, 30], [10, 0, 15],
-  ])('without Retry-After, attempt %i with jitter %s waits %s s: exponential, equal jitter, capped', (attempt, jitter, expected) => {
-    expect(retryDelayInSeconds(null, attempt, { ...policy, random: () => jitter }, now)).toBeCloseTo(expected, 2);
-  });
+    [1, 0, 1],
+    [1, 0.999, 2],
+    [2, 0, 2],
+    [3, 0, 4],
+    [3, 1, 8],
+    [6, 1, 30],
+    [10, 0, 15],
+  ])(
+    'without Retry-After, attempt %i with jitter %s waits %s s: exponential, equal jitter, capped',
+    (attempt, jitter, expected) => {
+      expect(retryDelayInSeconds(null, attempt, { ...policy, random: () => jitter }, now)).toBeCloseTo(expected, 2);
+    },
+  );
 
   it('an unreadable Retry-After falls back to the backoff', () => {
     expect(retryDelayInSeconds('soon', 1, { ...policy, random: () => 0 }, now)).toBe(1);
@@ -33,11 +42,14 @@ describe('retryDelayInSeconds', () => {
 describe('readableGraphMessage', () => {
   const intune = JSON.stringify({
     _version: 3,
-    Message: 'An error has occurred - Operation ID (for customer support): 1a2b - Activity ID: 3c4d - Url: https://fef.msua06.manage.microsoft.com/StatelessAuditingFEService/deviceManagement/auditEvents?api-version=5023&$filter=x - CustomApiErrorPhrase: ',
+    Message:
+      'An error has occurred - Operation ID (for customer support): 1a2b - Activity ID: 3c4d - Url: https://fef.msua06.manage.microsoft.com/StatelessAuditingFEService/deviceManagement/auditEvents?api-version=5023&$filter=x - CustomApiErrorPhrase: ',
   });
 
   it('unwraps the Intune body whose error.message is JSON, keeping the URL without its query', () => {
-    expect(readableGraphMessage(intune)).toBe('An error has occurred - Operation ID (for customer support): 1a2b - Activity ID: 3c4d - Url: https://fef.msua06.manage.microsoft.com/StatelessAuditingFEService/deviceManagement/auditEvents - CustomApiErrorPhrase:');
+    expect(readableGraphMessage(intune)).toBe(
+      'An error has occurred - Operation ID (for customer support): 1a2b - Activity ID: 3c4d - Url: https://fef.msua06.manage.microsoft.com/StatelessAuditingFEService/deviceManagement/auditEvents - CustomApiErrorPhrase:',
+    );
   });
 
   it.each([
@@ -57,8 +69,13 @@ describe('readableGraphMessage', () => {
   });
 
   it('toGraphReadError names status, code and what was read', () => {
-    const err = toGraphReadError(Object.assign(new Error(intune), { statusCode: 429, code: 'TooManyRequests' }), 'page 3');
+    const err = toGraphReadError(
+      Object.assign(new Error(intune), { statusCode: 429, code: 'TooManyRequests' }),
+      'page 3',
+    );
     expect(err.message).toMatch(/^Graph answered 429 TooManyRequests reading page 3: An error has occurred/);
-    expect(toGraphReadError(new DOMException('Graph request timed out after 10 ms', 'TimeoutError'), 'page 2').kind).toBe('timeout');
+    expect(
+      toGraphReadError(new DOMException('Graph request timed out after 10 ms', 'TimeoutError'), 'page 2').kind,
+    ).toBe('timeout');
   });
 });

@@ -12,8 +12,15 @@ function source(times: number[], pageSize: number, order: Order): AuditSource & 
   const s = {
     requests: 0,
     async *listPages(w: PollWindow): AsyncIterable<AuditPage> {
-      const inRange = events.filter((e) => Date.parse(e.activityDateTime) >= w.from.getTime() && Date.parse(e.activityDateTime) <= w.to.getTime());
-      const sorted = order === 'asc' ? [...inRange].sort((a, b) => a.activityDateTime.localeCompare(b.activityDateTime)) : order === 'desc' ? [...inRange].sort((a, b) => b.activityDateTime.localeCompare(a.activityDateTime)) : inRange;
+      const inRange = events.filter(
+        (e) => Date.parse(e.activityDateTime) >= w.from.getTime() && Date.parse(e.activityDateTime) <= w.to.getTime(),
+      );
+      const sorted =
+        order === 'asc'
+          ? [...inRange].sort((a, b) => a.activityDateTime.localeCompare(b.activityDateTime))
+          : order === 'desc'
+            ? [...inRange].sort((a, b) => b.activityDateTime.localeCompare(a.activityDateTime))
+            : inRange;
       for (let i = 0, n = 1; ; i += pageSize, n++) {
         s.requests++;
         const page = sorted.slice(i, i + pageSize);
@@ -30,7 +37,14 @@ const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 const hour = 3_600_000;
 
 /** Runs the reader run after run (checkpoint and slice hint carried), as the poll does, until caught up. */
-async function drive(times: number[], pageSize: number, maxPages: number, order: Order, maxRuns = 200, spanInMs = hour) {
+async function drive(
+  times: number[],
+  pageSize: number,
+  maxPages: number,
+  order: Order,
+  maxRuns = 200,
+  spanInMs = hour,
+) {
   const src = source(times, pageSize, order);
   const seen = new Set<string>();
   let scannedTo = T0;
@@ -71,17 +85,22 @@ describe('SlicedReader', () => {
     expect((await drive([], 100, 100, 'desc')).requests).toBe(1);
   });
 
-  it.each<Order>(['asc', 'desc', 'none'])('a same-millisecond burst bigger than the whole budget is read to its end (%s)', async (order) => {
-    const times = [...Array.from({ length: 500 }, () => T0 + 30 * 60_000), T0 + 31 * 60_000];
-    const r = await drive(times, 10, 5, order);
-    expect(r.caughtUp).toBe(true);
-    expect(r.seen.size).toBe(times.length);
-  });
+  it.each<Order>(['asc', 'desc', 'none'])(
+    'a same-millisecond burst bigger than the whole budget is read to its end (%s)',
+    async (order) => {
+      const times = [...Array.from({ length: 500 }, () => T0 + 30 * 60_000), T0 + 31 * 60_000];
+      const r = await drive(times, 10, 5, order);
+      expect(r.caughtUp).toBe(true);
+      expect(r.seen.size).toBe(times.length);
+    },
+  );
 
   it('whatever the order, page size and budget, every event is read and the checkpoint catches up (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.integer({ min: 0, max: hour }), fc.constant(20 * 60_000), fc.constant(20 * 60_000 + 1)), { maxLength: 300 }),
+        fc.array(fc.oneof(fc.integer({ min: 0, max: hour }), fc.constant(20 * 60_000), fc.constant(20 * 60_000 + 1)), {
+          maxLength: 300,
+        }),
         fc.integer({ min: 1, max: 20 }),
         fc.integer({ min: 2, max: 20 }),
         fc.constantFrom<Order>('asc', 'desc', 'none'),

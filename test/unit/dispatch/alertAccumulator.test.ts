@@ -4,9 +4,28 @@ import { AlertAccumulator, alertIdFor } from '../../../src/dispatch/alertAccumul
 import { defaultRulePack } from '../../../src/rules/defaultRulePack';
 
 const ev = (id: string, ms: number): AuditEvent => ({
-  id, activityDateTime: new Date(ms).toISOString(), activityTimeInMs: ms, activityType: 'x', activityResult: 'Success',
-  activityOperationType: null, activity: null, category: null, componentName: null, correlationId: null, displayName: null,
-  actor: { type: null, userPrincipalName: null, userId: null, applicationId: null, applicationDisplayName: null, servicePrincipalName: null, ipAddress: null, remoteTenantId: null, remoteUserId: null },
+  id,
+  activityDateTime: new Date(ms).toISOString(),
+  activityTimeInMs: ms,
+  activityType: 'x',
+  activityResult: 'Success',
+  activityOperationType: null,
+  activity: null,
+  category: null,
+  componentName: null,
+  correlationId: null,
+  displayName: null,
+  actor: {
+    type: null,
+    userPrincipalName: null,
+    userId: null,
+    applicationId: null,
+    applicationDisplayName: null,
+    servicePrincipalName: null,
+    ipAddress: null,
+    remoteTenantId: null,
+    remoteUserId: null,
+  },
   resources: [],
 });
 const [critical, high] = defaultRulePack;

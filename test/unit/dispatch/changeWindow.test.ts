@@ -10,8 +10,16 @@ const valid = { scope: { ruleIds: ['r1'] }, end: at(60), reason: 'Planned change
 
 describe('parseWindowInput', () => {
   it('accepts a window, defaults its start to now, and drops empty scope lists', () => {
-    expect(parseWindowInput({ ...valid, scope: { ruleIds: ['r1'], caIds: [] } }, now)).toEqual({ scope: { ruleIds: ['r1'] }, start: now.toISOString(), end: at(60), reason: 'Planned change' });
-    expect(parseWindowInput({ ...valid, start: at(-4), owner: 'pki-team' }, now)).toMatchObject({ start: at(-4), owner: 'pki-team' });
+    expect(parseWindowInput({ ...valid, scope: { ruleIds: ['r1'], caIds: [] } }, now)).toEqual({
+      scope: { ruleIds: ['r1'] },
+      start: now.toISOString(),
+      end: at(60),
+      reason: 'Planned change',
+    });
+    expect(parseWindowInput({ ...valid, start: at(-4), owner: 'pki-team' }, now)).toMatchObject({
+      start: at(-4),
+      owner: 'pki-team',
+    });
   });
 
   it.each([
@@ -46,8 +54,21 @@ describe('parseWindowInput', () => {
 describe('windowCovers', () => {
   const rule = { id: 'r1' } as AlertRule;
   const other = { id: 'r2' } as AlertRule;
-  const base: ChangeWindow = { id: 'w', scope: {}, start: at(0), end: at(60), reason: 'x', owner: 'o', createdBy: 'o', createdAt: at(0) };
-  const event = sampleEvent({ activityDateTime: at(10), resources: [sampleResource({ resourceId: 'CA-1' })], actor: { userPrincipalName: 'Alice@Contoso.com' } });
+  const base: ChangeWindow = {
+    id: 'w',
+    scope: {},
+    start: at(0),
+    end: at(60),
+    reason: 'x',
+    owner: 'o',
+    createdBy: 'o',
+    createdAt: at(0),
+  };
+  const event = sampleEvent({
+    activityDateTime: at(10),
+    resources: [sampleResource({ resourceId: 'CA-1' })],
+    actor: { userPrincipalName: 'Alice@Contoso.com' },
+  });
 
   it.each<[string, Partial<ChangeWindow>, AlertRule, ReturnType<typeof sampleEvent>, boolean]>([
     ['its rule', { scope: { ruleIds: ['r1'] } }, rule, event, true],

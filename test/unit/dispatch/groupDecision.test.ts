@@ -21,7 +21,8 @@ describe('decideGroup', () => {
     const decision = decideGroup(window, now, realert);
     expect(decision.action).toBe(action);
     if (decision.action === 'hold') expect(decision.until.toISOString()).toBe(window!.windowEndsAt);
-    if (decision.action !== 'send') expect(decision.reason).toMatch(action === 'hold' ? /^group window/ : /^realert suppression/);
+    if (decision.action !== 'send')
+      expect(decision.reason).toMatch(action === 'hold' ? /^group window/ : /^realert suppression/);
   });
 
   it('an alert that is never held (group window 0) is sent even inside an open window; realert still applies', () => {
@@ -52,12 +53,35 @@ describe('groupWindowFor: the timing policy', () => {
 });
 
 describe('foldAlerts', () => {
-  const a = sampleAlert({ id: 'a', eventCount: 5000, severity: 'medium', createdAt: at(1), firstEventTime: at(-5), lastEventTime: at(-4), events: [sampleEvent({ id: 'e1', activityDateTime: at(-5) })] });
-  const b = sampleAlert({ id: 'b', eventCount: 3, severity: 'critical', createdAt: at(2), firstEventTime: at(-3), lastEventTime: at(-1), events: [sampleEvent({ id: 'e2', activityDateTime: at(-3) })] });
+  const a = sampleAlert({
+    id: 'a',
+    eventCount: 5000,
+    severity: 'medium',
+    createdAt: at(1),
+    firstEventTime: at(-5),
+    lastEventTime: at(-4),
+    events: [sampleEvent({ id: 'e1', activityDateTime: at(-5) })],
+  });
+  const b = sampleAlert({
+    id: 'b',
+    eventCount: 3,
+    severity: 'critical',
+    createdAt: at(2),
+    firstEventTime: at(-3),
+    lastEventTime: at(-1),
+    events: [sampleEvent({ id: 'e2', activityDateTime: at(-3) })],
+  });
 
   it('keeps the exact total, the whole range, the most severe severity and every member id', () => {
     const digest = foldAlerts([b, a], 'digest.x');
-    expect(digest).toMatchObject({ id: 'digest.x', eventCount: 5003, severity: 'critical', firstEventTime: at(-5), lastEventTime: at(-1), digest: { alertIds: ['a', 'b'], since: at(1) } });
+    expect(digest).toMatchObject({
+      id: 'digest.x',
+      eventCount: 5003,
+      severity: 'critical',
+      firstEventTime: at(-5),
+      lastEventTime: at(-1),
+      digest: { alertIds: ['a', 'b'], since: at(1) },
+    });
     expect(digest.events.map((e) => e.id)).toEqual(['e1', 'e2']);
   });
 
@@ -79,10 +103,24 @@ describe('failover notices', () => {
   });
 
   it('one deterministic notice per (channel, incident), addressed to the failover channel only', () => {
-    const n = { channelId: 'teams', problem: 'dead' as const, reason: 'server-error 503', detail: 'x', alertId: 'a', alertRuleName: 'r', alertSeverity: 'medium' as const, alertEventCount: 1, incidentSince: at(0) };
+    const n = {
+      channelId: 'teams',
+      problem: 'dead' as const,
+      reason: 'server-error 503',
+      detail: 'x',
+      alertId: 'a',
+      alertRuleName: 'r',
+      alertSeverity: 'medium' as const,
+      alertEventCount: 1,
+      incidentSince: at(0),
+    };
     const p = noticeAlert('t1', n, 'mail', now);
     expect(p.alert.id).toBe(noticeIdFor('t1', 'teams', at(0)));
-    expect(p).toMatchObject({ channels: ['mail'], eventKeys: [], alert: { kind: 'notice', severity: 'high', notice: n } });
+    expect(p).toMatchObject({
+      channels: ['mail'],
+      eventKeys: [],
+      alert: { kind: 'notice', severity: 'high', notice: n },
+    });
     expect(noticeIdFor('t1', 'teams', at(1))).not.toBe(p.alert.id);
   });
 });

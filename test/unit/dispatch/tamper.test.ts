@@ -3,7 +3,15 @@ import type { ChangeWindow } from '../../../src/dispatch/changeWindow';
 import { mostSevere, protectedRulesCoveredBy, ruleTamperKind, tamperAlert } from '../../../src/dispatch/tamper';
 import type { AlertRule } from '../../../src/rules/alertRule';
 
-const rule = (over: Partial<AlertRule> = {}): AlertRule => ({ id: 'r', name: 'R', enabled: true, severity: 'critical', activityTypes: ['x'], channels: ['default'], ...over });
+const rule = (over: Partial<AlertRule> = {}): AlertRule => ({
+  id: 'r',
+  name: 'R',
+  enabled: true,
+  severity: 'critical',
+  activityTypes: ['x'],
+  channels: ['default'],
+  ...over,
+});
 
 describe('ruleTamperKind', () => {
   it.each<[string, AlertRule | undefined, AlertRule | undefined, string | undefined]>([
@@ -22,7 +30,12 @@ describe('ruleTamperKind', () => {
 });
 
 describe('protectedRulesCoveredBy', () => {
-  const rules = [rule({ id: 'crit' }), rule({ id: 'high', severity: 'high' }), rule({ id: 'med', severity: 'medium' }), rule({ id: 'off', enabled: false })];
+  const rules = [
+    rule({ id: 'crit' }),
+    rule({ id: 'high', severity: 'high' }),
+    rule({ id: 'med', severity: 'medium' }),
+    rule({ id: 'off', enabled: false }),
+  ];
   const w = (scope: ChangeWindow['scope']) => ({ scope }) as ChangeWindow;
   it.each<[string, ChangeWindow['scope'], string[]]>([
     ['a medium rule only', { ruleIds: ['med'] }, []],
@@ -37,9 +50,22 @@ describe('protectedRulesCoveredBy', () => {
 
 describe('tamperAlert', () => {
   it('is an alert with no events, a deterministic id and de-duplicated channels', () => {
-    const notice = { tenantId: 't', ruleId: 'tamper:r', historyId: 'h1', severity: 'high' as const, title: 'T', description: 'D', channels: ['teams', 'teams', 'mail'], at: new Date('2026-11-25T10:00:00Z') };
+    const notice = {
+      tenantId: 't',
+      ruleId: 'tamper:r',
+      historyId: 'h1',
+      severity: 'high' as const,
+      title: 'T',
+      description: 'D',
+      channels: ['teams', 'teams', 'mail'],
+      at: new Date('2026-11-25T10:00:00Z'),
+    };
     const a = tamperAlert(notice);
-    expect(a).toMatchObject({ channels: ['teams', 'mail'], eventKeys: [], alert: { ruleId: 'tamper:r', eventCount: 0, events: [], firstEventTime: '2026-11-25T10:00:00.000Z' } });
+    expect(a).toMatchObject({
+      channels: ['teams', 'mail'],
+      eventKeys: [],
+      alert: { ruleId: 'tamper:r', eventCount: 0, events: [], firstEventTime: '2026-11-25T10:00:00.000Z' },
+    });
     expect(tamperAlert(notice).alert.id).toBe(a.alert.id);
     expect(tamperAlert({ ...notice, historyId: 'h2' }).alert.id).not.toBe(a.alert.id);
     expect(tamperAlert({ ...notice, channels: [] }).channels).toEqual(['default']);

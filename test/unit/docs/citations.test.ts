@@ -81,11 +81,16 @@ export function citationsIn(file: string, line: number, text: string): Citation[
   const noUrls = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ');
   for (const m of noUrls.matchAll(/(?<![\w/.-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w.-]+\.md)\b(.*)$/g)) {
     const rest = m[2];
-    const sections = [...(/^\s*(?:,\s*)?(§\s*[\w.]+(?:\s*(?:,|and|;)\s*§\s*[\w.]+)*)/.exec(rest)?.[1] ?? '').matchAll(/§\s*([\w.]*\w)/g)].map((s) => s[1]);
+    const sections = [
+      ...(/^\s*(?:,\s*)?(§\s*[\w.]+(?:\s*(?:,|and|;)\s*§\s*[\w.]+)*)/.exec(rest)?.[1] ?? '').matchAll(
+        /§\s*([\w.]*\w)/g,
+      ),
+    ].map((s) => s[1]);
     const title = /^\s*,?\s*"([^"]+)"/.exec(rest)?.[1];
     found.push({ file, line, document: m[1], sections, titles: title ? [title] : [] });
   }
-  for (const m of noUrls.matchAll(/\bREADME\s+"([^"]+)"/g)) found.push({ file, line, document: 'README.md', sections: [], titles: [m[1]] });
+  for (const m of noUrls.matchAll(/\bREADME\s+"([^"]+)"/g))
+    found.push({ file, line, document: 'README.md', sections: [], titles: [m[1]] });
   return found;
 }
 
@@ -101,13 +106,19 @@ function headings(text: string): string[] {
 
 /** Why a citation does not resolve, or undefined. A bare name is looked up at the root and beside the citing file. */
 export function problemOf(c: Citation, read: (rel: string) => string | undefined): string | undefined {
-  const candidates = [path.posix.normalize(c.document), path.posix.normalize(path.posix.join(path.posix.dirname(c.file), c.document))];
+  const candidates = [
+    path.posix.normalize(c.document),
+    path.posix.normalize(path.posix.join(path.posix.dirname(c.file), c.document)),
+  ];
   const resolved = candidates.find((p) => !p.startsWith('..') && read(p) !== undefined);
   if (!resolved) return `${c.document} does not exist`;
   const heads = headings(read(resolved)!);
-  for (const s of c.sections) if (!heads.some((h) => new RegExp(`^${s.replace(/\./g, '\\.')}[.\\s]`).test(`${h} `))) return `${resolved} has no section §${s}`;
+  for (const s of c.sections)
+    if (!heads.some((h) => new RegExp(`^${s.replace(/\./g, '\\.')}[.\\s]`).test(`${h} `)))
+      return `${resolved} has no section §${s}`;
   const unnumbered = heads.map((h) => h.replace(/^\d+[a-z]?(\.\d+)*\.?\s+/i, '').toLowerCase());
-  for (const t of c.titles) if (!unnumbered.some((h) => h.startsWith(t.toLowerCase()))) return `${resolved} has no heading "${t}"`;
+  for (const t of c.titles)
+    if (!unnumbered.some((h) => h.startsWith(t.toLowerCase()))) return `${resolved} has no heading "${t}"`;
   return undefined;
 }
 
@@ -128,7 +139,9 @@ describe('documents cited in code comments', () => {
 
   it('finds the citations', () => {
     expect(all.length).toBeGreaterThan(30);
-    expect(all.some((c) => c.document === 'docs/reference/graph-audit-events.md' && c.sections.includes('4a'))).toBe(true);
+    expect(all.some((c) => c.document === 'docs/reference/graph-audit-events.md' && c.sections.includes('4a'))).toBe(
+      true,
+    );
   });
 
   it('every cited document exists, with the sections and headings named', () => {
@@ -143,7 +156,7 @@ describe('documents cited in code comments', () => {
 describe('citation finder', () => {
   it('reads paths, sections and titles; skips URLs and string literals', () => {
     const source = [
-      "/** Audit events (docs/reference/graph-audit-events.md §4, §4a). */",
+      '/** Audit events (docs/reference/graph-audit-events.md §4, §4a). */',
       "const s = 'docs/missing.md'; // see toolchain.md §5",
       '// the spec: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
       '/* docs/detection-model.md, "One write, all or nothing"; README "Quick start" */',
@@ -158,8 +171,11 @@ describe('citation finder', () => {
   });
 
   it('reports a missing document, section or heading', () => {
-    const docs: Record<string, string> = { 'docs/a.md': '# A\n## 3. Three\n### 3.1 Sub\n## 4a. Four\n```\n## 9. not a heading\n```\n' };
-    const check = (document: string, sections: string[] = [], titles: string[] = []) => problemOf({ file: 'src/x.ts', line: 1, document, sections, titles }, (p) => docs[p]);
+    const docs: Record<string, string> = {
+      'docs/a.md': '# A\n## 3. Three\n### 3.1 Sub\n## 4a. Four\n```\n## 9. not a heading\n```\n',
+    };
+    const check = (document: string, sections: string[] = [], titles: string[] = []) =>
+      problemOf({ file: 'src/x.ts', line: 1, document, sections, titles }, (p) => docs[p]);
     expect(check('docs/a.md', ['3', '3.1', '4a'])).toBeUndefined();
     expect(check('docs/a.md', [], ['three'])).toBeUndefined();
     expect(check('docs/b.md')).toBe('docs/b.md does not exist');

@@ -34,7 +34,10 @@ export function anchorsOf(text: string): Set<string> {
     const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(t);
     if (!m) continue;
     const plain = m[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*]/g, '');
-    const base = plain.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const base = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -51,7 +54,9 @@ export interface Link {
 /** Every inline link and image `[text](target)` in the prose of a page (not in code spans or blocks). */
 export function linksOf(page: string, text: string): Link[] {
   return proseLines(text).flatMap(({ line, text: t }) =>
-    [...t.replace(/`[^`]*`/g, '``').matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => ({ page, line, target: m[1] })),
+    [...t.replace(/`[^`]*`/g, '``').matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map(
+      (m) => ({ page, line, target: m[1] }),
+    ),
   );
 }
 
@@ -59,10 +64,15 @@ export function linksOf(page: string, text: string): Link[] {
 export function brokenReason(link: Link): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:/i.test(link.target)) return undefined;
   const [file, anchor] = link.target.split('#', 2) as [string, string | undefined];
-  const resolved = file === '' ? link.page : path.posix.normalize(path.posix.join(path.posix.dirname(link.page), decodeURIComponent(file)));
+  const resolved =
+    file === ''
+      ? link.page
+      : path.posix.normalize(path.posix.join(path.posix.dirname(link.page), decodeURIComponent(file)));
   if (resolved.startsWith('..')) return `points outside the repository (${resolved})`;
   if (!existsSync(path.join(root, resolved))) return `${resolved} does not exist`;
   if (anchor === undefined) return undefined;
   if (!resolved.endsWith('.md')) return `#${anchor} on a file that is not Markdown`;
-  return anchorsOf(readFileSync(path.join(root, resolved), 'utf8')).has(anchor) ? undefined : `${resolved} has no heading #${anchor}`;
+  return anchorsOf(readFileSync(path.join(root, resolved), 'utf8')).has(anchor)
+    ? undefined
+    : `${resolved} has no heading #${anchor}`;
 }

@@ -13,7 +13,12 @@ interface RawEvent {
   category: string;
   componentName: string;
   correlationId: string;
-  actor: Record<string, unknown> & { type: null; auditActorType: string; userPrincipalName: string | null; applicationId: string };
+  actor: Record<string, unknown> & {
+    type: null;
+    auditActorType: string;
+    userPrincipalName: string | null;
+    applicationId: string;
+  };
   resources: {
     displayName: string | null;
     type: null;
@@ -28,7 +33,12 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const GRAPH_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
 const CA = 'CloudCertificationAuthority';
 const scenario = (options: Partial<Parameters<typeof cloudPkiScenario>[0]> = {}): RawEvent[] =>
-  cloudPkiScenario({ now: NOW, seed: 7, ownApplicationId: 'aaaaaaaa-0000-4000-8000-000000000001', ...options }) as RawEvent[];
+  cloudPkiScenario({
+    now: NOW,
+    seed: 7,
+    ownApplicationId: 'aaaaaaaa-0000-4000-8000-000000000001',
+    ...options,
+  }) as RawEvent[];
 const ms = (event: RawEvent): number => Date.parse(event.activityDateTime);
 
 describe('cloudPkiScenario', () => {
@@ -36,7 +46,11 @@ describe('cloudPkiScenario', () => {
     expect(scenario({ seed: 7 })).toEqual(scenario({ seed: 7 }));
     const other = scenario({ seed: 8 });
     expect(other.map((e) => e.id)).not.toEqual(scenario({ seed: 7 }).map((e) => e.id));
-    expect(other.map((e) => e.activityType).sort()).toEqual(scenario({ seed: 7 }).map((e) => e.activityType).sort());
+    expect(other.map((e) => e.activityType).sort()).toEqual(
+      scenario({ seed: 7 })
+        .map((e) => e.activityType)
+        .sort(),
+    );
   });
 
   it.each([
@@ -64,7 +78,9 @@ describe('cloudPkiScenario', () => {
       expect(e.activityDateTime).toMatch(GRAPH_TIME);
       expect(e.displayName).toBe(e.activityType);
       const verb = e.activityType.split(' ')[0];
-      expect(e.activityOperationType).toBe(['Create', 'Patch', 'Delete', 'Get', 'Search'].includes(verb) ? verb : 'Action');
+      expect(e.activityOperationType).toBe(
+        ['Create', 'Patch', 'Delete', 'Get', 'Search'].includes(verb) ? verb : 'Action',
+      );
       expect(e.actor.type).toBeNull();
       expect(['ItPro', 'Partner', 'Application']).toContain(e.actor.auditActorType);
       expect(e.resources.length).toBeGreaterThan(0);
@@ -91,8 +107,11 @@ describe('cloudPkiScenario', () => {
 
   it('pauses a CA (active → paused) and has a failed delete', () => {
     const events = scenario();
-    const pauses = events.filter((e) => e.activityType === `ChangeCloudCertificationAuthorityStatusAsync ${CA}`
-      && e.resources[0].modifiedProperties.some((p) => p.oldValue === 'active' && p.newValue === 'paused'));
+    const pauses = events.filter(
+      (e) =>
+        e.activityType === `ChangeCloudCertificationAuthorityStatusAsync ${CA}` &&
+        e.resources[0].modifiedProperties.some((p) => p.oldValue === 'active' && p.newValue === 'paused'),
+    );
     expect(pauses.length).toBeGreaterThan(0);
     const failed = events.filter((e) => e.activityType === `Delete ${CA}` && e.activityResult === 'Failure');
     expect(failed).toHaveLength(1);
@@ -102,11 +121,14 @@ describe('cloudPkiScenario', () => {
   it('has a burst of 25 leaf revocations by one admin within 5 minutes', () => {
     const revokes = scenario().filter((e) => e.activityType.startsWith('RevokeLeafCertAsync'));
     const byAdmin = new Map<string | null, RawEvent[]>();
-    for (const e of revokes) byAdmin.set(e.actor.userPrincipalName, [...(byAdmin.get(e.actor.userPrincipalName) ?? []), e]);
-    const largestBurst = Math.max(...[...byAdmin.values()].map((list) => {
-      const times = list.map(ms).sort((a, b) => a - b);
-      return Math.max(...times.map((t) => times.filter((u) => u >= t && u - t <= 5 * 60_000).length));
-    }));
+    for (const e of revokes)
+      byAdmin.set(e.actor.userPrincipalName, [...(byAdmin.get(e.actor.userPrincipalName) ?? []), e]);
+    const largestBurst = Math.max(
+      ...[...byAdmin.values()].map((list) => {
+        const times = list.map(ms).sort((a, b) => a - b);
+        return Math.max(...times.map((t) => times.filter((u) => u >= t && u - t <= 5 * 60_000).length));
+      }),
+    );
     expect(largestBurst).toBeGreaterThanOrEqual(25);
   });
 
@@ -135,7 +157,8 @@ describe('cloudPkiScenario', () => {
     const admins = events.filter((e) => e.actor.auditActorType === 'ItPro').map((e) => e.actor.userPrincipalName);
     expect(admins.length).toBeGreaterThan(0);
     for (const upn of admins) expect(upn).toMatch(/@fabrikam\.com$/);
-    const caNames = events.filter((e) => e.resources[0].auditResourceType === CA && e.resources[0].displayName !== null)
+    const caNames = events
+      .filter((e) => e.resources[0].auditResourceType === CA && e.resources[0].displayName !== null)
       .map((e) => e.resources[0].displayName);
     for (const name of caNames) expect(name).toMatch(/^Fabrikam /);
   });
@@ -150,10 +173,14 @@ describe('cloudPkiScenario', () => {
       const from = '2025-01-10T08:30:00Z';
       const to = '2025-01-10T09:45:00Z';
       const filter = `activityDateTime ge ${from} and activityDateTime lt ${to} and activityOperationType ne 'Get'`;
-      let next: string | undefined = `/beta/deviceManagement/auditEvents?$filter=${filter}&$orderby=activityDateTime desc&$top=10`;
+      let next: string | undefined =
+        `/beta/deviceManagement/auditEvents?$filter=${filter}&$orderby=activityDateTime desc&$top=10`;
       const served: RawEvent[] = [];
       while (next !== undefined) {
-        const page = (await (await fetch(sim.baseUrl + next)).json()) as { value: RawEvent[]; '@odata.nextLink'?: string };
+        const page = (await (await fetch(sim.baseUrl + next)).json()) as {
+          value: RawEvent[];
+          '@odata.nextLink'?: string;
+        };
         served.push(...page.value);
         next = page['@odata.nextLink']?.replace('https://graph.microsoft.com', '');
       }
@@ -189,8 +216,12 @@ describe('liveCloudPkiEvent', () => {
   });
 
   it('refers to the same CAs as the scenario for the same tenant', () => {
-    const scenarioCaIds = new Set(scenario().flatMap((e) => e.resources.filter((r) => r.auditResourceType === CA).map((r) => r.resourceId)));
-    const liveCa = Array.from({ length: 30 }, (_, i) => live(i + 1)).find((e) => e.resources[0].auditResourceType === CA)!;
+    const scenarioCaIds = new Set(
+      scenario().flatMap((e) => e.resources.filter((r) => r.auditResourceType === CA).map((r) => r.resourceId)),
+    );
+    const liveCa = Array.from({ length: 30 }, (_, i) => live(i + 1)).find(
+      (e) => e.resources[0].auditResourceType === CA,
+    )!;
     expect(scenarioCaIds.has(liveCa.resources[0].resourceId)).toBe(true);
   });
 });

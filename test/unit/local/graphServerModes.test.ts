@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphSimulator } from '../../../src/local/graphSimulator';
-import { behaviourOf, type GraphServerMode, graphServerModes, servedPageSize } from '../../../src/local/graphServerModes';
+import {
+  behaviourOf,
+  type GraphServerMode,
+  graphServerModes,
+  servedPageSize,
+} from '../../../src/local/graphServerModes';
 
 const LIST = '/beta/deviceManagement/auditEvents';
 const GRAPH = 'https://graph.microsoft.com';
@@ -35,17 +40,27 @@ interface Answer {
 async function get(sim: GraphSimulator, pathAndQuery: string, hangInMs = 2_000): Promise<Answer | 'hung'> {
   try {
     const res = await fetch(sim.baseUrl + pathAndQuery, { signal: AbortSignal.timeout(hangInMs) });
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Answer['body'] };
+    return {
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      body: (await res.json()) as Answer['body'],
+    };
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') return 'hung';
     throw err;
   }
 }
 
-const query = (params: Record<string, string>) => `${LIST}?${Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`;
+const query = (params: Record<string, string>) =>
+  `${LIST}?${Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&')}`;
 
 /** Reads every page as a tolerant client does: 429 and hung requests are retried, nextLinks followed as given. */
-async function readAll(sim: GraphSimulator, first: string): Promise<{ pages: string[][]; statuses: (number | 'hung')[] }> {
+async function readAll(
+  sim: GraphSimulator,
+  first: string,
+): Promise<{ pages: string[][]; statuses: (number | 'hung')[] }> {
   const pages: string[][] = [];
   const statuses: (number | 'hung')[] = [];
   let next: string | undefined = first;
@@ -90,7 +105,8 @@ describe('Graph simulator server modes', () => {
       const behaviour = behaviourOf(mode);
       const answer = await get(sim, query({ $orderby: 'activityDateTime asc', $top: '100' }));
       if (answer === 'hung') throw new Error('a first page must not hang');
-      const ok = answer.status === 429 ? await get(sim, query({ $orderby: 'activityDateTime asc', $top: '100' })) : answer;
+      const ok =
+        answer.status === 429 ? await get(sim, query({ $orderby: 'activityDateTime asc', $top: '100' })) : answer;
       if (ok === 'hung') throw new Error('hung');
       if (behaviour.ascending === 'refuse') {
         expect(ok.status).toBe(400);
@@ -120,13 +136,16 @@ describe('Graph simulator server modes', () => {
     expect(pages[1][0]).toBe(pages[0][pages[0].length - 2]);
   });
 
-  it.each(['throttled-no-retry-after', 'intune-error-body'] as const)('%s: the first request, then every 4th, is a 429 without Retry-After', async (mode) => {
-    const sim = await start(mode);
-    const { statuses } = await readAll(sim, query({ $top: '4' }));
-    expect(statuses.slice(0, 6)).toEqual([429, 200, 200, 200, 429, 200]);
-    const answer = await get(sim, query({}));
-    expect(answer !== 'hung' && answer.retryAfter).toBeNull();
-  });
+  it.each(['throttled-no-retry-after', 'intune-error-body'] as const)(
+    '%s: the first request, then every 4th, is a 429 without Retry-After',
+    async (mode) => {
+      const sim = await start(mode);
+      const { statuses } = await readAll(sim, query({ $top: '4' }));
+      expect(statuses.slice(0, 6)).toEqual([429, 200, 200, 200, 429, 200]);
+      const answer = await get(sim, query({}));
+      expect(answer !== 'hung' && answer.retryAfter).toBeNull();
+    },
+  );
 
   it('intune-error-body: error.message is itself JSON with the message in "Message"', async () => {
     const sim = await start('intune-error-body');
@@ -136,7 +155,9 @@ describe('Graph simulator server modes', () => {
     expect(answer.body.error?.code).toBe('TooManyRequests');
     const inner = JSON.parse(answer.body.error!.message) as { _version: number; Message: string };
     expect(inner._version).toBe(3);
-    expect(inner.Message).toMatch(/^An error has occurred - Operation ID \(for customer support\): .* - Url: https:\/\/fef\./);
+    expect(inner.Message).toMatch(
+      /^An error has occurred - Operation ID \(for customer support\): .* - Url: https:\/\/fef\./,
+    );
     const refused = await get(sim, query({ $orderby: 'activityDateTime asc' }));
     expect(refused !== 'hung' && JSON.parse(refused.body.error!.message).Message).toContain('An error has occurred');
   });

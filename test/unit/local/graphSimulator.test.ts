@@ -19,18 +19,43 @@ const FIXTURE = join(__dirname, '../../fixtures/graph/auditEventsPage.json');
 /** A minimal Graph-shaped event; tests override only what they look at. */
 function event(id: string, activityDateTime: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id, activityDateTime, activityType: 'Create CloudCertificationAuthority', activityOperationType: 'Create',
-    activityResult: 'Success', category: 'CloudPKI', componentName: 'CloudPKI', ...extra,
+    id,
+    activityDateTime,
+    activityType: 'Create CloudCertificationAuthority',
+    activityOperationType: 'Create',
+    activityResult: 'Success',
+    category: 'CloudPKI',
+    componentName: 'CloudPKI',
+    ...extra,
   };
 }
 
 const FILTER_EVENTS = [
   event('a', '2025-01-10T08:00:00.0000000Z'),
-  event('b', '2025-01-10T08:00:41.7023255Z', { activityType: 'Create DeviceEnrollmentConfiguration', category: 'Enrollment', componentName: 'Enrollment' }),
-  event('c', '2025-01-10T08:03:12.1234567Z', { activityType: 'ChangeCloudCertificationAuthorityStatusAsync CloudCertificationAuthority', activityOperationType: 'Action' }),
-  event('d', '2025-01-10T08:04:00.5Z', { activityType: 'Get CloudCertificationAuthority', activityOperationType: 'Get' }),
-  event('e', '2025-01-10T08:05:00Z', { activityType: 'Delete CloudCertificationAuthority', activityOperationType: 'Delete', activityResult: 'Failure' }),
-  event('f', '2025-01-10T09:00:00.0000000Z', { activityType: "Patch O'Brien's Policy", activityOperationType: 'Patch', activityResult: undefined, category: 'Other' }),
+  event('b', '2025-01-10T08:00:41.7023255Z', {
+    activityType: 'Create DeviceEnrollmentConfiguration',
+    category: 'Enrollment',
+    componentName: 'Enrollment',
+  }),
+  event('c', '2025-01-10T08:03:12.1234567Z', {
+    activityType: 'ChangeCloudCertificationAuthorityStatusAsync CloudCertificationAuthority',
+    activityOperationType: 'Action',
+  }),
+  event('d', '2025-01-10T08:04:00.5Z', {
+    activityType: 'Get CloudCertificationAuthority',
+    activityOperationType: 'Get',
+  }),
+  event('e', '2025-01-10T08:05:00Z', {
+    activityType: 'Delete CloudCertificationAuthority',
+    activityOperationType: 'Delete',
+    activityResult: 'Failure',
+  }),
+  event('f', '2025-01-10T09:00:00.0000000Z', {
+    activityType: "Patch O'Brien's Policy",
+    activityOperationType: 'Patch',
+    activityResult: undefined,
+    category: 'Other',
+  }),
 ];
 
 let simulators: GraphSimulator[] = [];
@@ -49,7 +74,12 @@ interface Page {
   status: number;
   headers: Headers;
   text: string;
-  body: { value: { id: string }[]; '@odata.nextLink'?: string; '@odata.context'?: string; error?: { code: string; message: string } };
+  body: {
+    value: { id: string }[];
+    '@odata.nextLink'?: string;
+    '@odata.context'?: string;
+    error?: { code: string; message: string };
+  };
 }
 
 /** GETs `path?query` with the query text sent as given (fetch itself encodes spaces and quotes). */
@@ -66,7 +96,9 @@ async function get(sim: GraphSimulator, pathAndQuery: string, init?: RequestInit
 }
 
 function list(sim: GraphSimulator, params: Record<string, string>): Promise<Page> {
-  const query = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const query = Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
   return get(sim, `${LIST}?${query}`);
 }
 
@@ -121,9 +153,18 @@ describe('GraphSimulator $filter', () => {
     ["not (activityOperationType eq 'Get')", ['a', 'b', 'c', 'e', 'f']],
     ["not activityResult eq 'Success'", ['e', 'f']],
     // and binds tighter than or
-    ["activityType eq 'Get CloudCertificationAuthority' or activityType eq 'Delete CloudCertificationAuthority' and activityResult eq 'Success'", ['d']],
-    ["(activityResult eq 'Failure' or activityOperationType eq 'Get') and activityDateTime lt 2025-01-10T08:04:30Z", ['d']],
-    ["activityDateTime ge 2025-01-10T08:00:00Z and activityDateTime lt 2025-01-10T08:05:00Z and activityOperationType ne 'Get'", ['a', 'b', 'c']],
+    [
+      "activityType eq 'Get CloudCertificationAuthority' or activityType eq 'Delete CloudCertificationAuthority' and activityResult eq 'Success'",
+      ['d'],
+    ],
+    [
+      "(activityResult eq 'Failure' or activityOperationType eq 'Get') and activityDateTime lt 2025-01-10T08:04:30Z",
+      ['d'],
+    ],
+    [
+      "activityDateTime ge 2025-01-10T08:00:00Z and activityDateTime lt 2025-01-10T08:05:00Z and activityOperationType ne 'Get'",
+      ['a', 'b', 'c'],
+    ],
   ])('%s', async (filter, expected) => {
     const sim = await start({ events: FILTER_EVENTS });
     const page = await list(sim, { $filter: filter, $orderby: 'activityDateTime asc' });
@@ -156,9 +197,18 @@ describe('GraphSimulator $filter', () => {
   });
 
   it.each([
-    ['raw text (fetch sends %20 and %27)', "$filter=activityType eq 'Get CloudCertificationAuthority' and activityResult eq 'Success'"],
-    ["'+' for spaces, as in Graph's own nextLinks", "$filter=activityType+eq+'Get+CloudCertificationAuthority'+and+activityResult+eq+%27Success%27"],
-    ['fully percent-encoded', `$filter=${encodeURIComponent("activityType eq 'Get CloudCertificationAuthority' and activityResult eq 'Success'")}`],
+    [
+      'raw text (fetch sends %20 and %27)',
+      "$filter=activityType eq 'Get CloudCertificationAuthority' and activityResult eq 'Success'",
+    ],
+    [
+      "'+' for spaces, as in Graph's own nextLinks",
+      "$filter=activityType+eq+'Get+CloudCertificationAuthority'+and+activityResult+eq+%27Success%27",
+    ],
+    [
+      'fully percent-encoded',
+      `$filter=${encodeURIComponent("activityType eq 'Get CloudCertificationAuthority' and activityResult eq 'Success'")}`,
+    ],
   ])('decodes a query sent as %s', async (_name, query) => {
     const sim = await start({ events: FILTER_EVENTS });
     const page = await get(sim, `${LIST}?${query}`);
@@ -168,7 +218,11 @@ describe('GraphSimulator $filter', () => {
 });
 
 describe('GraphSimulator $orderby and $top', () => {
-  const tied = [...FILTER_EVENTS, event('x2', '2025-01-10T08:03:12.1234567Z'), event('x1', '2025-01-10T08:03:12.1234567Z')];
+  const tied = [
+    ...FILTER_EVENTS,
+    event('x2', '2025-01-10T08:03:12.1234567Z'),
+    event('x1', '2025-01-10T08:03:12.1234567Z'),
+  ];
 
   it.each([
     ['absent (newest first, as Graph documents)', undefined, ['f', 'e', 'd', 'x2', 'x1', 'c', 'b', 'a']],
@@ -224,11 +278,19 @@ describe('GraphSimulator paging', () => {
   const seven = ['1', '2', '3', '4', '5', '6', '7'].map((n) => event(`e${n}`, `2025-01-10T08:0${n}:00.1234567Z`));
 
   it('pages through @odata.nextLink on the real Graph origin, keeping the query', async () => {
-    const sim = await start({ events: [...seven, event('get', '2025-01-10T08:03:30Z', { activityOperationType: 'Get' })] });
-    const first = await list(sim, { $filter: "activityOperationType ne 'Get'", $orderby: 'activityDateTime asc', $top: '3' });
+    const sim = await start({
+      events: [...seven, event('get', '2025-01-10T08:03:30Z', { activityOperationType: 'Get' })],
+    });
+    const first = await list(sim, {
+      $filter: "activityOperationType ne 'Get'",
+      $orderby: 'activityDateTime asc',
+      $top: '3',
+    });
     const nextLink = first.body['@odata.nextLink']!;
     // Re-encoded the way Graph writes it: '+' for spaces, lower-case escapes.
-    expect(nextLink).toMatch(/^https:\/\/graph\.microsoft\.com\/beta\/deviceManagement\/auditEvents\?\$filter=activityOperationType\+ne\+%27Get%27&\$orderby=activityDateTime\+asc&\$top=3&\$skiptoken=[\w-]+$/);
+    expect(nextLink).toMatch(
+      /^https:\/\/graph\.microsoft\.com\/beta\/deviceManagement\/auditEvents\?\$filter=activityOperationType\+ne\+%27Get%27&\$orderby=activityDateTime\+asc&\$top=3&\$skiptoken=[\w-]+$/,
+    );
     const pages = await listAll(sim, first);
     expect(pages).toEqual([['e1', 'e2', 'e3'], ['e4', 'e5', 'e6'], ['e7']]);
   });
@@ -260,7 +322,10 @@ describe('GraphSimulator paging', () => {
     const first = await get(sim, `/v1.0/deviceManagement/auditEvents?$top=4&$orderby=activityDateTime%20asc`);
     expect(first.body['@odata.context']).toContain('/v1.0/');
     const token = new URL(first.body['@odata.nextLink']!).searchParams.get('$skiptoken')!;
-    const second = await get(sim, `/v1.0/deviceManagement/auditEvents?$top=4&$orderby=activityDateTime%20asc&$skipToken=${token}`);
+    const second = await get(
+      sim,
+      `/v1.0/deviceManagement/auditEvents?$top=4&$orderby=activityDateTime%20asc&$skipToken=${token}`,
+    );
     expect(ids(second)).toEqual(['e5', 'e6', 'e7']);
   });
 
@@ -280,7 +345,11 @@ describe('GraphSimulator paging', () => {
 });
 
 describe('GraphSimulator faults', () => {
-  const events = [event('e1', '2025-01-10T08:01:00Z'), event('e2', '2025-01-10T08:02:00Z'), event('e3', '2025-01-10T08:03:00Z')];
+  const events = [
+    event('e1', '2025-01-10T08:01:00Z'),
+    event('e2', '2025-01-10T08:02:00Z'),
+    event('e3', '2025-01-10T08:03:00Z'),
+  ];
 
   it('answers 429 with Retry-After and a Graph error once, then normally', async () => {
     const sim = await start({ events });
@@ -402,21 +471,29 @@ describe('GraphSimulator store, routes and recording', () => {
     expect(ids(await list(sim, {}))).toEqual([]);
   });
 
-  it('keeps odd events exactly as given, unaffected by later changes to the caller\'s objects', async () => {
+  it("keeps odd events exactly as given, unaffected by later changes to the caller's objects", async () => {
     const odd = { id: 'odd', activityDateTime: 'yesterday', nested: { list: [1, 'two', null], flag: false } };
     const noId = { activityType: 'Create CloudCertificationAuthority' };
     const sim = await start({ events: [event('ok', '2025-01-10T08:01:00Z'), odd, noId, 42] });
     odd.nested.flag = true;
     const page = await list(sim, { $orderby: 'activityDateTime asc' });
     // Unreadable times sort first; equal keys keep insertion order.
-    expect(page.body.value).toEqual([{ activityType: 'Create CloudCertificationAuthority' }, 42, { ...odd, nested: { list: [1, 'two', null], flag: false } }, event('ok', '2025-01-10T08:01:00Z')]);
+    expect(page.body.value).toEqual([
+      { activityType: 'Create CloudCertificationAuthority' },
+      42,
+      { ...odd, nested: { list: [1, 'two', null], flag: false } },
+      event('ok', '2025-01-10T08:01:00Z'),
+    ]);
     const filtered = await list(sim, { $filter: 'activityDateTime ge 2000-01-01' });
     expect(ids(filtered)).toEqual(['ok']);
   });
 
   it('loads Graph response files and bare arrays, naming the file on errors', async () => {
     const events = GraphSimulator.loadEventsFile(FIXTURE);
-    expect((events as { id: string }[]).map((e) => e.id)).toEqual(['3f0c6a52-7c1e-4d7b-9a57-2f2b7f1c9e11', 'b4a1d0f3-2222-4c6e-8f00-9a1b2c3d4e5f']);
+    expect((events as { id: string }[]).map((e) => e.id)).toEqual([
+      '3f0c6a52-7c1e-4d7b-9a57-2f2b7f1c9e11',
+      'b4a1d0f3-2222-4c6e-8f00-9a1b2c3d4e5f',
+    ]);
     const sim = await start({ events });
     expect((await list(sim, { $orderby: 'activityDateTime asc' })).body.value).toEqual(events);
 
@@ -454,7 +531,10 @@ describe('GraphSimulator store, routes and recording', () => {
     expect([anonymous.status, anonymous.body.error?.code]).toEqual([401, 'InvalidAuthenticationToken']);
     const authorized = await get(sim, LIST, { headers: { authorization: 'Bearer abc' } });
     expect(authorized.status).toBe(200);
-    expect(sim.requests.map((r) => [r.status, r.authorization])).toEqual([[401, undefined], [200, 'Bearer abc']]);
+    expect(sim.requests.map((r) => [r.status, r.authorization])).toEqual([
+      [401, undefined],
+      [200, 'Bearer abc'],
+    ]);
   });
 
   it('records method, path, raw query, status and time of every request', async () => {
@@ -492,9 +572,12 @@ describe('GraphSimulator through the real Graph SDK (doc §10.1 Way 1)', () => {
   it('sends the token and follows @odata.nextLink with client.api(nextLink)', async () => {
     const sim = await start({ events, requireAuthorization: true });
     const client = sdkClient(sim);
-    let page = (await client.api('/deviceManagement/auditEvents')
+    let page = (await client
+      .api('/deviceManagement/auditEvents')
       .filter("activityDateTime ge 2025-01-10T08:00:00Z and activityOperationType ne 'Get'")
-      .orderby('activityDateTime asc').top(2).get()) as { value: { id: string }[]; '@odata.nextLink'?: string };
+      .orderby('activityDateTime asc')
+      .top(2)
+      .get()) as { value: { id: string }[]; '@odata.nextLink'?: string };
     const seen = page.value.map((e) => e.id);
     while (page['@odata.nextLink'] !== undefined) {
       page = await client.api(page['@odata.nextLink']).get();
@@ -521,16 +604,23 @@ describe('GraphSimulator through the real Graph SDK (doc §10.1 Way 1)', () => {
     const sim = await start({ events });
     sim.injectFault({ kind: 'status', status: 429, retryAfterSeconds: 1 });
     const client = sdkClient(sim);
-    const page = await client.api('/deviceManagement/auditEvents').top(10)
-      .middlewareOptions([new RetryHandlerOptions(0, 2)]).get();
+    const page = await client
+      .api('/deviceManagement/auditEvents')
+      .top(10)
+      .middlewareOptions([new RetryHandlerOptions(0, 2)])
+      .get();
     expect(page.value.map((e: { id: string }) => e.id)).toEqual(['e5', 'e4', 'e3', 'e2', 'e1']);
     expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
   });
 
-  it('surfaces a bad filter as a GraphError with Graph\'s code', async () => {
+  it("surfaces a bad filter as a GraphError with Graph's code", async () => {
     const sim = await start({ events });
     const client = sdkClient(sim);
-    const error = await client.api('/deviceManagement/auditEvents').filter("activityType like 'x'").get().catch((e: unknown) => e);
+    const error = await client
+      .api('/deviceManagement/auditEvents')
+      .filter("activityType like 'x'")
+      .get()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GraphError);
     expect([(error as GraphError).statusCode, (error as GraphError).code]).toEqual([400, 'BadRequest']);
   });

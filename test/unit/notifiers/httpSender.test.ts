@@ -11,7 +11,11 @@ import { DeliveryError } from '../../../src/shared/errors';
 import { startReceiver, type Receiver } from '../../helpers/httpReceiver';
 
 const now = Date.parse('2025-01-10T08:00:00Z');
-const result = (status: number, body = '', headers: Record<string, string> = {}): HttpResult => ({ status, body, headers: new Headers(headers) });
+const result = (status: number, body = '', headers: Record<string, string> = {}): HttpResult => ({
+  status,
+  body,
+  headers: new Headers(headers),
+});
 
 describe('classifyResponse: success', () => {
   it.each([
@@ -32,10 +36,34 @@ describe('classifyResponse: success', () => {
 
 describe('classifyResponse: failures', () => {
   it.each([
-    ['legacy 200 with embedded 429', result(200, 'Microsoft Teams endpoint returned HTTP error 429'), 'error-in-body', true, undefined],
-    ['legacy 200 with embedded 502', result(200, 'Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 502'), 'error-in-body', true, undefined],
-    ['legacy 200 with embedded 413', result(200, 'Microsoft Teams endpoint returned HTTP error 413'), 'error-in-body', false, undefined],
-    ['legacy 200 with plain error text', result(200, 'Summary or Text is required.'), 'error-in-body', false, undefined],
+    [
+      'legacy 200 with embedded 429',
+      result(200, 'Microsoft Teams endpoint returned HTTP error 429'),
+      'error-in-body',
+      true,
+      undefined,
+    ],
+    [
+      'legacy 200 with embedded 502',
+      result(200, 'Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 502'),
+      'error-in-body',
+      true,
+      undefined,
+    ],
+    [
+      'legacy 200 with embedded 413',
+      result(200, 'Microsoft Teams endpoint returned HTTP error 413'),
+      'error-in-body',
+      false,
+      undefined,
+    ],
+    [
+      'legacy 200 with plain error text',
+      result(200, 'Summary or Text is required.'),
+      'error-in-body',
+      false,
+      undefined,
+    ],
     ['200 JSON error', result(200, '{"error":{"code":"BadThing"}}'), 'error-in-body', false, undefined],
     ['200 JSON success false', result(200, '{"success":false}'), 'error-in-body', false, undefined],
     ['301', result(301, '', { location: 'https://elsewhere.example/p?sig=x' }), 'redirect', false, undefined],
@@ -54,7 +82,13 @@ describe('classifyResponse: failures', () => {
     ['425', result(425), 'throttled', true, undefined],
     ['429 without Retry-After', result(429), 'throttled', true, undefined],
     ['429 Retry-After seconds', result(429, '', { 'retry-after': '7' }), 'throttled', true, 7000],
-    ['429 Retry-After HTTP-date', result(429, '', { 'retry-after': 'Fri, 10 Jan 2025 08:00:30 GMT' }), 'throttled', true, 30_000],
+    [
+      '429 Retry-After HTTP-date',
+      result(429, '', { 'retry-after': 'Fri, 10 Jan 2025 08:00:30 GMT' }),
+      'throttled',
+      true,
+      30_000,
+    ],
     ['503 Retry-After above cap', result(503, '', { 'retry-after': '86400' }), 'server-error', true, 3_600_000],
     ['500', result(500), 'server-error', true, undefined],
     ['502', result(502), 'server-error', true, undefined],
@@ -71,13 +105,19 @@ describe('classifyResponse: failures', () => {
   });
 
   it('names the target host of a redirect but never its path or query', () => {
-    const outcome = classifyResponse(result(302, '', { location: 'https://elsewhere.example/p/secret?sig=x' }), 'teams') as DeliveryError;
+    const outcome = classifyResponse(
+      result(302, '', { location: 'https://elsewhere.example/p/secret?sig=x' }),
+      'teams',
+    ) as DeliveryError;
     expect(outcome.message).toContain('https://elsewhere.example');
     expect(outcome.message).not.toMatch(/secret|sig=/);
   });
 
   it('adds a token-like error code from a JSON body, never the body text', () => {
-    const outcome = classifyResponse(result(400, '{"error":{"code":"TriggerInputSchemaMismatch","message":"The input body for trigger …"}}'), 'teams') as DeliveryError;
+    const outcome = classifyResponse(
+      result(400, '{"error":{"code":"TriggerInputSchemaMismatch","message":"The input body for trigger …"}}'),
+      'teams',
+    ) as DeliveryError;
     expect(outcome.message).toContain('[TriggerInputSchemaMismatch]');
     expect(outcome.message).not.toContain('input body');
   });
@@ -107,20 +147,54 @@ describe('parseRetryAfter', () => {
   });
 });
 
-const secretUrl = 'https://prod-1.westeurope.logic.azure.com/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?sp=x&sig=TopSecretSig';
+const secretUrl =
+  'https://prod-1.westeurope.logic.azure.com/workflows/0123456789abcdef0123456789abcdef/triggers/manual/paths/invoke?sp=x&sig=TopSecretSig';
 
 describe('toDeliveryError', () => {
   const withCause = (message: string, cause: object) => Object.assign(new TypeError(message), { cause });
   it.each([
     ['fetch timeout', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timeout', true],
     ['abort', new DOMException('This operation was aborted', 'AbortError'), 'timeout', true],
-    ['ECONNREFUSED', withCause('fetch failed', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })), 'network', true],
-    ['ECONNRESET', withCause('fetch failed', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), 'network', true],
-    ['ENOTFOUND', withCause('fetch failed', Object.assign(new Error(`getaddrinfo ENOTFOUND x`), { code: 'ENOTFOUND' })), 'network', true],
-    ['connect timeout', withCause('fetch failed', Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), 'timeout', true],
+    [
+      'ECONNREFUSED',
+      withCause('fetch failed', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
+      'network',
+      true,
+    ],
+    [
+      'ECONNRESET',
+      withCause('fetch failed', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })),
+      'network',
+      true,
+    ],
+    [
+      'ENOTFOUND',
+      withCause('fetch failed', Object.assign(new Error(`getaddrinfo ENOTFOUND x`), { code: 'ENOTFOUND' })),
+      'network',
+      true,
+    ],
+    [
+      'connect timeout',
+      withCause('fetch failed', Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' })),
+      'timeout',
+      true,
+    ],
     ['fetch failed, no cause', new TypeError('fetch failed'), 'network', true],
-    ['socket closed mid-body', withCause('terminated', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })), 'network', true],
-    ['invalid URL', withCause(`Failed to parse URL from ${secretUrl}`, Object.assign(new TypeError(`Invalid URL ${secretUrl}`), { code: 'ERR_INVALID_URL' })), 'misconfigured', false],
+    [
+      'socket closed mid-body',
+      withCause('terminated', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })),
+      'network',
+      true,
+    ],
+    [
+      'invalid URL',
+      withCause(
+        `Failed to parse URL from ${secretUrl}`,
+        Object.assign(new TypeError(`Invalid URL ${secretUrl}`), { code: 'ERR_INVALID_URL' }),
+      ),
+      'misconfigured',
+      false,
+    ],
     ['unknown error embedding the URL', new Error(`boom while posting to ${secretUrl}`), 'network', true],
     ['non-error value', 'a string', 'network', true],
   ])('%s', (_name, err, reason, retryable) => {
@@ -141,7 +215,9 @@ describe('toDeliveryError', () => {
 
   it('scrubs a loopback URL that no redaction pattern would catch', () => {
     const url = 'http://127.0.0.1:9/private/path-token';
-    expect(toDeliveryError(new Error(`failed: ${url}`), 'x', url).message).toBe("channel 'x': unexpected error (Error: failed: http://127.0.0.1:9)");
+    expect(toDeliveryError(new Error(`failed: ${url}`), 'x', url).message).toBe(
+      "channel 'x': unexpected error (Error: failed: http://127.0.0.1:9)",
+    );
   });
 });
 
@@ -157,7 +233,11 @@ describe('createFetchSender (real local receiver)', () => {
 
   it('POSTs JSON with the content type and extra headers, and returns status, body and headers', async () => {
     receiver.respondWith({ status: 200, body: { ok: true }, headers: { 'x-ms-workflow-run-id': 'run-1' } });
-    const res = await sender.postJson(`${receiver.url}/hook?sig=abc`, { hello: 'wörld' }, { timeoutInMs: 2000, label: 't', headers: { 'webhook-id': 'd1' } });
+    const res = await sender.postJson(
+      `${receiver.url}/hook?sig=abc`,
+      { hello: 'wörld' },
+      { timeoutInMs: 2000, label: 't', headers: { 'webhook-id': 'd1' } },
+    );
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ ok: true });
     expect(res.headers.get('x-ms-workflow-run-id')).toBe('run-1');
@@ -189,8 +269,14 @@ describe('createFetchSender (real local receiver)', () => {
   it('times out a hanging receiver', async () => {
     receiver.respondWith({ status: 202, hang: true });
     const started = Date.now();
-    const err = await sender.postJson(`${receiver.url}/x?sig=abc`, {}, { timeoutInMs: 200, label: 't' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: 'timeout', retryable: true, message: "channel 't': no complete response within 200 ms" });
+    const err = await sender
+      .postJson(`${receiver.url}/x?sig=abc`, {}, { timeoutInMs: 200, label: 't' })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      reason: 'timeout',
+      retryable: true,
+      message: "channel 't': no complete response within 200 ms",
+    });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -198,8 +284,14 @@ describe('createFetchSender (real local receiver)', () => {
     receiver.respondWith({ status: 202, hang: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const err = await sender.postJson(`${receiver.url}/`, {}, { timeoutInMs: 5000, label: 't', abortSignal: controller.signal }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ reason: 'timeout', retryable: true, message: "channel 't': request aborted by the caller" });
+    const err = await sender
+      .postJson(`${receiver.url}/`, {}, { timeoutInMs: 5000, label: 't', abortSignal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      reason: 'timeout',
+      retryable: true,
+      message: "channel 't': request aborted by the caller",
+    });
   });
 
   it('maps connection refused to a retryable network error without the URL', async () => {
@@ -207,6 +299,10 @@ describe('createFetchSender (real local receiver)', () => {
     await receiver.close();
     const err = await sender.postJson(url, {}, { timeoutInMs: 2000, label: 't' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);
-    expect(err).toMatchObject({ reason: 'network', retryable: true, message: "channel 't': network error (ECONNREFUSED)" });
+    expect(err).toMatchObject({
+      reason: 'network',
+      retryable: true,
+      message: "channel 't': network error (ECONNREFUSED)",
+    });
   });
 });

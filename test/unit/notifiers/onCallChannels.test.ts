@@ -5,9 +5,18 @@ import { classifyUploadError } from '../../../src/notifiers/azureMonitorLogs/log
 import { fieldOf } from '../../../src/ui/views/ruleForm';
 
 const key = 'e93facc04764012d7bfb002500d5d1a6';
-const settings: Record<string, string> = { PD_KEY: key, SHORT: 'abc', KV: '@Microsoft.KeyVault(VaultName=kv;SecretName=pd)' };
-const policy = (allowLoopback = false) => ({ readSetting: (n: string) => settings[n], extraAllowedHosts: [], allowLoopback });
-const resolve = (doc: Record<string, unknown>, allowLoopback = false) => resolveSecrets(parseChannel({ id: 'c', ...doc }), policy(allowLoopback));
+const settings: Record<string, string> = {
+  PD_KEY: key,
+  SHORT: 'abc',
+  KV: '@Microsoft.KeyVault(VaultName=kv;SecretName=pd)',
+};
+const policy = (allowLoopback = false) => ({
+  readSetting: (n: string) => settings[n],
+  extraAllowedHosts: [],
+  allowLoopback,
+});
+const resolve = (doc: Record<string, unknown>, allowLoopback = false) =>
+  resolveSecrets(parseChannel({ id: 'c', ...doc }), policy(allowLoopback));
 const problemsOf = (r: ReturnType<typeof resolve>) => (r.ok ? [] : r.problems.map((p) => `${p.field}: ${p.message}`));
 
 describe('pagerduty channel settings', () => {
@@ -20,10 +29,25 @@ describe('pagerduty channel settings', () => {
   });
 
   it.each([
-    ['a key that is not an integration key', { routingKeySetting: 'SHORT' }, false, /settings\.routingKeySetting: app setting SHORT must hold a 32-character/],
+    [
+      'a key that is not an integration key',
+      { routingKeySetting: 'SHORT' },
+      false,
+      /settings\.routingKeySetting: app setting SHORT must hold a 32-character/,
+    ],
     ['an unresolved Key Vault reference', { routingKeySetting: 'KV' }, false, /unresolved Key Vault reference/],
-    ['a loopback endpoint without the development flag', { routingKeySetting: 'PD_KEY', endpoint: 'http://127.0.0.1:9/v2/enqueue' }, false, /settings\.endpoint: .*ALLOW_LOOPBACK_WEBHOOKS/],
-    ['any other host, even with the flag', { routingKeySetting: 'PD_KEY', endpoint: 'https://events.pagerduty.com.evil.example/v2/enqueue' }, true, /settings\.endpoint: may only name a loopback/],
+    [
+      'a loopback endpoint without the development flag',
+      { routingKeySetting: 'PD_KEY', endpoint: 'http://127.0.0.1:9/v2/enqueue' },
+      false,
+      /settings\.endpoint: .*ALLOW_LOOPBACK_WEBHOOKS/,
+    ],
+    [
+      'any other host, even with the flag',
+      { routingKeySetting: 'PD_KEY', endpoint: 'https://events.pagerduty.com.evil.example/v2/enqueue' },
+      true,
+      /settings\.endpoint: may only name a loopback/,
+    ],
   ])('refuses %s', (_n, s, loopback, message) => {
     const problems = problemsOf(resolve({ type: 'pagerduty', settings: s }, loopback));
     expect(problems.join('\n')).toMatch(message);
@@ -31,7 +55,9 @@ describe('pagerduty channel settings', () => {
   });
 
   it('refuses an invalid region when parsed', () => {
-    expect(() => parseChannel({ id: 'c', type: 'pagerduty', settings: { routingKeySetting: 'PD_KEY', region: 'apac' } })).toThrow(/settings\.region: must be one of us, eu/);
+    expect(() =>
+      parseChannel({ id: 'c', type: 'pagerduty', settings: { routingKeySetting: 'PD_KEY', region: 'apac' } }),
+    ).toThrow(/settings\.region: must be one of us, eu/);
   });
 });
 
@@ -54,13 +80,36 @@ describe('azure-monitor-logs channel settings', () => {
     [{ dcrImmutableId: 'dcr-123' }, 'settings.dcrImmutableId'],
     [{ streamName: 'CloudPkiAlerts_CL' }, 'settings.streamName'],
   ])('refuses %j naming the field', (change, field) => {
-    const doc = { id: 'c', type: 'azure-monitor-logs', settings: { ingestionEndpoint: 'https://dce-x.westeurope-1.ingest.monitor.azure.com', dcrImmutableId: 'dcr-0123456789abcdef0123456789abcdef', streamName: 'Custom-T_CL', ...change } };
+    const doc = {
+      id: 'c',
+      type: 'azure-monitor-logs',
+      settings: {
+        ingestionEndpoint: 'https://dce-x.westeurope-1.ingest.monitor.azure.com',
+        dcrImmutableId: 'dcr-0123456789abcdef0123456789abcdef',
+        streamName: 'Custom-T_CL',
+        ...change,
+      },
+    };
     expect(() => parseChannel(doc)).toThrow(new RegExp(`${field.replace('.', '\\.')}: must`));
   });
 });
 
 describe('Logs Ingestion failures', () => {
-  const rest = (statusCode: number, headers: Record<string, string> = {}) => ({ name: 'AggregateLogsUploadError', errors: [{ cause: { name: 'RestError', statusCode, code: 'Code1', message: 'Bearer eySECRET', request: { headers: { authorization: 'Bearer eySECRET' } }, response: { headers: { get: (n: string) => headers[n] } } } }] });
+  const rest = (statusCode: number, headers: Record<string, string> = {}) => ({
+    name: 'AggregateLogsUploadError',
+    errors: [
+      {
+        cause: {
+          name: 'RestError',
+          statusCode,
+          code: 'Code1',
+          message: 'Bearer eySECRET',
+          request: { headers: { authorization: 'Bearer eySECRET' } },
+          response: { headers: { get: (n: string) => headers[n] } },
+        },
+      },
+    ],
+  });
   it.each([
     [413, false, 'rejected'],
     [400, false, 'rejected'],
@@ -76,8 +125,22 @@ describe('Logs Ingestion failures', () => {
   });
 
   it('a credential failure is misconfigured and retried; an unknown failure is a retried network error', () => {
-    expect(classifyUploadError({ errors: [{ cause: { name: 'CredentialUnavailableError', message: 'no MSI endpoint at http://169.254.169.254' } }] }, 's')).toMatchObject({ reason: 'misconfigured', retryable: true });
-    expect(classifyUploadError({ errors: [{ cause: { name: 'RestError', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } }] }, 's')).toMatchObject({ reason: 'network', retryable: true, message: "channel 's': network error (ECONNREFUSED)" });
+    expect(
+      classifyUploadError(
+        {
+          errors: [
+            { cause: { name: 'CredentialUnavailableError', message: 'no MSI endpoint at http://169.254.169.254' } },
+          ],
+        },
+        's',
+      ),
+    ).toMatchObject({ reason: 'misconfigured', retryable: true });
+    expect(
+      classifyUploadError(
+        { errors: [{ cause: { name: 'RestError', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } }] },
+        's',
+      ),
+    ).toMatchObject({ reason: 'network', retryable: true, message: "channel 's': network error (ECONNREFUSED)" });
   });
 });
 

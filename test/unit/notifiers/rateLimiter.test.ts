@@ -8,7 +8,8 @@ function fakeTime() {
 }
 
 /** Most sends in any window of `windowMs`. */
-const maxInWindow = (times: number[], windowMs: number) => Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + windowMs).length));
+const maxInWindow = (times: number[], windowMs: number) =>
+  Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + windowMs).length));
 
 describe('RateLimiter', () => {
   it.each([

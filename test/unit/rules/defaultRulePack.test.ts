@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertRule } from '../../../src/rules/alertRule';
-import { cloudPkiActivityTypes as T, defaultRulePack, defaultRulePackVersion } from '../../../src/rules/defaultRulePack';
+import {
+  cloudPkiActivityTypes as T,
+  defaultRulePack,
+  defaultRulePackVersion,
+} from '../../../src/rules/defaultRulePack';
 import { compileRules, matchRules } from '../../../src/rules/matchRules';
 import { planPackUpgrade } from '../../../src/rules/planPackUpgrade';
 import { rulePackHistory } from '../../../src/rules/rulePackHistory';
 import { sampleEvent } from '../../helpers/alertFixtures';
 
 const compiled = compileRules(defaultRulePack);
-const matched = (activityType: string, activityResult: string | null = 'Success') => matchRules(compiled, sampleEvent({ activityType, activityResult })).map((r) => `${r.id}:${r.severity}`);
+const matched = (activityType: string, activityResult: string | null = 'Success') =>
+  matchRules(compiled, sampleEvent({ activityType, activityResult })).map((r) => `${r.id}:${r.severity}`);
 
 describe('default rule pack v2', () => {
   it('is version 2, every rule tagged pack@2, ids unique, most severe first', () => {
@@ -36,15 +41,23 @@ describe('default rule pack v2', () => {
 
   it('covers all 10 documented activity types, reads only in the disabled rule', () => {
     expect(Object.values(T)).toHaveLength(10);
-    for (const type of Object.values(T)) expect(defaultRulePack.some((r) => r.activityTypes?.includes(type))).toBe(true);
-    expect(defaultRulePack.find((r) => r.id === 'cloudpki-reads')).toMatchObject({ enabled: false, activityTypes: [T.searched, T.read, T.leafSearched] });
+    for (const type of Object.values(T))
+      expect(defaultRulePack.some((r) => r.activityTypes?.includes(type))).toBe(true);
+    expect(defaultRulePack.find((r) => r.id === 'cloudpki-reads')).toMatchObject({
+      enabled: false,
+      activityTypes: [T.searched, T.read, T.leafSearched],
+    });
   });
 
   it.each([
     [T.deleted, 'Failure', ['cloudpki-ca-deleted:high', 'cloudpki-action-failed:medium']],
     [T.searched, 'Forbidden', ['cloudpki-action-failed:medium']],
     [T.leafSearched, 'Failure', ['cloudpki-action-failed:medium']],
-    ['Rekey CloudCertificationAuthority', 'Failure', ['cloudpki-action-failed:medium', 'cloudpki-unknown-activity:medium']],
+    [
+      'Rekey CloudCertificationAuthority',
+      'Failure',
+      ['cloudpki-action-failed:medium', 'cloudpki-unknown-activity:medium'],
+    ],
     [T.deleted, null, ['cloudpki-ca-deleted:high']],
   ])('a failed Cloud PKI action: %s with result %s → %j', (type, result, expected) => {
     expect(matched(type, result)).toEqual(expected);
@@ -61,7 +74,11 @@ describe('default rule pack v2', () => {
   });
 
   it('mass revocation: 20 or more by the same actor within 10 minutes, realerting at most hourly', () => {
-    expect(defaultRulePack.find((r) => r.id === 'cloudpki-leaf-mass-revocation')).toMatchObject({ severity: 'high', threshold: { count: 20, windowInMinutes: 10, groupBy: 'actor' }, realertInMinutes: 60 });
+    expect(defaultRulePack.find((r) => r.id === 'cloudpki-leaf-mass-revocation')).toMatchObject({
+      severity: 'high',
+      threshold: { count: 20, windowInMinutes: 10, groupBy: 'actor' },
+      realertInMinutes: 60,
+    });
   });
 });
 
@@ -89,13 +106,40 @@ describe('planPackUpgrade', () => {
   it.each([
     ['a v1 rule the admin disabled', { ...v1Rule('cloudpki-ca-created'), enabled: false }, 'edited'],
     ['a v1 rule with another severity', { ...v1Rule('cloudpki-leaf-revoked'), severity: 'high' as const }, 'edited'],
-    ['a rule tagged pack@1 whose content differs from pack 1 (edited without clearing origin)', { ...v1Rule('cloudpki-ca-deleted'), origin: 'pack@1', channels: ['teams'] }, 'edited'],
+    [
+      'a rule tagged pack@1 whose content differs from pack 1 (edited without clearing origin)',
+      { ...v1Rule('cloudpki-ca-deleted'), origin: 'pack@1', channels: ['teams'] },
+      'edited',
+    ],
     ['a rule tagged with an unknown pack version', { ...v1Rule('cloudpki-ca-deleted'), origin: 'pack@7' }, 'newer'],
-    ['a rule from pack 2 an admin edited (origin cleared)', { ...v2Rule('cloudpki-action-failed'), origin: undefined, severity: 'high' as const }, 'edited'],
-    ['a rule from pack 2 edited without clearing origin', { ...v2Rule('cloudpki-action-failed'), severity: 'high' as const }, 'edited'],
-    ['an admin rule that happens to use a new pack id', { id: 'cloudpki-unknown-activity', name: 'Mine', enabled: true, severity: 'low' as const, categories: ['Role'], channels: ['default'] }, 'edited'],
+    [
+      'a rule from pack 2 an admin edited (origin cleared)',
+      { ...v2Rule('cloudpki-action-failed'), origin: undefined, severity: 'high' as const },
+      'edited',
+    ],
+    [
+      'a rule from pack 2 edited without clearing origin',
+      { ...v2Rule('cloudpki-action-failed'), severity: 'high' as const },
+      'edited',
+    ],
+    [
+      'an admin rule that happens to use a new pack id',
+      {
+        id: 'cloudpki-unknown-activity',
+        name: 'Mine',
+        enabled: true,
+        severity: 'low' as const,
+        categories: ['Role'],
+        channels: ['default'],
+      },
+      'edited',
+    ],
     ['a pack 2 rule as it is', v2Rule('cloudpki-action-failed'), 'current'],
-    ['a pack 2 rule with its keys in another order', Object.fromEntries(Object.entries(v2Rule('cloudpki-ca-deleted')).reverse()) as unknown as AlertRule, 'current'],
+    [
+      'a pack 2 rule with its keys in another order',
+      Object.fromEntries(Object.entries(v2Rule('cloudpki-ca-deleted')).reverse()) as unknown as AlertRule,
+      'current',
+    ],
   ])('keeps %s', (_n, stored, reason) => {
     const p = plan([...v1.filter((r) => r.id !== stored.id), stored]);
     expect(p.keep).toContain(stored.id);
@@ -107,7 +151,10 @@ describe('planPackUpgrade', () => {
     ['a v1 rule whose content did not change in v2 (stamps the origin)', v1Rule('cloudpki-ca-created')],
     ['a v1 rule whose text changed in v2', v1Rule('cloudpki-ca-deleted')],
     ['a rule tagged pack@1 whose content is pack 1', { ...v1Rule('cloudpki-ca-deleted'), origin: 'pack@1' }],
-    ['a pack 2 rule whose origin was cleared but content kept', { ...v2Rule('cloudpki-action-failed'), origin: undefined }],
+    [
+      'a pack 2 rule whose origin was cleared but content kept',
+      { ...v2Rule('cloudpki-action-failed'), origin: undefined },
+    ],
   ])('updates %s', (_n, stored) => {
     const p = plan([...v1.filter((r) => r.id !== stored.id), stored]);
     expect(p.update).toContainEqual(v2Rule(stored.id));
@@ -128,7 +175,14 @@ describe('planPackUpgrade', () => {
   });
 
   it('never touches rules that are not in the pack', () => {
-    const mine: AlertRule = { id: 'my-rule', name: 'Mine', enabled: true, severity: 'low', categories: ['Role'], channels: ['default'] };
+    const mine: AlertRule = {
+      id: 'my-rule',
+      name: 'Mine',
+      enabled: true,
+      severity: 'low',
+      categories: ['Role'],
+      channels: ['default'],
+    };
     const p = plan([...v1, mine]);
     expect([...p.add, ...p.update].map((r) => r.id)).not.toContain('my-rule');
     expect(p.keep).not.toContain('my-rule');

@@ -28,11 +28,26 @@ const base: AuditEventOverrides = {
     remoteUserId: null,
   },
   resources: [
-    sampleResource({ displayName: 'Contoso Issuing CA 01', resourceId: 'ca-1', type: 'CloudCertificationAuthority', modifiedProperties: [{ name: 'Status', oldValue: 'active', newValue: 'paused' }, { name: 'Limit', oldValue: '5', newValue: '12' }, { name: 'Enabled', oldValue: 'False', newValue: 'True' }] }),
-    sampleResource({ displayName: 'Contoso Root CA', resourceId: 'ca-root', type: 'CloudCertificationAuthority', modifiedProperties: [] }),
+    sampleResource({
+      displayName: 'Contoso Issuing CA 01',
+      resourceId: 'ca-1',
+      type: 'CloudCertificationAuthority',
+      modifiedProperties: [
+        { name: 'Status', oldValue: 'active', newValue: 'paused' },
+        { name: 'Limit', oldValue: '5', newValue: '12' },
+        { name: 'Enabled', oldValue: 'False', newValue: 'True' },
+      ],
+    }),
+    sampleResource({
+      displayName: 'Contoso Root CA',
+      resourceId: 'ca-root',
+      type: 'CloudCertificationAuthority',
+      modifiedProperties: [],
+    }),
   ],
 };
-const event = (patch: AuditEventOverrides = {}): AuditEvent => sampleEvent({ ...base, ...patch, actor: { ...base.actor, ...patch.actor } });
+const event = (patch: AuditEventOverrides = {}): AuditEvent =>
+  sampleEvent({ ...base, ...patch, actor: { ...base.actor, ...patch.actor } });
 const evaluate = (filter: string, e: AuditEvent) => compileFilter(parseFilter(filter))(e);
 
 describe('filter evaluation: every property', () => {
@@ -57,10 +72,19 @@ describe('filter evaluation: every property', () => {
     ['actor/remoteTenantId eq null and actor/remoteUserId eq null', true],
     ["resources/any(r: r/displayName eq 'contoso root ca')", true],
     ["resources/any(r: r/resourceId eq 'ca-root')", true],
-    ["resources/any(r: r/type eq 'CloudCertificationAuthority') and resources/any(r: r/auditResourceType eq 'cloudcertificationauthority')", true],
-    ["resources/any(r: r/modifiedProperties/any(p: p/displayName eq 'status' and p/oldValue eq 'ACTIVE' and p/newValue eq 'paused'))", true],
+    [
+      "resources/any(r: r/type eq 'CloudCertificationAuthority') and resources/any(r: r/auditResourceType eq 'cloudcertificationauthority')",
+      true,
+    ],
+    [
+      "resources/any(r: r/modifiedProperties/any(p: p/displayName eq 'status' and p/oldValue eq 'ACTIVE' and p/newValue eq 'paused'))",
+      true,
+    ],
     ["resources/any(r: r/modifiedProperties/any(p: p/displayName eq 'status' and p/newValue eq 'active'))", false],
-    ["resources/any(r: r/displayName eq 'Contoso Root CA' and r/modifiedProperties/any(p: p/displayName eq 'Status'))", false],
+    [
+      "resources/any(r: r/displayName eq 'Contoso Root CA' and r/modifiedProperties/any(p: p/displayName eq 'Status'))",
+      false,
+    ],
   ])('%s → %s', (filter, expected) => {
     expect(evaluate(filter, event())).toBe(expected);
   });
@@ -92,7 +116,7 @@ describe('filter evaluation: every operator', () => {
     // property vs property
     ['activityType eq displayName', false],
     ['actor/remoteTenantId eq actor/remoteUserId', true],
-    ["resources/any(r: r/displayName eq r/type)", false],
+    ['resources/any(r: r/displayName eq r/type)', false],
     // numbers: the string value read as a number
     ["resources/any(r: r/modifiedProperties/any(p: p/displayName eq 'Limit' and p/newValue gt 5))", true],
     ["resources/any(r: r/modifiedProperties/any(p: p/displayName eq 'Limit' and p/newValue gt 12))", false],
@@ -160,8 +184,8 @@ describe('filter evaluation: every operator', () => {
     ["resources/all(r: r/displayName eq 'Contoso Root CA')", false],
     ['resources/any(r: r/modifiedProperties/any())', true],
     ['resources/all(r: r/modifiedProperties/any())', false],
-    ["resources/any(r: r/modifiedProperties/all(p: p/oldValue ne null))", true],
-    ["resources/any(r: r/modifiedProperties/any(p: p/newValue eq r/displayName))", false],
+    ['resources/any(r: r/modifiedProperties/all(p: p/oldValue ne null))', true],
+    ['resources/any(r: r/modifiedProperties/any(p: p/newValue eq r/displayName))', false],
     ["resources/any(r: activityOperationType eq 'Action' and r/resourceId eq 'ca-1')", true],
   ])('%s → %s', (filter, expected) => {
     expect(evaluate(filter, event())).toBe(expected);
@@ -178,7 +202,12 @@ describe('filter evaluation: every operator', () => {
   it('keeps lambda variables apart when the same lambda runs for several resources', () => {
     const f = "resources/any(r: r/resourceId eq 'ca-root' and r/modifiedProperties/all(p: p/newValue eq 'paused'))";
     expect(evaluate(f, event())).toBe(true); // Root CA has no properties: all() is vacuously true
-    expect(evaluate("resources/any(r: r/resourceId eq 'ca-1' and r/modifiedProperties/all(p: p/newValue eq 'paused'))", event())).toBe(false);
+    expect(
+      evaluate(
+        "resources/any(r: r/resourceId eq 'ca-1' and r/modifiedProperties/all(p: p/newValue eq 'paused'))",
+        event(),
+      ),
+    ).toBe(false);
   });
 
   it('reads event dates with fewer fractional digits', () => {

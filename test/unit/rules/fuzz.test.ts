@@ -16,49 +16,141 @@ const runs = Number(process.env.FUZZ_RUNS ?? 1000);
 const params = { numRuns: runs };
 
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.oneof(arb, fc.anything()), { nil: undefined, freq: 3 });
-const word = fc.constantFrom('Delete CloudCertificationAuthority', '* CloudCertificationAuthority', '*', '', ' ', 'a*b*c', '*@contoso.com', '10.0.0.0/8', '::1', '2001:db8::/129', 'pack@2', 'https://x.example', 'http://x', 'default', 'Bad Id');
+const word = fc.constantFrom(
+  'Delete CloudCertificationAuthority',
+  '* CloudCertificationAuthority',
+  '*',
+  '',
+  ' ',
+  'a*b*c',
+  '*@contoso.com',
+  '10.0.0.0/8',
+  '::1',
+  '2001:db8::/129',
+  'pack@2',
+  'https://x.example',
+  'http://x',
+  'default',
+  'Bad Id',
+);
 const strings = fc.oneof(word, fc.string({ maxLength: 40 }));
 const list = fc.array(strings, { maxLength: 4 });
 const tokens = [
-  'activityType', 'category', 'actor/userPrincipalName', 'actor/ipAddress', 'actor/type', 'activityDateTime', 'resources', 'r', 'p', '/any(', '/all(', 'r:', 'p:', 'r/displayName',
-  'r/modifiedProperties/any(p:', 'p/newValue', 'p/oldValue', 'p/displayName', 'eq', 'ne', 'gt', 'ge', 'lt', 'le', 'and', 'or', 'not', '(', ')', ',', "'x'", "'it''s'", "'", '5', '-1.5e3',
-  'true', 'false', 'null', '2025-01-10T08:00:00Z', '2025-01-10', '2025-02-30', 'startswith(', 'endswith(', 'contains(', 'foo', '/', ':', '11111111-2222-3333-4444-555555555555', '#',
+  'activityType',
+  'category',
+  'actor/userPrincipalName',
+  'actor/ipAddress',
+  'actor/type',
+  'activityDateTime',
+  'resources',
+  'r',
+  'p',
+  '/any(',
+  '/all(',
+  'r:',
+  'p:',
+  'r/displayName',
+  'r/modifiedProperties/any(p:',
+  'p/newValue',
+  'p/oldValue',
+  'p/displayName',
+  'eq',
+  'ne',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+  'and',
+  'or',
+  'not',
+  '(',
+  ')',
+  ',',
+  "'x'",
+  "'it''s'",
+  "'",
+  '5',
+  '-1.5e3',
+  'true',
+  'false',
+  'null',
+  '2025-01-10T08:00:00Z',
+  '2025-01-10',
+  '2025-02-30',
+  'startswith(',
+  'endswith(',
+  'contains(',
+  'foo',
+  '/',
+  ':',
+  '11111111-2222-3333-4444-555555555555',
+  '#',
 ];
 /** Token soup: reaches deep parser states far more often than random characters do. */
 const tokenFilter = fc.array(fc.constantFrom(...tokens), { maxLength: 30 }).map((t) => t.join(' '));
 
-const literal = fc.oneof(fc.string({ maxLength: 8 }).map((v) => `'${v.replace(/'/g, "''")}'`), fc.constantFrom('5', '-1.5', 'null', 'true', 'false'));
+const literal = fc.oneof(
+  fc.string({ maxLength: 8 }).map((v) => `'${v.replace(/'/g, "''")}'`),
+  fc.constantFrom('5', '-1.5', 'null', 'true', 'false'),
+);
 const cmp = fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le');
 const fn = fc.constantFrom('startswith', 'endswith', 'contains');
 /** Well-formed filters (some still type errors, e.g. gt null), built from the grammar. */
 const grammarFilter: fc.Arbitrary<string> = fc.letrec<{ top: string; res: string; prop: string }>((tie) => ({
   top: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.tuple(fc.constantFrom('activityType', 'category', 'actor/userPrincipalName', 'actor/ipAddress', 'actor/type'), cmp, literal).map((t) => t.join(' ')),
-    fc.tuple(cmp, fc.constantFrom('2025-01-10T08:03:12.1234567Z', '2025-01-10', 'null')).map(([op, v]) => `activityDateTime ${op} ${v}`),
-    fc.tuple(fn, fc.constantFrom('activityType', 'actor/userPrincipalName'), literal).map(([f, a, b]) => `${f}(${a}, ${b})`),
+    fc
+      .tuple(
+        fc.constantFrom('activityType', 'category', 'actor/userPrincipalName', 'actor/ipAddress', 'actor/type'),
+        cmp,
+        literal,
+      )
+      .map((t) => t.join(' ')),
+    fc
+      .tuple(cmp, fc.constantFrom('2025-01-10T08:03:12.1234567Z', '2025-01-10', 'null'))
+      .map(([op, v]) => `activityDateTime ${op} ${v}`),
+    fc
+      .tuple(fn, fc.constantFrom('activityType', 'actor/userPrincipalName'), literal)
+      .map(([f, a, b]) => `${f}(${a}, ${b})`),
     fc.tuple(fc.constantFrom('any', 'all'), tie('res')).map(([q, body]) => `resources/${q}(r: ${body})`),
     fc.tuple(tie('top'), fc.constantFrom('and', 'or'), tie('top')).map((t) => t.join(' ')),
     tie('top').map((e) => `not (${e})`),
   ),
   res: fc.oneof(
     { depthSize: 'small' },
-    fc.tuple(fc.constantFrom('r/displayName', 'r/resourceId', 'r/type', 'category'), cmp, literal).map((t) => t.join(' ')),
+    fc
+      .tuple(fc.constantFrom('r/displayName', 'r/resourceId', 'r/type', 'category'), cmp, literal)
+      .map((t) => t.join(' ')),
     fc.tuple(fc.constantFrom('any', 'all'), tie('prop')).map(([q, body]) => `r/modifiedProperties/${q}(p: ${body})`),
     fc.tuple(tie('res'), fc.constantFrom('and', 'or'), tie('res')).map((t) => t.join(' ')),
   ),
   prop: fc.oneof(
     { depthSize: 'small' },
-    fc.tuple(fc.constantFrom('p/displayName', 'p/oldValue', 'p/newValue', 'r/displayName'), cmp, literal).map((t) => t.join(' ')),
+    fc
+      .tuple(fc.constantFrom('p/displayName', 'p/oldValue', 'p/newValue', 'r/displayName'), cmp, literal)
+      .map((t) => t.join(' ')),
     fc.tuple(fn, fc.constantFrom('p/newValue', 'p/displayName'), literal).map(([f, a, b]) => `${f}(${a}, ${b})`),
     fc.tuple(tie('prop'), fc.constantFrom('and', 'or'), tie('prop')).map((t) => t.join(' ')),
   ),
 })).top;
 
-const filterText = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'binary', maxLength: 40 }), tokenFilter, grammarFilter);
+const filterText = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  tokenFilter,
+  grammarFilter,
+);
 
-const pattern = fc.constantFrom('Delete CloudCertificationAuthority', '* CloudCertificationAuthority', '*CloudCertificationAuthority*', 'a*b*c', '*@contoso.com', 'x');
-const someOf = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.array(arb, { minLength: 1, maxLength: 3 }), { nil: undefined });
+const pattern = fc.constantFrom(
+  'Delete CloudCertificationAuthority',
+  '* CloudCertificationAuthority',
+  '*CloudCertificationAuthority*',
+  'a*b*c',
+  '*@contoso.com',
+  'x',
+);
+const someOf = <T>(arb: fc.Arbitrary<T>) =>
+  fc.option(fc.array(arb, { minLength: 1, maxLength: 3 }), { nil: undefined });
 /** Valid rule documents (by construction), to reach matching with every condition. */
 const validRule = fc.record(
   {
@@ -72,15 +164,38 @@ const validRule = fc.record(
     result: fc.option(fc.constantFrom('Success', 'Failure'), { nil: undefined }),
     actor: fc.option(
       fc.record({
-        include: fc.option(fc.record({ userPrincipalNames: fc.array(pattern, { minLength: 1, maxLength: 2 }), ipAddresses: someOf(fc.constantFrom('10.0.0.0/8', '::/0', '2001:db8::1')) }), { nil: undefined }),
-        exclude: fc.record({ userPrincipalNames: fc.array(fc.constantFrom('breakglass@contoso.com', '*@fabrikam.com'), { minLength: 1, maxLength: 2 }) }),
+        include: fc.option(
+          fc.record({
+            userPrincipalNames: fc.array(pattern, { minLength: 1, maxLength: 2 }),
+            ipAddresses: someOf(fc.constantFrom('10.0.0.0/8', '::/0', '2001:db8::1')),
+          }),
+          { nil: undefined },
+        ),
+        exclude: fc.record({
+          userPrincipalNames: fc.array(fc.constantFrom('breakglass@contoso.com', '*@fabrikam.com'), {
+            minLength: 1,
+            maxLength: 2,
+          }),
+        }),
       }),
       { nil: undefined },
     ),
-    resource: fc.option(fc.record({ namePatterns: fc.array(pattern, { minLength: 1, maxLength: 2 }) }), { nil: undefined }),
+    resource: fc.option(fc.record({ namePatterns: fc.array(pattern, { minLength: 1, maxLength: 2 }) }), {
+      nil: undefined,
+    }),
     modifiedProperties: someOf(fc.record({ name: pattern, newValue: fc.option(pattern, { nil: undefined }) })),
-    filter: fc.option(grammarFilter.filter((f) => f.length <= 2000), { nil: undefined }),
-    threshold: fc.option(fc.record({ count: fc.integer({ min: 2, max: 50 }), windowInMinutes: fc.integer({ min: 1, max: 1440 }), groupBy: fc.constantFrom('actor', 'resource', 'none') }), { nil: undefined }),
+    filter: fc.option(
+      grammarFilter.filter((f) => f.length <= 2000),
+      { nil: undefined },
+    ),
+    threshold: fc.option(
+      fc.record({
+        count: fc.integer({ min: 2, max: 50 }),
+        windowInMinutes: fc.integer({ min: 1, max: 1440 }),
+        groupBy: fc.constantFrom('actor', 'resource', 'none'),
+      }),
+      { nil: undefined },
+    ),
     channels: fc.constant(['default']),
   },
   { requiredKeys: ['id', 'name', 'enabled', 'severity', 'activityTypes', 'channels'] },
@@ -97,11 +212,45 @@ const noisyRule = fc.record(
     categories: maybe(list),
     operationTypes: maybe(fc.array(fc.constantFrom('Delete', 'Action', 'x y'), { maxLength: 3 })),
     result: maybe(fc.constantFrom('Success', 'Failure', 'x')),
-    actor: maybe(fc.record({ include: maybe(fc.record({ userPrincipalNames: maybe(list), ipAddresses: maybe(list), applicationIds: maybe(list), actorTypes: maybe(list) }, { requiredKeys: [] })), exclude: maybe(fc.record({ userPrincipalNames: maybe(list), ipAddresses: maybe(list) }, { requiredKeys: [] })) }, { requiredKeys: [] })),
+    actor: maybe(
+      fc.record(
+        {
+          include: maybe(
+            fc.record(
+              {
+                userPrincipalNames: maybe(list),
+                ipAddresses: maybe(list),
+                applicationIds: maybe(list),
+                actorTypes: maybe(list),
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+          exclude: maybe(
+            fc.record({ userPrincipalNames: maybe(list), ipAddresses: maybe(list) }, { requiredKeys: [] }),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     resource: maybe(fc.record({ ids: maybe(list), namePatterns: maybe(list) }, { requiredKeys: [] })),
-    modifiedProperties: maybe(fc.array(fc.record({ name: maybe(strings), oldValue: maybe(strings), newValue: maybe(strings) }, { requiredKeys: [] }), { maxLength: 3 })),
+    modifiedProperties: maybe(
+      fc.array(
+        fc.record({ name: maybe(strings), oldValue: maybe(strings), newValue: maybe(strings) }, { requiredKeys: [] }),
+        { maxLength: 3 },
+      ),
+    ),
     filter: maybe(filterText),
-    threshold: maybe(fc.record({ count: maybe(fc.integer({ min: -5, max: 50 })), windowInMinutes: maybe(fc.integer({ min: -5, max: 2000 })), groupBy: maybe(fc.constantFrom('actor', 'resource', 'none', 'x')) }, { requiredKeys: [] })),
+    threshold: maybe(
+      fc.record(
+        {
+          count: maybe(fc.integer({ min: -5, max: 50 })),
+          windowInMinutes: maybe(fc.integer({ min: -5, max: 2000 })),
+          groupBy: maybe(fc.constantFrom('actor', 'resource', 'none', 'x')),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
     channels: maybe(list),
     runbookUrl: maybe(strings),
     tags: maybe(list),
@@ -114,7 +263,22 @@ const noisyRule = fc.record(
 /** A valid rule with one field replaced by anything, or noise. */
 const ruleInput = fc.oneof(
   validRule,
-  fc.tuple(validRule, fc.constantFrom('activityTypes', 'actor', 'filter', 'threshold', 'resource', 'modifiedProperties', 'channels', 'colour'), fc.anything()).map(([r, k, v]) => ({ ...r, [k]: v })),
+  fc
+    .tuple(
+      validRule,
+      fc.constantFrom(
+        'activityTypes',
+        'actor',
+        'filter',
+        'threshold',
+        'resource',
+        'modifiedProperties',
+        'channels',
+        'colour',
+      ),
+      fc.anything(),
+    )
+    .map(([r, k, v]) => ({ ...r, [k]: v })),
   noisyRule,
 );
 
@@ -125,7 +289,16 @@ const event: fc.Arbitrary<AuditEvent> = fc
     category: fc.option(strings, { nil: null }),
     upn: fc.option(strings, { nil: null }),
     ip: fc.option(fc.constantFrom('10.1.2.3', '::ffff:10.0.0.1', 'fe80::1%eth0', 'nope', '2001:db8::1'), { nil: null }),
-    resources: fc.array(fc.record({ name: fc.option(strings, { nil: null }), props: fc.array(fc.record({ name: fc.option(strings, { nil: null }), value: fc.option(strings, { nil: null }) }), { maxLength: 3 }) }), { maxLength: 3 }),
+    resources: fc.array(
+      fc.record({
+        name: fc.option(strings, { nil: null }),
+        props: fc.array(
+          fc.record({ name: fc.option(strings, { nil: null }), value: fc.option(strings, { nil: null }) }),
+          { maxLength: 3 },
+        ),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .map((e) =>
     sampleEvent({
@@ -133,7 +306,12 @@ const event: fc.Arbitrary<AuditEvent> = fc
       activityResult: e.activityResult,
       category: e.category,
       actor: { userPrincipalName: e.upn, ipAddress: e.ip },
-      resources: e.resources.map((r) => sampleResource({ displayName: r.name, modifiedProperties: r.props.map((p) => ({ name: p.name, oldValue: p.value, newValue: p.value })) })),
+      resources: e.resources.map((r) =>
+        sampleResource({
+          displayName: r.name,
+          modifiedProperties: r.props.map((p) => ({ name: p.name, oldValue: p.value, newValue: p.value })),
+        }),
+      ),
     }),
   );
 
@@ -218,27 +396,47 @@ describe(`property-based fuzzing (${runs} runs per property; FUZZ_RUNS overrides
     const value = fc.option(fc.constantFrom(...pool), { nil: null });
     const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
     /** A `*` pattern and the filter that means the same. */
-    const typePattern = fc.tuple(fc.constantFrom('', '*'), fc.constantFrom('Delete', 'CA', 'Create CA', 'e'), fc.constantFrom('', '*')).map(([pre, core, post]) => ({
-      pattern: `${pre}${core}${post}`,
-      filter: pre && post ? `contains(activityType, ${q(core)})` : pre ? `endswith(activityType, ${q(core)})` : post ? `startswith(activityType, ${q(core)})` : `activityType eq ${q(core)}`,
-    }));
+    const typePattern = fc
+      .tuple(fc.constantFrom('', '*'), fc.constantFrom('Delete', 'CA', 'Create CA', 'e'), fc.constantFrom('', '*'))
+      .map(([pre, core, post]) => ({
+        pattern: `${pre}${core}${post}`,
+        filter:
+          pre && post
+            ? `contains(activityType, ${q(core)})`
+            : pre
+              ? `endswith(activityType, ${q(core)})`
+              : post
+                ? `startswith(activityType, ${q(core)})`
+                : `activityType eq ${q(core)}`,
+      }));
     fc.assert(
       fc.property(
         fc.array(typePattern, { minLength: 1, maxLength: 3 }),
         fc.option(fc.array(fc.constantFrom(...pool), { minLength: 1, maxLength: 2 }), { nil: undefined }),
         fc.option(fc.constantFrom('Success', 'Failure'), { nil: undefined }),
-        fc.array(fc.record({ type: value, category: value, result: fc.option(fc.constantFrom('Success', 'Failure', 'success'), { nil: null }) }), { minLength: 1, maxLength: 5 }),
+        fc.array(
+          fc.record({
+            type: value,
+            category: value,
+            result: fc.option(fc.constantFrom('Success', 'Failure', 'success'), { nil: null }),
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
         (types, categories, result, events) => {
           const base = { id: 'r', name: 'n', enabled: true, severity: 'low' as const, channels: ['default'] };
           const clauses = [`(${types.map((t) => t.filter).join(' or ')})`];
           if (categories) clauses.push(`(${categories.map((c) => `category eq ${q(c)}`).join(' or ')})`);
           if (result === 'Success') clauses.push("activityResult eq 'Success'");
           if (result === 'Failure') clauses.push("activityResult ne null and activityResult ne 'Success'");
-          const structured = compileRules([parseRule({ ...base, activityTypes: types.map((t) => t.pattern), categories, result })]);
+          const structured = compileRules([
+            parseRule({ ...base, activityTypes: types.map((t) => t.pattern), categories, result }),
+          ]);
           const filtered = compileRules([parseRule({ ...base, filter: clauses.join(' and ') })]);
           for (const e of events) {
             const ev = sampleEvent({ activityType: e.type, category: e.category, activityResult: e.result });
-            expect(matchRules(structured, ev).length, JSON.stringify({ types, categories, result, e })).toBe(matchRules(filtered, ev).length);
+            expect(matchRules(structured, ev).length, JSON.stringify({ types, categories, result, e })).toBe(
+              matchRules(filtered, ev).length,
+            );
           }
         },
       ),
@@ -249,16 +447,34 @@ describe(`property-based fuzzing (${runs} runs per property; FUZZ_RUNS overrides
   it(`evaluateThreshold counts the densest window like a brute-force count (${runs} runs)`, () => {
     const minutes = fc.array(fc.integer({ min: 0, max: 120 }), { maxLength: 30 });
     fc.assert(
-      fc.property(minutes, minutes, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 2, max: 10 }), (old, fresh, windowInMinutes, count) => {
-        const spec = { count, windowInMinutes, groupBy: 'actor' as const };
-        const state = evaluateThreshold(spec, undefined, old.map((m) => m * 60_000), { retainLateInMinutes: 1000 }).state;
-        const d = evaluateThreshold(spec, state, fresh.map((m) => m * 60_000 + 59_999), { retainLateInMinutes: 1000 });
-        const all = [...old, ...fresh];
-        let best = 0;
-        for (const f of fresh) for (let s = f - windowInMinutes; s <= f; s++) best = Math.max(best, all.filter((m) => m >= s && m <= s + windowInMinutes).length);
-        expect(d.count).toBe(best);
-        expect(d.fire).toBe(best >= count);
-      }),
+      fc.property(
+        minutes,
+        minutes,
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 2, max: 10 }),
+        (old, fresh, windowInMinutes, count) => {
+          const spec = { count, windowInMinutes, groupBy: 'actor' as const };
+          const state = evaluateThreshold(
+            spec,
+            undefined,
+            old.map((m) => m * 60_000),
+            { retainLateInMinutes: 1000 },
+          ).state;
+          const d = evaluateThreshold(
+            spec,
+            state,
+            fresh.map((m) => m * 60_000 + 59_999),
+            { retainLateInMinutes: 1000 },
+          );
+          const all = [...old, ...fresh];
+          let best = 0;
+          for (const f of fresh)
+            for (let s = f - windowInMinutes; s <= f; s++)
+              best = Math.max(best, all.filter((m) => m >= s && m <= s + windowInMinutes).length);
+          expect(d.count).toBe(best);
+          expect(d.fire).toBe(best >= count);
+        },
+      ),
       params,
     );
   });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseRule } from '../../../src/rules/parseRule';
 import { ValidationError } from '../../../src/shared/errors';
 
-const base = { id: 'r', name: 'R', enabled: true, severity: 'high', activityTypes: ['Delete CloudCertificationAuthority'], channels: ['default'] };
+const base = {
+  id: 'r',
+  name: 'R',
+  enabled: true,
+  severity: 'high',
+  activityTypes: ['Delete CloudCertificationAuthority'],
+  channels: ['default'],
+};
 
 describe('rule field groupWindow', () => {
   it.each([['auto'], ['none'], [1], [30], [1440]])('accepts %s', (groupWindow) => {

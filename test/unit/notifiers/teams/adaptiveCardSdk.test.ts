@@ -11,7 +11,14 @@ describe('golden cards parse with the official Adaptive Cards SDK', () => {
   });
 
   it('the checker itself reports what the SDK rejects', () => {
-    const bad = { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'Container', style: 'bogus', items: [] }, { type: 'Carousel' }], actions: [{ type: 'Action.OpenUrl', title: 'x' }] };
-    expect(adaptiveCardProblems(bad).join('\n')).toMatch(/Invalid value "bogus"[\s\S]*Unknown element type "Carousel"[\s\S]*"url" must be set/);
+    const bad = {
+      type: 'AdaptiveCard',
+      version: '1.4',
+      body: [{ type: 'Container', style: 'bogus', items: [] }, { type: 'Carousel' }],
+      actions: [{ type: 'Action.OpenUrl', title: 'x' }],
+    };
+    expect(adaptiveCardProblems(bad).join('\n')).toMatch(
+      /Invalid value "bogus"[\s\S]*Unknown element type "Carousel"[\s\S]*"url" must be set/,
+    );
   });
 });

@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../../src/audit/auditEvent';
 import type { Alert } from '../../../../src/dispatch/alert';
-import { buildTeamsMessage, maxTeamsMessageBytes, type TeamsCardContext } from '../../../../src/notifiers/teams/teamsCard';
+import {
+  buildTeamsMessage,
+  maxTeamsMessageBytes,
+  type TeamsCardContext,
+} from '../../../../src/notifiers/teams/teamsCard';
 import { cloudPkiActivityTypes, sampleAlert, sampleEvent, sampleResource } from '../../../helpers/alertFixtures';
 import { expectGolden } from '../../../helpers/expectGolden';
 
-const context: TeamsCardContext = { deliveryId: 'd-5e1f0c2a9b7d4e3f', possibleDuplicate: false, intunePortalUrl: 'https://intune.microsoft.com' };
+const context: TeamsCardContext = {
+  deliveryId: 'd-5e1f0c2a9b7d4e3f',
+  possibleDuplicate: false,
+  intunePortalUrl: 'https://intune.microsoft.com',
+};
 const auditLogUrl = 'https://intune.microsoft.com/#view/Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/auditLogs';
 
 type Node = Record<string, unknown>;
@@ -37,7 +45,13 @@ const leafEvents = Array.from({ length: 10 }, (_, i) =>
     activityType: cloudPkiActivityTypes.leafRevoked,
     activityDateTime: new Date(Date.parse('2025-01-10T08:03:00Z') + i * 7000).toISOString(),
     correlationId: `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    resources: [sampleResource({ displayName: `LAPTOP-${String(i + 1).padStart(4, '0')}`, type: 'CloudCertificationAuthorityLeafCertificate', resourceId: `leaf-serial-${i}` })],
+    resources: [
+      sampleResource({
+        displayName: `LAPTOP-${String(i + 1).padStart(4, '0')}`,
+        type: 'CloudCertificationAuthorityLeafCertificate',
+        resourceId: `leaf-serial-${i}`,
+      }),
+    ],
     actor: i === 9 ? { userPrincipalName: 'helpdesk@contoso.com' } : {},
   }),
 );
@@ -82,7 +96,11 @@ const goldenCases: Array<[string, Alert, Partial<TeamsCardContext>]> = [
       events: [
         sampleEvent({
           activityType: cloudPkiActivityTypes.caStatusChanged,
-          resources: [sampleResource({ modifiedProperties: [{ name: 'CertificationAuthorityStatus', oldValue: 'active', newValue: 'paused' }] })],
+          resources: [
+            sampleResource({
+              modifiedProperties: [{ name: 'CertificationAuthorityStatus', oldValue: 'active', newValue: 'paused' }],
+            }),
+          ],
         }),
       ],
     }),
@@ -102,7 +120,12 @@ const goldenCases: Array<[string, Alert, Partial<TeamsCardContext>]> = [
   ],
   [
     'possible-duplicate',
-    sampleAlert({ ruleId: 'ca-deleted', ruleName: 'Cloud PKI CA deleted', severity: 'high', events: [sampleEvent({ activityType: cloudPkiActivityTypes.caDeleted, activityOperationType: 'Delete' })] }),
+    sampleAlert({
+      ruleId: 'ca-deleted',
+      ruleName: 'Cloud PKI CA deleted',
+      severity: 'high',
+      events: [sampleEvent({ activityType: cloudPkiActivityTypes.caDeleted, activityOperationType: 'Delete' })],
+    }),
     { possibleDuplicate: true },
   ],
   [
@@ -115,7 +138,12 @@ const goldenCases: Array<[string, Alert, Partial<TeamsCardContext>]> = [
         sampleEvent({
           activityType: cloudPkiActivityTypes.externalCaUploaded,
           activityResult: 'Failure',
-          actor: { type: 'Partner', userPrincipalName: null, remoteTenantId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', remoteUserId: 'ffffffff-0000-1111-2222-333333333333' },
+          actor: {
+            type: 'Partner',
+            userPrincipalName: null,
+            remoteTenantId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+            remoteUserId: 'ffffffff-0000-1111-2222-333333333333',
+          },
         }),
       ],
     }),
@@ -132,20 +160,36 @@ describe('buildTeamsMessage: golden payloads', () => {
 });
 
 describe('buildTeamsMessage: structure', () => {
-  const allowed = new Set(['AdaptiveCard', 'Container', 'ColumnSet', 'Column', 'TextBlock', 'RichTextBlock', 'TextRun', 'FactSet', 'Action.OpenUrl']);
+  const allowed = new Set([
+    'AdaptiveCard',
+    'Container',
+    'ColumnSet',
+    'Column',
+    'TextBlock',
+    'RichTextBlock',
+    'TextRun',
+    'FactSet',
+    'Action.OpenUrl',
+  ]);
 
-  it.each(goldenCases)('%s: Workflows envelope with one Adaptive Card 1.4 of 1.2-era elements', (_name, alert, extra) => {
-    const message = buildTeamsMessage(alert, { ...context, ...extra });
-    expect(message.type).toBe('message');
-    expect(message.attachments).toHaveLength(1);
-    expect(message.attachments[0]).toMatchObject({ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null });
-    expect(cardOf(message)).toMatchObject({ type: 'AdaptiveCard', version: '1.4', msteams: { width: 'Full' } });
-    walk(cardOf(message), (node) => {
-      if (typeof node.type === 'string') expect(allowed).toContain(node.type);
-      if (node.type === 'TextBlock') expect(node.wrap).toBe(true);
-      if (typeof node.type === 'string' && node.type.startsWith('Action.')) expect(node.url).toBe(auditLogUrl);
-    });
-  });
+  it.each(goldenCases)(
+    '%s: Workflows envelope with one Adaptive Card 1.4 of 1.2-era elements',
+    (_name, alert, extra) => {
+      const message = buildTeamsMessage(alert, { ...context, ...extra });
+      expect(message.type).toBe('message');
+      expect(message.attachments).toHaveLength(1);
+      expect(message.attachments[0]).toMatchObject({
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        contentUrl: null,
+      });
+      expect(cardOf(message)).toMatchObject({ type: 'AdaptiveCard', version: '1.4', msteams: { width: 'Full' } });
+      walk(cardOf(message), (node) => {
+        if (typeof node.type === 'string') expect(allowed).toContain(node.type);
+        if (node.type === 'TextBlock') expect(node.wrap).toBe(true);
+        if (typeof node.type === 'string' && node.type.startsWith('Action.')) expect(node.url).toBe(auditLogUrl);
+      });
+    },
+  );
 
   it.each([
     ['critical', 'attention', 'CRITICAL'],
@@ -155,26 +199,44 @@ describe('buildTeamsMessage: structure', () => {
   ] as const)('severity %s → header style %s, stated in text', (severity, style, label) => {
     const header = (cardOf(buildTeamsMessage(sampleAlert({ severity }), context)).body as Node[])[0];
     expect(header).toMatchObject({ type: 'Container', style });
-    expect(((header?.items as Node[])[0]).text).toBe(`${label} · Cloud PKI CA certificate revoked`);
+    expect((header?.items as Node[])[0].text).toBe(`${label} · Cloud PKI CA certificate revoked`);
   });
 
   it.each([
     ['one event', sampleAlert(), '1 event · 2025-01-10 08:03:12 UTC'],
-    ['range on one day', sampleAlert({ eventCount: 3, lastEventTime: '2025-01-10T08:05:40.9990000Z' }), '3 events · 2025-01-10 08:03:12 UTC – 08:05:40 UTC'],
-    ['range over midnight', sampleAlert({ eventCount: 2, lastEventTime: '2025-01-11T00:00:01Z' }), '2 events · 2025-01-10 08:03:12 UTC – 2025-01-11 00:00:01 UTC'],
+    [
+      'range on one day',
+      sampleAlert({ eventCount: 3, lastEventTime: '2025-01-10T08:05:40.9990000Z' }),
+      '3 events · 2025-01-10 08:03:12 UTC – 08:05:40 UTC',
+    ],
+    [
+      'range over midnight',
+      sampleAlert({ eventCount: 2, lastEventTime: '2025-01-11T00:00:01Z' }),
+      '2 events · 2025-01-10 08:03:12 UTC – 2025-01-11 00:00:01 UTC',
+    ],
   ])('summary line: %s', (_name, alert, expected) => {
     expect(texts(buildTeamsMessage(alert, context), 'TextBlock')).toContain(expected);
   });
 
   it('shows the possible-duplicate warning with the delivery id only when asked', () => {
     const warning = 'Possible duplicate: an earlier attempt may have been delivered (delivery id d-5e1f0c2a9b7d4e3f)';
-    expect(texts(buildTeamsMessage(sampleAlert(), { ...context, possibleDuplicate: true }), 'TextBlock').join('\n')).toContain(warning);
-    expect(texts(buildTeamsMessage(sampleAlert(), context), 'TextBlock').join('\n')).not.toContain('Possible duplicate');
+    expect(
+      texts(buildTeamsMessage(sampleAlert(), { ...context, possibleDuplicate: true }), 'TextBlock').join('\n'),
+    ).toContain(warning);
+    expect(texts(buildTeamsMessage(sampleAlert(), context), 'TextBlock').join('\n')).not.toContain(
+      'Possible duplicate',
+    );
   });
 
   it('builds the action URL from the configured portal, ignoring a trailing slash', () => {
     const message = buildTeamsMessage(sampleAlert(), { ...context, intunePortalUrl: 'https://intune.microsoft.us/' });
-    expect(cardOf(message).actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open Intune audit log', url: 'https://intune.microsoft.us/#view/Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/auditLogs' }]);
+    expect(cardOf(message).actions).toEqual([
+      {
+        type: 'Action.OpenUrl',
+        title: 'Open Intune audit log',
+        url: 'https://intune.microsoft.us/#view/Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/auditLogs',
+      },
+    ]);
   });
 
   it.each([
@@ -186,13 +248,17 @@ describe('buildTeamsMessage: structure', () => {
     [cloudPkiActivityTypes.caCreated, /^A new CA was created/],
     ['FutureThing CloudCertificationAuthority', /^Confirm with the PKI owner that this Cloud PKI change was planned/],
   ])('guidance for %s', (activityType, expected) => {
-    const blocks = texts(buildTeamsMessage(sampleAlert({ events: [sampleEvent({ activityType })] }), context), 'TextBlock');
+    const blocks = texts(
+      buildTeamsMessage(sampleAlert({ events: [sampleEvent({ activityType })] }), context),
+      'TextBlock',
+    );
     expect(blocks[blocks.indexOf('What to do') + 1]).toMatch(expected);
   });
 });
 
 describe('buildTeamsMessage: untrusted text', () => {
-  const attack = (field: string) => `[Open Evil ${field}](https://evil.example/${field}) **${field}** <at>All</at>\u202E\n# ${field}`;
+  const attack = (field: string) =>
+    `[Open Evil ${field}](https://evil.example/${field}) **${field}** <at>All</at>\u202E\n# ${field}`;
   const hostile: AuditEvent = sampleEvent({
     activityType: attack('activityType'),
     activityOperationType: attack('operation'),
@@ -217,10 +283,35 @@ describe('buildTeamsMessage: untrusted text', () => {
       }),
     ],
   });
-  const second = sampleEvent({ id: 'second', actor: { userPrincipalName: attack('sampleUpn') }, resources: [sampleResource({ displayName: attack('sampleCa') })] });
+  const second = sampleEvent({
+    id: 'second',
+    actor: { userPrincipalName: attack('sampleUpn') },
+    resources: [sampleResource({ displayName: attack('sampleCa') })],
+  });
   const alert = sampleAlert({ events: [hostile, second], ruleDescription: attack('ruleDescription') });
   const message = buildTeamsMessage(alert, context);
-  const fields = ['activityType', 'operation', 'result', 'correlation', 'dateTime', 'actorType', 'upn', 'appName', 'appId', 'ip', 'remoteTenant', 'remoteUser', 'caName', 'resourceId', 'propName', 'oldValue', 'newValue', 'sampleUpn', 'sampleCa', 'ruleDescription'];
+  const fields = [
+    'activityType',
+    'operation',
+    'result',
+    'correlation',
+    'dateTime',
+    'actorType',
+    'upn',
+    'appName',
+    'appId',
+    'ip',
+    'remoteTenant',
+    'remoteUser',
+    'caName',
+    'resourceId',
+    'propName',
+    'oldValue',
+    'newValue',
+    'sampleUpn',
+    'sampleCa',
+    'ruleDescription',
+  ];
 
   it('puts untrusted text only in TextRuns', () => {
     walk(cardOf(message), (node) => {
@@ -241,7 +332,10 @@ describe('buildTeamsMessage: untrusted text', () => {
   });
 
   it('escapes Markdown in the admin-written rule name', () => {
-    const title = texts(buildTeamsMessage(sampleAlert({ ruleName: '[Click](https://evil.example) *now*' }), context), 'TextBlock')[0];
+    const title = texts(
+      buildTeamsMessage(sampleAlert({ ruleName: '[Click](https://evil.example) *now*' }), context),
+      'TextBlock',
+    )[0];
     expect(title).toBe('CRITICAL · \\[Click\\]\\(hxxps://evil\\[.\\]example\\) \\*now\\*');
   });
 
@@ -263,13 +357,22 @@ describe('buildTeamsMessage: 20 KB budget', () => {
         sampleResource({
           displayName: big(100),
           resourceId: `${r}-${big(50)}`,
-          modifiedProperties: Array.from({ length: 60 }, (_, p) => ({ name: `Prop${p} ${big(20)}`, oldValue: big(100), newValue: big(100) })),
+          modifiedProperties: Array.from({ length: 60 }, (_, p) => ({
+            name: `Prop${p} ${big(20)}`,
+            oldValue: big(100),
+            newValue: big(100),
+          })),
         }),
       ),
     });
 
   it('keeps a huge alert under 20 KB with header, counts, guidance, footer and action', () => {
-    const alert = sampleAlert({ eventCount: 5000, events: Array.from({ length: 50 }, (_, i) => hugeEvent(i)), ruleName: big(500), ruleDescription: big(5000) });
+    const alert = sampleAlert({
+      eventCount: 5000,
+      events: Array.from({ length: 50 }, (_, i) => hugeEvent(i)),
+      ruleName: big(500),
+      ruleDescription: big(5000),
+    });
     const message = buildTeamsMessage(alert, { ...context, possibleDuplicate: true });
     expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThanOrEqual(maxTeamsMessageBytes);
     const blocks = texts(message, 'TextBlock').join('\n');
@@ -285,7 +388,11 @@ describe('buildTeamsMessage: 20 KB budget', () => {
   it('drops sample events before shortening the first event details', () => {
     const props = Array.from({ length: 12 }, (_, p) => ({ name: `P${p}`, oldValue: big(30), newValue: big(30) }));
     const events = Array.from({ length: 10 }, (_, i) =>
-      sampleEvent({ id: `e${i}`, actor: { userPrincipalName: big(20) }, resources: [sampleResource({ displayName: big(20), modifiedProperties: props })] }),
+      sampleEvent({
+        id: `e${i}`,
+        actor: { userPrincipalName: big(20) },
+        resources: [sampleResource({ displayName: big(20), modifiedProperties: props })],
+      }),
     );
     const message = buildTeamsMessage(sampleAlert({ eventCount: 10, events }), context);
     const blocks = texts(message, 'TextBlock');

@@ -2,20 +2,52 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../../src/dispatch/alert';
 import { foldAlerts } from '../../../../src/dispatch/digest';
 import type { AlertEnrichment } from '../../../../src/notifiers/enrichment';
-import { buildTeamsMessage, maxTeamsMessageBytes, type TeamsCardContext } from '../../../../src/notifiers/teams/teamsCard';
+import {
+  buildTeamsMessage,
+  maxTeamsMessageBytes,
+  type TeamsCardContext,
+} from '../../../../src/notifiers/teams/teamsCard';
 import { expectValidAdaptiveCards } from '../../../helpers/adaptiveCards';
 import { cloudPkiActivityTypes, sampleAlert, sampleEvent, sampleResource } from '../../../helpers/alertFixtures';
 import { expectGolden } from '../../../helpers/expectGolden';
 
-const context: TeamsCardContext = { deliveryId: 'd-5e1f0c2a9b7d4e3f', possibleDuplicate: false, intunePortalUrl: 'https://intune.microsoft.com' };
+const context: TeamsCardContext = {
+  deliveryId: 'd-5e1f0c2a9b7d4e3f',
+  possibleDuplicate: false,
+  intunePortalUrl: 'https://intune.microsoft.com',
+};
 const caId = '96c8868d-868d-96c8-8d86-c8968d86c896';
 const enriched: AlertEnrichment = {
-  cas: [{ id: caId, details: { id: caId, displayName: 'Contoso Issuing CA 01', commonName: 'Contoso Issuing CA 01', caType: 'issuingCertificationAuthority', status: 'revoked', validityStart: '2024-01-01T00:00:00Z', validityEnd: '2030-01-01T00:00:00Z', issuerId: 'root-1', keyPlatform: 'hardwareSecurityModule' } }],
+  cas: [
+    {
+      id: caId,
+      details: {
+        id: caId,
+        displayName: 'Contoso Issuing CA 01',
+        commonName: 'Contoso Issuing CA 01',
+        caType: 'issuingCertificationAuthority',
+        status: 'revoked',
+        validityStart: '2024-01-01T00:00:00Z',
+        validityEnd: '2030-01-01T00:00:00Z',
+        issuerId: 'root-1',
+        keyPlatform: 'hardwareSecurityModule',
+      },
+    },
+  ],
 };
 const unavailable: AlertEnrichment = { cas: [{ id: caId, unavailable: 'no permission to read Cloud PKI CAs' }] };
 
 const later = (minutes: number, id: string) =>
-  sampleAlert({ id: `alert-${id}`, createdAt: new Date(Date.parse('2025-01-10T08:10:05Z') + minutes * 60_000).toISOString(), events: [sampleEvent({ id: `ev-${id}`, activityDateTime: new Date(Date.parse('2025-01-10T08:03:12Z') + minutes * 60_000).toISOString() })] });
+  sampleAlert({
+    id: `alert-${id}`,
+    createdAt: new Date(Date.parse('2025-01-10T08:10:05Z') + minutes * 60_000).toISOString(),
+    events: [
+      sampleEvent({
+        id: `ev-${id}`,
+        activityDateTime: new Date(Date.parse('2025-01-10T08:03:12Z') + minutes * 60_000).toISOString(),
+      }),
+    ],
+  });
 
 const notice: Alert = {
   ...sampleAlert({ events: [] }),
@@ -25,15 +57,39 @@ const notice: Alert = {
   ruleName: 'Alert delivery failing on channel pki-teams',
   severity: 'critical',
   eventCount: 0,
-  notice: { channelId: 'pki-teams', problem: 'failed', reason: 'rejected 404', detail: "channel 'pki-teams': HTTP 404 (not found: the flow was deleted or its URL rotated)", alertId: 'alert-7f3c9a1e5b2d4c6f', alertRuleName: 'Cloud PKI CA certificate revoked', alertSeverity: 'critical', alertEventCount: 1, incidentSince: '2025-01-10T08:11:00.000Z' },
+  notice: {
+    channelId: 'pki-teams',
+    problem: 'failed',
+    reason: 'rejected 404',
+    detail: "channel 'pki-teams': HTTP 404 (not found: the flow was deleted or its URL rotated)",
+    alertId: 'alert-7f3c9a1e5b2d4c6f',
+    alertRuleName: 'Cloud PKI CA certificate revoked',
+    alertSeverity: 'critical',
+    alertEventCount: 1,
+    incidentSince: '2025-01-10T08:11:00.000Z',
+  },
 };
 
 const cases: Array<[string, Alert, Partial<TeamsCardContext>]> = [
-  ['ca-details', sampleAlert({ runbookUrl: 'https://wiki.contoso.com/pki/runbooks/ca-revoked' }), { enrichment: enriched }],
+  [
+    'ca-details',
+    sampleAlert({ runbookUrl: 'https://wiki.contoso.com/pki/runbooks/ca-revoked' }),
+    { enrichment: enriched },
+  ],
   ['ca-details-unavailable', sampleAlert(), { enrichment: unavailable }],
   ['digest', foldAlerts([later(1, 'a'), later(4, 'b'), later(7, 'c')], 'digest.0123456789abcdef0123456789abcdef'), {}],
   ['failover-notice', notice, {}],
-  ['channel-test', { ...sampleAlert(), kind: 'test', ruleId: 'channel-test', ruleName: 'Test alert from cloud-pki-alerts', severity: 'low' }, {}],
+  [
+    'channel-test',
+    {
+      ...sampleAlert(),
+      kind: 'test',
+      ruleId: 'channel-test',
+      ruleName: 'Test alert from cloud-pki-alerts',
+      severity: 'low',
+    },
+    {},
+  ],
 ];
 
 describe('cards for delivery features', () => {
@@ -52,7 +108,9 @@ describe('cards for delivery features', () => {
   });
 
   it('says "CA details unavailable" when Graph refused or did not find the CA', () => {
-    expect(JSON.stringify(buildTeamsMessage(sampleAlert(), { ...context, enrichment: unavailable }))).toContain('CA details unavailable');
+    expect(JSON.stringify(buildTeamsMessage(sampleAlert(), { ...context, enrichment: unavailable }))).toContain(
+      'CA details unavailable',
+    );
   });
 
   it.each([
@@ -62,7 +120,9 @@ describe('cards for delivery features', () => {
     ['user info', 'https://user:pw@wiki.contoso.com/', false],
     ['quote in URL', 'https://wiki.contoso.com/"onmouseover', false],
   ])('runbook link only for a clean https URL: %s', (_name, url, shown) => {
-    const actions = buildTeamsMessage(sampleAlert({ runbookUrl: url }), context).attachments[0].content.actions as { title: string }[];
+    const actions = buildTeamsMessage(sampleAlert({ runbookUrl: url }), context).attachments[0].content.actions as {
+      title: string;
+    }[];
     expect(actions.some((a) => a.title === 'Open runbook')).toBe(shown);
   });
 
@@ -78,8 +138,14 @@ describe('cards for delivery features', () => {
   });
 
   it('event data never becomes a link, even on a digest with hostile events', () => {
-    const hostile = sampleEvent({ activityType: cloudPkiActivityTypes.caDeleted, resources: [sampleResource({ displayName: '[x](https://evil.example)' })] });
-    const message = buildTeamsMessage(foldAlerts([sampleAlert({ events: [hostile] }), later(2, 'z')], 'digest.y'), { ...context, enrichment: enriched });
+    const hostile = sampleEvent({
+      activityType: cloudPkiActivityTypes.caDeleted,
+      resources: [sampleResource({ displayName: '[x](https://evil.example)' })],
+    });
+    const message = buildTeamsMessage(foldAlerts([sampleAlert({ events: [hostile] }), later(2, 'z')], 'digest.y'), {
+      ...context,
+      enrichment: enriched,
+    });
     expect(JSON.stringify(message)).not.toContain('https://evil');
   });
 });

@@ -53,25 +53,50 @@ describe('TeamsNotifier against a real local receiver', () => {
     expect(request?.path).toBe(`${secretPath}?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${sig}`);
     expect(request?.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(request?.headers.authorization).toBeUndefined();
-    expect(request?.body).toMatchObject({ type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive' }] });
+    expect(request?.body).toMatchObject({
+      type: 'message',
+      attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive' }],
+    });
     expect(request?.rawBody).toContain('Possible duplicate');
   });
 
   it.each<[string, ReceiverResponse, Partial<DeliveryError>]>([
-    ['200 with a legacy error body', { status: 200, body: 'Microsoft Teams endpoint returned HTTP error 429' }, { reason: 'error-in-body', retryable: true, status: 200 }],
-    ['200 with a non-retryable error body', { status: 200, body: 'Summary or Text is required.' }, { reason: 'error-in-body', retryable: false }],
-    ['429 with Retry-After: 7', { status: 429, headers: { 'retry-after': '7' } }, { reason: 'throttled', retryable: true, status: 429, retryAfterInMs: 7000 }],
+    [
+      '200 with a legacy error body',
+      { status: 200, body: 'Microsoft Teams endpoint returned HTTP error 429' },
+      { reason: 'error-in-body', retryable: true, status: 200 },
+    ],
+    [
+      '200 with a non-retryable error body',
+      { status: 200, body: 'Summary or Text is required.' },
+      { reason: 'error-in-body', retryable: false },
+    ],
+    [
+      '429 with Retry-After: 7',
+      { status: 429, headers: { 'retry-after': '7' } },
+      { reason: 'throttled', retryable: true, status: 429, retryAfterInMs: 7000 },
+    ],
     ['500', { status: 500, body: 'oops' }, { reason: 'server-error', retryable: true, status: 500 }],
     ['503', { status: 503 }, { reason: 'server-error', retryable: true, status: 503 }],
-    ['400', { status: 400, body: { error: { code: 'TriggerInputSchemaMismatch', message: `bad ${secretPath}` } } }, { reason: 'rejected', retryable: false, status: 400 }],
+    [
+      '400',
+      { status: 400, body: { error: { code: 'TriggerInputSchemaMismatch', message: `bad ${secretPath}` } } },
+      { reason: 'rejected', retryable: false, status: 400 },
+    ],
     ['403', { status: 403 }, { reason: 'rejected', retryable: false, status: 403 }],
     ['404', { status: 404 }, { reason: 'rejected', retryable: false, status: 404 }],
     ['413', { status: 413 }, { reason: 'rejected', retryable: false, status: 413 }],
     ['410', { status: 410 }, { reason: 'rejected', retryable: false, status: 410 }],
-    ['302 redirect (not followed)', { status: 302, headers: { location: `/moved${secretPath}?sig=${sig}` } }, { reason: 'redirect', retryable: false, status: 302 }],
+    [
+      '302 redirect (not followed)',
+      { status: 302, headers: { location: `/moved${secretPath}?sig=${sig}` } },
+      { reason: 'redirect', retryable: false, status: 302 },
+    ],
   ])('%s', async (_name, response, expected) => {
     receiver.respondWith(response);
-    const err = await notifier().send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier()
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject(expected);
     expect((err as Error).message).toMatch(/^channel 'pki-oncall': /);
     expectNoSecret(err);
@@ -80,32 +105,42 @@ describe('TeamsNotifier against a real local receiver', () => {
 
   it('times out a receiver that never answers', async () => {
     receiver.respondWith({ status: 202, hang: true });
-    const err = await notifier({ timeoutInMs: 300 }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier({ timeoutInMs: 300 })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'timeout', retryable: true });
     expectNoSecret(err);
   });
 
   it('times out a receiver that answers too late', async () => {
     receiver.respondWith({ status: 202, delayMs: 1000 });
-    const err = await notifier({ timeoutInMs: 300 }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier({ timeoutInMs: 300 })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'timeout', retryable: true });
   });
 
   it('honours the caller abort signal', async () => {
     receiver.respondWith({ status: 202, hang: true });
-    const err = await notifier({ timeoutInMs: 5000 }).send(sampleAlert(), { ...context, abortSignal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    const err = await notifier({ timeoutInMs: 5000 })
+      .send(sampleAlert(), { ...context, abortSignal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'timeout', retryable: true });
   });
 
   it('reports connection refused as a retryable network error', async () => {
     await receiver.close();
-    const err = await notifier().send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier()
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'network', retryable: true });
     expectNoSecret(err);
   });
 
   it('refuses a loopback URL unless the policy allows it, without calling it', async () => {
-    const err = await notifier({ urlPolicy: {} }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier({ urlPolicy: {} })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'blocked-url', retryable: false });
     expectNoSecret(err);
     expect(receiver.requests).toHaveLength(0);
@@ -113,7 +148,9 @@ describe('TeamsNotifier against a real local receiver', () => {
 
   it('refuses a legacy connector URL with a migration message', async () => {
     const legacy = 'https://contoso.webhook.office.com/webhookb2/g@t/IncomingWebhook/abcdef/owner/V2SecretToken';
-    const err = await notifier({ url: legacy }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier({ url: legacy })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'blocked-url', retryable: false });
     expect((err as Error).message).toContain('Send webhook alerts to a channel');
     expect((err as Error).message).not.toMatch(/V2SecretToken|IncomingWebhook|webhookb2/);
@@ -125,7 +162,9 @@ describe('TeamsNotifier against a real local receiver', () => {
         throw new Error(`socket hang up while calling ${target}`);
       },
     };
-    const err = await notifier({ sender: throwing }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier({ sender: throwing })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'network', retryable: true });
     expectNoSecret(err);
   });

@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { parseWebhookSecret, parseWebhookSecrets, signWebhook } from '../../../../src/notifiers/webhook/standardWebhook';
-import { buildWebhookPayload, maxWebhookPayloadBytes, webhookTypeFor } from '../../../../src/notifiers/webhook/webhookPayload';
+import {
+  parseWebhookSecret,
+  parseWebhookSecrets,
+  signWebhook,
+} from '../../../../src/notifiers/webhook/standardWebhook';
+import {
+  buildWebhookPayload,
+  maxWebhookPayloadBytes,
+  webhookTypeFor,
+} from '../../../../src/notifiers/webhook/webhookPayload';
 import { cloudPkiActivityTypes as T, sampleAlert, sampleEvent, sampleResource } from '../../../helpers/alertFixtures';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
-const context = { deliveryId: 'alert1.siem', possibleDuplicate: false, intunePortalUrl: 'https://intune.microsoft.com' };
+const context = {
+  deliveryId: 'alert1.siem',
+  possibleDuplicate: false,
+  intunePortalUrl: 'https://intune.microsoft.com',
+};
 
 describe('Standard Webhooks signing, verified by the independent standardwebhooks package', () => {
   it('signs id.timestamp.body so the reference verifier accepts it', () => {
@@ -14,7 +26,10 @@ describe('Standard Webhooks signing, verified by the independent standardwebhook
     const parsed = parseWebhookSecret(secret);
     if (!parsed.ok) throw new Error(parsed.message);
     const headers = signWebhook([parsed.key], 'alert1.siem', Math.floor(Date.now() / 1000), body);
-    expect(new Webhook(secret).verify(body, headers)).toMatchObject({ type: 'pkica.ca.revoked', data: { alertId: 'alert-7f3c9a1e5b2d4c6f', deliveryId: 'alert1.siem' } });
+    expect(new Webhook(secret).verify(body, headers)).toMatchObject({
+      type: 'pkica.ca.revoked',
+      data: { alertId: 'alert-7f3c9a1e5b2d4c6f', deliveryId: 'alert1.siem' },
+    });
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
   });
 
@@ -64,7 +79,14 @@ describe('webhook payload', () => {
 
   it('stays ≤ 20 KB for a huge alert, with the exact count and how many events are omitted', () => {
     const big = 'x'.repeat(3000);
-    const events = Array.from({ length: 10 }, (_, i) => sampleEvent({ id: `e${i}`, resources: [sampleResource({ displayName: big, modifiedProperties: [{ name: 'p', oldValue: big, newValue: big }] })] }));
+    const events = Array.from({ length: 10 }, (_, i) =>
+      sampleEvent({
+        id: `e${i}`,
+        resources: [
+          sampleResource({ displayName: big, modifiedProperties: [{ name: 'p', oldValue: big, newValue: big }] }),
+        ],
+      }),
+    );
     const body = buildWebhookPayload(sampleAlert({ eventCount: 10_000, events }), context);
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(maxWebhookPayloadBytes);
     const parsed = JSON.parse(body) as { data: { eventCount: number; events: unknown[]; eventsOmitted: number } };

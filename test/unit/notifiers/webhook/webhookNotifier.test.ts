@@ -33,8 +33,20 @@ beforeAll(async () => {
 });
 afterAll(async () => new Promise<void>((r) => server.close(() => r())));
 
-function notifier(url: string, resolve: ResolveHost, policy: { allowLoopback?: boolean; extraAllowedHosts?: string[] } = {}) {
-  return new WebhookNotifier({ channelId: 'siem', url, keys, sender: createFetchSender({ resolveHost: resolve }), timeoutInMs: 2000, intunePortalUrl: 'https://intune.microsoft.com', urlPolicy: policy });
+function notifier(
+  url: string,
+  resolve: ResolveHost,
+  policy: { allowLoopback?: boolean; extraAllowedHosts?: string[] } = {},
+) {
+  return new WebhookNotifier({
+    channelId: 'siem',
+    url,
+    keys,
+    sender: createFetchSender({ resolveHost: resolve }),
+    timeoutInMs: 2000,
+    intunePortalUrl: 'https://intune.microsoft.com',
+    urlPolicy: policy,
+  });
 }
 
 describe('generic webhook: signed delivery to a pinned address', () => {
@@ -45,11 +57,16 @@ describe('generic webhook: signed delivery to a pinned address', () => {
       // A rebinding resolver: first a permitted address, then a private one. Only the first is ever used.
       return calls.length === 1 ? [{ address: '127.0.0.3', family: 4 }] : [{ address: '10.0.0.1', family: 4 }];
     };
-    const receipt = await notifier(`http://hooks.localhost:${port}/ingest?token=abc`, resolve, { allowLoopback: true }).send(sampleAlert(), context);
+    const receipt = await notifier(`http://hooks.localhost:${port}/ingest?token=abc`, resolve, {
+      allowLoopback: true,
+    }).send(sampleAlert(), context);
     expect(receipt.status).toBe(204);
     expect(calls).toEqual(['hooks.localhost']);
     const last = received.at(-1)!;
-    const payload = new Webhook(secret).verify(last.body, last.headers as Record<string, string>) as { type: string; data: { alertId: string } };
+    const payload = new Webhook(secret).verify(last.body, last.headers as Record<string, string>) as {
+      type: string;
+      data: { alertId: string };
+    };
     expect(payload).toMatchObject({ type: 'pkica.ca.revoked', data: { alertId: 'alert-7f3c9a1e5b2d4c6f' } });
     expect(last.headers['webhook-id']).toBe('alert-1.siem');
     expect(last.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -75,7 +92,9 @@ describe('generic webhook: signed delivery to a pinned address', () => {
 
   it.each(blocked)('refuses a host resolving to %s (%s) before connecting', async (name, address, family) => {
     const resolve: ResolveHost = async () => [{ address, family }];
-    const err = await notifier('https://siem.example.com/ingest?token=SECRET-TOKEN', resolve, { extraAllowedHosts: ['siem.example.com'] })
+    const err = await notifier('https://siem.example.com/ingest?token=SECRET-TOKEN', resolve, {
+      extraAllowedHosts: ['siem.example.com'],
+    })
       .send(sampleAlert(), context)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);
@@ -86,14 +105,23 @@ describe('generic webhook: signed delivery to a pinned address', () => {
   });
 
   it('refuses a host when ANY of its addresses is blocked', async () => {
-    const resolve: ResolveHost = async () => [{ address: '127.0.0.3', family: 4 }, { address: '10.0.0.5', family: 4 }];
-    const err = await notifier(`http://hooks.localhost:${port}/x`, resolve, { allowLoopback: true }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const resolve: ResolveHost = async () => [
+      { address: '127.0.0.3', family: 4 },
+      { address: '10.0.0.5', family: 4 },
+    ];
+    const err = await notifier(`http://hooks.localhost:${port}/x`, resolve, { allowLoopback: true })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'blocked-url' });
   });
 
   it('refuses a host that is not on WEBHOOK_ALLOWED_HOSTS without resolving it', async () => {
     let resolved = false;
-    const err = await notifier('https://elsewhere.example.com/x', async () => ((resolved = true), [{ address: '203.0.113.9', family: 4 }]), { extraAllowedHosts: ['siem.example.com'] })
+    const err = await notifier(
+      'https://elsewhere.example.com/x',
+      async () => ((resolved = true), [{ address: '203.0.113.9', family: 4 }]),
+      { extraAllowedHosts: ['siem.example.com'] },
+    )
       .send(sampleAlert(), context)
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'blocked-url', message: expect.stringContaining('WEBHOOK_ALLOWED_HOSTS') });
@@ -104,7 +132,11 @@ describe('generic webhook: signed delivery to a pinned address', () => {
     const gone = createServer((_req, res) => res.writeHead(410).end());
     await new Promise<void>((r) => gone.listen(0, '127.0.0.3', r));
     const p = (gone.address() as AddressInfo).port;
-    const err = await notifier(`http://hooks.localhost:${p}/x`, async () => [{ address: '127.0.0.3', family: 4 }], { allowLoopback: true }).send(sampleAlert(), context).catch((e: unknown) => e);
+    const err = await notifier(`http://hooks.localhost:${p}/x`, async () => [{ address: '127.0.0.3', family: 4 }], {
+      allowLoopback: true,
+    })
+      .send(sampleAlert(), context)
+      .catch((e: unknown) => e);
     await new Promise<void>((r) => gone.close(() => r()));
     expect(err).toMatchObject({ reason: 'rejected', retryable: false, status: 410 });
   });

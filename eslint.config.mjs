@@ -6,8 +6,11 @@ import tseslint from 'typescript-eslint';
 
 /** Folders that make up the server; the browser bundle (src/ui/) may import none of them. */
 const serverFolders = [
+  'admin',
   'app',
   'audit',
+  'composition',
+  'config',
   'cli',
   'detection',
   'dispatch',
@@ -18,8 +21,8 @@ const serverFolders = [
   'state',
   'watch',
 ];
-/** The use cases, their wiring and the HTTP adapters: the top of the arrows. */
-const upperFolders = ['app', 'functions', 'cli', 'local'];
+/** The use cases, their wiring, their settings and the HTTP adapters: the top of the arrows. */
+const upperFolders = ['app', 'admin', 'composition', 'config', 'functions', 'cli', 'local'];
 
 /** `import-x/no-restricted-paths` zones: `target` may not import `from`. */
 const zones = [
@@ -36,6 +39,36 @@ const zones = [
     from: upperFolders.map((f) => `./src/${f}`),
     message: 'points back up: domain code does not import use cases, wiring or adapters of the host.',
   })),
+  // config/ is settings and their parsing: it serves every layer above the domain and imports none of them.
+  {
+    target: './src/config',
+    from: ['app', 'admin', 'composition', 'functions', 'cli', 'local'].map((f) => `./src/${f}`),
+    message: 'config/ parses settings: it does not import use cases, wiring or hosts.',
+  },
+  // The use cases (pipeline and operator) take their dependencies as parameters: composition/ builds the graph.
+  {
+    target: './src/app',
+    from: ['composition', 'functions', 'cli', 'local'].map((f) => `./src/${f}`),
+    message: 'a use case takes narrow dependencies; only composition/ wires them, and no use case imports a host.',
+  },
+  {
+    target: './src/admin',
+    from: './src/composition',
+    // Known debt: alertStatus, quarantine, channelAdmin and doctor take the whole `Services` type (a type import).
+    except: ['./services.ts'],
+    message: 'an operator use case takes narrow dependencies; only composition/ wires them.',
+  },
+  {
+    target: './src/admin',
+    from: ['app', 'functions', 'cli', 'local'].map((f) => `./src/${f}`),
+    message: 'operator use cases do not import the pipeline or a host.',
+  },
+  // composition/ builds the object graph for the hosts; it never imports one.
+  {
+    target: './src/composition',
+    from: ['functions', 'cli', 'local'].map((f) => `./src/${f}`),
+    message: 'composition/ is imported by the hosts (functions/, cli/, local/), never the other way round.',
+  },
   // shared/ is the pure code both the server and the browser may use: it imports no other folder.
   {
     target: './src/shared',

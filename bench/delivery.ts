@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/app/config';
-import { createServices } from '../src/app/services';
+import { loadConfig } from '../src/config/config';
+import { createServices } from '../src/composition/services';
 import type { Alert } from '../src/dispatch/alert';
 import type { EventKey } from '../src/dispatch/alertAccumulator';
 import { startAzuriteTables } from '../src/local/azuriteTables';

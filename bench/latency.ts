@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/app/config';
-import { createServices } from '../src/app/services';
+import { loadConfig } from '../src/config/config';
+import { createServices } from '../src/composition/services';
 import { startAzuriteTables } from '../src/local/azuriteTables';
 import { GraphSimulator } from '../src/local/graphSimulator';
 import { createLogger } from '../src/shared/logger';

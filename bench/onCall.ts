@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Agent, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { putChannel } from '../src/app/channelAdmin';
-import { loadConfig } from '../src/app/config';
-import { createServices } from '../src/app/services';
+import { putChannel } from '../src/admin/channelAdmin';
+import { loadConfig } from '../src/config/config';
+import { createServices } from '../src/composition/services';
 import { startAzuriteTables } from '../src/local/azuriteTables';
 import { GraphSimulator } from '../src/local/graphSimulator';
 import { createLogger } from '../src/shared/logger';

@@ -1,5 +1,5 @@
-import { loadConfig } from '../src/app/config';
-import { createServices } from '../src/app/services';
+import { loadConfig } from '../src/config/config';
+import { createServices } from '../src/composition/services';
 import { createLogger } from '../src/shared/logger';
 
 /**

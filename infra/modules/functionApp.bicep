@@ -1,6 +1,6 @@
 // Flex Consumption (FC1) plan + Linux function app (Node 22) running as the user-assigned identity.
 // App settings: identity-based host storage, Entra-authenticated App Insights, and the app's own
-// settings from src/app/settings.ts that Azure needs (the infra test checks this contract).
+// settings from src/config/settings.ts that Azure needs (the infra test checks this contract).
 
 param planName string
 param appName string
@@ -77,7 +77,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         // Telemetry with Entra auth (local auth is disabled on the component).
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appi.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
-        // The app's own settings (src/app/settings.ts).
+        // The app's own settings (src/config/settings.ts).
         { name: 'TABLES_SERVICE_URI', value: tableServiceUri }
         { name: 'AZURE_TENANT_ID', value: tenant().tenantId }
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
@@ -93,7 +93,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         // With App Service Authentication in front, Entra app roles decide; otherwise function keys do.
         { name: 'ADMIN_AUTH_MODE', value: enableAppServiceAuth ? 'entra' : 'key' }
         // The app registration Authentication must use: the app serves admin routes only while the platform
-        // reports Authentication on with this client id (src/app/adminAuthPosture.ts); else 503, fail closed.
+        // reports Authentication on with this client id (src/config/adminAuthPosture.ts); else 503, fail closed.
         { name: 'ADMIN_AUTH_CLIENT_ID', value: enableAppServiceAuth ? authClientId : '' }
       ]
     }

@@ -9,7 +9,7 @@ import type { RuleProblem } from '../rules/ruleStore';
 import type { Logger } from '../shared/logger';
 import type { RuleHistory } from '../rules/ruleHistory';
 import type { RuleRepository } from '../rules/ruleRepository';
-import { loadRulesWithPack } from './rulePack';
+import { loadRulesWithPack } from '../admin/rulePack';
 import type { MatchRecorder } from './matchRecorder';
 import { ThresholdRun } from './thresholds';
 import { summarizeEndedWindows } from './windowSummaries';

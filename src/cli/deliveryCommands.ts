@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { getAlertStatus, listAlertStatus } from '../app/alertStatus';
-import { getChannel, listChannels, testChannel } from '../app/channelAdmin';
-import { listQuarantine, retryQuarantined } from '../app/quarantine';
-import { loadConfig } from '../app/config';
-import { createServices, type Services } from '../app/services';
+import { getAlertStatus, listAlertStatus } from '../admin/alertStatus';
+import { getChannel, listChannels, testChannel } from '../admin/channelAdmin';
+import { listQuarantine, retryQuarantined } from '../admin/quarantine';
+import { loadConfig } from '../config/config';
+import { createServices, type Services } from '../composition/services';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { errorText } from '../shared/logger';
 import { UsageError } from './cliInput';

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { testChannel } from '../app/channelAdmin';
-import { runDoctor } from '../app/doctor';
-import { formatDoctor } from '../app/doctorChecks';
-import { createServices, type Services } from '../app/services';
+import { testChannel } from '../admin/channelAdmin';
+import { runDoctor } from '../admin/doctor';
+import { formatDoctor } from '../admin/doctorChecks';
+import { createServices, type Services } from '../composition/services';
 
 export const doctorUsage = `  pki-alerts doctor [--json] [--send-test]    onboarding checks, in order, each ✔ / ✖ with its fix: settings, Table
                                               Storage (probe row), credential and Graph token roles, auditEvents

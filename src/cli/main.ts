@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../app/config';
+import { loadConfig } from '../config/config';
 import { replayEvents } from '../app/replayEvents';
 import { formatStatus } from './status';
 import { readRulesDocument, rulesCommand, rulesUsage } from './rulesCommand';
 import { deliveryCommand, deliveryUsage } from './deliveryCommands';
-import { createServices } from '../app/services';
+import { createServices } from '../composition/services';
 import { defaultRulePack } from '../rules/defaultRulePack';
 import type { AlertRule } from '../rules/alertRule';
 import { ValidationError } from '../shared/errors';

@@ -1,4 +1,4 @@
-import type { HealthDetail } from '../app/healthReport';
+import type { HealthDetail } from '../admin/healthReport';
 import { formatDuration, formatInstant } from '../watch/coverage';
 import { checkNames } from '../watch/health';
 

@@ -1,12 +1,12 @@
 import { app, type HttpHandler, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { loadUiAssets, notBuiltText, pageHtml, pageSecurityHeaders } from '../app/adminPage';
-import { getServices } from '../app/appServices';
-import type { Role } from '../app/authorization';
-import { previewCard } from '../app/cardPreview';
-import { checkCsrf } from '../app/csrf';
-import { ruleStats } from '../app/ruleStats';
-import { getWindow } from '../app/windowAdmin';
-import { adminAuthLevel, type ApiContext, apiHandler, ok, readJson } from './httpApi';
+import { loadUiAssets, notBuiltText, pageHtml, pageSecurityHeaders } from './http/adminPage';
+import { getServices } from '../composition/appServices';
+import type { Role } from './http/authorization';
+import { previewCard } from '../admin/cardPreview';
+import { checkCsrf } from './http/csrf';
+import { ruleStats } from '../admin/ruleStats';
+import { getWindow } from '../admin/windowAdmin';
+import { adminAuthLevel, type ApiContext, apiHandler, ok, readJson } from './http/httpApi';
 
 /*
  * The admin page (GET /api/ui) and the small API it needs beyond the admin API. Routes live under `ui/`,
@@ -14,7 +14,7 @@ import { adminAuthLevel, type ApiContext, apiHandler, ok, readJson } from './htt
  * The shell and its assets are anonymous and carry no data; every data route is an apiHandler route.
  */
 
-/** An apiHandler route that also refuses cross-site browser writes in `entra` mode (see app/csrf.ts). */
+/** An apiHandler route that also refuses cross-site browser writes in `entra` mode (see functions/http/csrf.ts). */
 const guarded = (
   role: Role,
   handler: (request: HttpRequest, api: ApiContext) => Promise<HttpResponseInit>,

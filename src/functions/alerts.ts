@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { getAlertStatus, listAlertStatus } from '../app/alertStatus';
-import { adminAuthLevel, apiHandler, ok } from './httpApi';
+import { getAlertStatus, listAlertStatus } from '../admin/alertStatus';
+import { adminAuthLevel, apiHandler, ok } from './http/httpApi';
 
 /** GET /api/alerts?limit=N: recent alerts, newest first, with per-channel delivery status (never a URL). */
 export const listAlerts = apiHandler('reader', async (request, { services }) => {

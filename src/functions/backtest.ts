@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
+import { adminAuthLevel, apiHandler, ok, readJson } from './http/httpApi';
 
 /**
  * POST /api/backtest: `{ rule | ruleId, from, to }` (read from Graph, at most 365 days, within retention) or

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { deleteChannel, getChannel, listChannels, putChannel, testChannel } from '../app/channelAdmin';
-import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
+import { deleteChannel, getChannel, listChannels, putChannel, testChannel } from '../admin/channelAdmin';
+import { adminAuthLevel, apiHandler, ok, readJson } from './http/httpApi';
 
 /** GET /api/channels: every channel with setting names, host, configuration check and last outcomes; never a URL or secret. */
 export const listChannelsHandler = apiHandler('reader', async (_request, { services }) =>

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { runDoctor } from '../app/doctor';
-import { adminAuthLevel, apiHandler, ok } from './httpApi';
+import { runDoctor } from '../admin/doctor';
+import { adminAuthLevel, apiHandler, ok } from './http/httpApi';
 
 /**
  * GET /api/doctor (reader): the onboarding checks of `pki-alerts doctor` run by the app itself, with its

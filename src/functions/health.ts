@@ -1,9 +1,9 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices } from '../app/appServices';
-import type { Services } from '../app/services';
+import { getServices } from '../composition/appServices';
+import type { Services } from '../composition/services';
 import { createLogger, errorText } from '../shared/logger';
 import { type HealthReport, publicHealth } from '../watch/health';
-import { adminAuthLevel, apiHandler, ok } from './httpApi';
+import { adminAuthLevel, apiHandler, ok } from './http/httpApi';
 
 const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 const cacheInMs = 10_000; // probes every few seconds must not turn into Table reads every few seconds

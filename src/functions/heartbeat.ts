@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { getServices } from '../app/appServices';
+import { getServices } from '../composition/appServices';
 import { createLogger } from '../shared/logger';
 
 /** Timer: the heartbeat (coverage summary of the last 24 h) to every Teams channel, through the outbox. */

@@ -1,5 +1,5 @@
 import { app, type HttpResponseInit } from '@azure/functions';
-import { openApiDocument } from '../app/openApi';
+import { openApiDocument } from './http/openApi';
 
 let document: Record<string, unknown> | undefined;
 

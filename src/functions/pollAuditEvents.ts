@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { getServices } from '../app/appServices';
-import { loadConfig } from '../app/config';
+import { getServices } from '../composition/appServices';
+import { loadConfig } from '../config/config';
 import { createLogger } from '../shared/logger';
 
 /** Timer: one poll cycle (detect, record in the outbox, deliver). Schedule from TIMER_SCHEDULE. */

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { listQuarantine, retryQuarantined } from '../app/quarantine';
-import { adminAuthLevel, apiHandler, ok } from './httpApi';
+import { listQuarantine, retryQuarantined } from '../admin/quarantine';
+import { adminAuthLevel, apiHandler, ok } from './http/httpApi';
 
 /** GET /api/quarantine: alerts set aside because they could not be stored (never a secret; no sample events). */
 export const listQuarantined = apiHandler('reader', async (_request, { services }) =>

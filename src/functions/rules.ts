@@ -1,6 +1,6 @@
 import { app, type HttpRequest } from '@azure/functions';
-import { deleteRule, getRule, listRules, putRule, ruleHistory, ruleFromBody } from '../app/ruleAdmin';
-import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
+import { deleteRule, getRule, listRules, putRule, ruleHistory, ruleFromBody } from '../admin/ruleAdmin';
+import { adminAuthLevel, apiHandler, ok, readJson } from './http/httpApi';
 
 const conditions = (request: HttpRequest) => ({
   ifMatch: request.headers.get('if-match') ?? undefined,

@@ -7,8 +7,8 @@ import {
   listWindows,
   replaceWindow,
   windowHistory,
-} from '../app/windowAdmin';
-import { adminAuthLevel, apiHandler, ok, readJson } from './httpApi';
+} from '../admin/windowAdmin';
+import { adminAuthLevel, apiHandler, ok, readJson } from './http/httpApi';
 
 const ifMatch = (request: HttpRequest) => request.headers.get('if-match') ?? undefined;
 

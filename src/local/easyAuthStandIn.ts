@@ -9,13 +9,13 @@ import type { LocalRoute, LocalRouteResponse } from './functionsHost';
  * is security: anyone who can reach the loopback port may sign in as anyone.
  *
  * - It injects what the platform injects when Authentication is on (WEBSITE_AUTH_ENABLED, WEBSITE_AUTH_CLIENT_ID),
- *   which the app checks before it trusts any principal (src/app/adminAuthPosture.ts).
+ *   which the app checks before it trusts any principal (src/config/adminAuthPosture.ts).
  * - From every request to a function it strips each `x-ms-*` header a client sent, as Easy Auth strips a
  *   client's `x-ms-client-principal`; then, for a signed-in session, it adds the `x-ms-client-principal*`
  *   headers of that session's user.
  * - Sign-in is a local form at /.auth/login/aad (the path the admin page links to): any name, and the role
  *   to test with (admin, reader, or none). The session cookie is Easy Auth's `AppServiceAuthSession`, so the
- *   admin page and the CSRF check (src/app/csrf.ts) behave as in Azure. /.auth/me and /.auth/logout too.
+ *   admin page and the CSRF check (src/functions/http/csrf.ts) behave as in Azure. /.auth/me and /.auth/logout too.
  */
 
 export interface EasyAuthStandInOptions {

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { contentSecurityPolicy } from '../../src/app/adminPage';
-import { resetServices } from '../../src/app/appServices';
-import { appSettings } from '../../src/app/settings';
+import { contentSecurityPolicy } from '../../src/functions/http/adminPage';
+import { resetServices } from '../../src/composition/appServices';
+import { appSettings } from '../../src/config/settings';
 import { cloudPkiScenario } from '../../src/local/cloudPkiScenario';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { GraphSimulator } from '../../src/local/graphSimulator';
@@ -446,7 +446,7 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
     ).toString('base64');
 
   beforeAll(async () => {
-    // As the platform shows App Service Authentication on (else the admin API is closed: src/app/adminAuthPosture.ts).
+    // As the platform shows App Service Authentication on (else the admin API is closed: src/config/adminAuthPosture.ts).
     setEnv({ ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`), ...entraBehindEasyAuth });
     // No function key: in Azure, App Service Authentication in front decides who gets in.
     host = await startFunctionsHost({ port: 0, functionModules, log: () => {} });

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RestError } from '@azure/data-tables';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ServiceOverrides } from '../../src/app/services';
+import type { ServiceOverrides } from '../../src/composition/services';
 import type { GraphFault } from '../../src/local/graphSimulator';
 import { type PipelinePolicy, tableNames } from '../../src/state/tableClients';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';

@@ -59,7 +59,7 @@ export const entraClientId = '0e5a1c1d-0000-4000-8000-00000000ad1e';
 
 /**
  * ADMIN_AUTH_MODE=entra with App Service Authentication on, as the platform shows it (WEBSITE_AUTH_ENABLED,
- * WEBSITE_AUTH_CLIENT_ID): only then does the app trust `x-ms-client-principal` (src/app/adminAuthPosture.ts).
+ * WEBSITE_AUTH_CLIENT_ID): only then does the app trust `x-ms-client-principal` (src/config/adminAuthPosture.ts).
  */
 export const entraBehindEasyAuth = {
   ADMIN_AUTH_MODE: 'entra',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { putChannel } from '../../src/app/channelAdmin';
-import type { Services } from '../../src/app/services';
+import { putChannel } from '../../src/admin/channelAdmin';
+import type { Services } from '../../src/composition/services';
 import type { Alert } from '../../src/dispatch/alert';
 import type { Delivery } from '../../src/dispatch/outbox';
 import { cloudPkiActivityTypes as T } from './alertFixtures';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, inject } from 'vitest';
-import { resetServices } from '../../src/app/appServices';
-import { appSettings } from '../../src/app/settings';
-import { loadConfig } from '../../src/app/config';
-import { createServices, type ServiceOverrides, type Services } from '../../src/app/services';
+import { resetServices } from '../../src/composition/appServices';
+import { appSettings } from '../../src/config/settings';
+import { loadConfig } from '../../src/config/config';
+import { createServices, type ServiceOverrides, type Services } from '../../src/composition/services';
 import { GraphSimulator } from '../../src/local/graphSimulator';
 import type { GraphServerMode } from '../../src/local/graphServerModes';
 import { createLogger, type Logger } from '../../src/shared/logger';

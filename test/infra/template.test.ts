@@ -1,13 +1,13 @@
 /**
  * Compiles infra/main.bicep with the real Bicep CLI (found by .ci/bicep.sh: PATH → az → NuGet restore)
- * and checks the security baseline and the app-settings contract with src/app/settings.ts.
+ * and checks the security baseline and the app-settings contract with src/config/settings.ts.
  * No CLI = every test FAILS (never skips): an infrastructure check that silently skips is no check.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appSettings } from '../../src/app/settings';
+import { appSettings } from '../../src/config/settings';
 import { buildLogRow } from '../../src/notifiers/azureMonitorLogs/logsRow';
 import { tableNames } from '../../src/state/tableClients';
 import { sampleAlert } from '../helpers/alertFixtures';
@@ -627,7 +627,7 @@ describe('infra/main.bicep', () => {
     }
   });
 
-  it('matches the settings contract of src/app/settings.ts', () => {
+  it('matches the settings contract of src/config/settings.ts', () => {
     const m = model();
     const s = appSettingsOf(m);
     const known = new Set(appSettings.map((x) => x.name));

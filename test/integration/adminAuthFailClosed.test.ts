@@ -1,6 +1,6 @@
 import { odata } from '@azure/data-tables';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getServices, resetServices } from '../../src/app/appServices';
+import { getServices, resetServices } from '../../src/composition/appServices';
 import { healthDetail, health } from '../../src/functions/health';
 import { deleteRuleHandler, listRulesHandler, putRuleHandler } from '../../src/functions/rules';
 import { createWindowHandler } from '../../src/functions/windows';

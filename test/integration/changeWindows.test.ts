@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWindow, endWindow, getWindow } from '../../src/app/windowAdmin';
+import { createWindow, endWindow, getWindow } from '../../src/admin/windowAdmin';
 import { defaultRulePack, defaultRulePackVersion } from '../../src/rules/defaultRulePack';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent, minutesBefore } from '../helpers/graphEvents';

@@ -1,8 +1,8 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getServices, resetServices } from '../../src/app/appServices';
-import { putChannel } from '../../src/app/channelAdmin';
+import { getServices, resetServices } from '../../src/composition/appServices';
+import { putChannel } from '../../src/admin/channelAdmin';
 import { getAlert } from '../../src/functions/alerts';
 import { listChannelsHandler } from '../../src/functions/channels';
 import { pollAuditEvents } from '../../src/functions/pollAuditEvents';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getAlertStatus } from '../../src/app/alertStatus';
+import { getAlertStatus } from '../../src/admin/alertStatus';
 import type { ReceiverResponse } from '../helpers/httpReceiver';
 import { type DeliveryPipeline, startDeliveryPipeline, threeRules } from '../helpers/deliveryPipeline';
 import { acceptedCards, deliveredAlertIds } from '../helpers/pipeline';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { runDoctor } from '../../src/app/doctor';
-import { formatDoctor } from '../../src/app/doctorChecks';
-import { createServices } from '../../src/app/services';
+import { runDoctor } from '../../src/admin/doctor';
+import { formatDoctor } from '../../src/admin/doctorChecks';
+import { createServices } from '../../src/composition/services';
 import { doctorCommand } from '../../src/cli/doctor';
 import { cloudPkiActivityTypes } from '../../src/rules/defaultRulePack';
 import { type GraphStandIn, standInEvents, startGraphStandIn } from '../helpers/graphStandIn';

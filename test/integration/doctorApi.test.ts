@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getServices } from '../../src/app/appServices';
+import { getServices } from '../../src/composition/appServices';
 import { doctor } from '../../src/functions/doctor';
 import { healthDetail } from '../../src/functions/health';
 import { callApi, entraBehindEasyAuth, principalHeader } from '../helpers/apiCalls';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { getServices } from '../../src/app/appServices';
+import { getServices } from '../../src/composition/appServices';
 import { createEasyAuthStandIn, type EasyAuthStandIn } from '../../src/local/easyAuthStandIn';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { principalHeader } from '../helpers/apiCalls';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getAlertStatus } from '../../src/app/alertStatus';
+import { getAlertStatus } from '../../src/admin/alertStatus';
 import type { AlertRule } from '../../src/rules/alertRule';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent } from '../helpers/graphEvents';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { listChannels, putChannel, testChannel } from '../../src/app/channelAdmin';
-import type { Services } from '../../src/app/services';
+import { listChannels, putChannel, testChannel } from '../../src/admin/channelAdmin';
+import type { Services } from '../../src/composition/services';
 import type { AlertRule } from '../../src/rules/alertRule';
 import { ValidationError } from '../../src/shared/errors';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';

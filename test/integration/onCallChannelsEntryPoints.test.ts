@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { putChannel } from '../../src/app/channelAdmin';
+import { putChannel } from '../../src/admin/channelAdmin';
 import { main } from '../../src/cli/main';
 import { deliveryCommand } from '../../src/cli/deliveryCommands';
 import { listChannelsHandler, putChannelHandler, testChannelHandler } from '../../src/functions/channels';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { putChannel } from '../../src/app/channelAdmin';
+import { putChannel } from '../../src/admin/channelAdmin';
 import type { AlertRule } from '../../src/rules/alertRule';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { type DeliveryPipeline, startDeliveryPipeline } from '../helpers/deliveryPipeline';

@@ -1,13 +1,13 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../src/app/openApi';
+import { openApiDocument } from '../../src/functions/http/openApi';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { entraBehindEasyAuth, principalHeader } from '../helpers/apiCalls';
 import { usePipelineEnvironment } from '../helpers/pipeline';
 
 // Every function module runs on the local functions host, as `npm start` runs them, so this file must not import
-// them (src/app/openApi.ts registers nothing): that would evaluate them before the host's shim.
+// them (src/functions/http/openApi.ts registers nothing): that would evaluate them before the host's shim.
 const functionsDir = path.join(__dirname, '..', '..', 'src', 'functions');
 const modules = readdirSync(functionsDir)
   .filter((f) => f.endsWith('.ts'))
@@ -66,9 +66,9 @@ describe('GET /api/openapi.json on the local host (every function module, as npm
     expect(routes.length).toBeGreaterThan(30);
     const documented = new Map(operations().map((o) => [o.key, o.operationId]));
     const missing = routes.filter((r) => documented.get(r.key) !== r.name).map((r) => `${r.key} (${r.name})`);
-    expect(missing, 'routes without an entry in src/app/openApi.ts (apiOperations)').toEqual([]);
+    expect(missing, 'routes without an entry in src/functions/http/openApi.ts (apiOperations)').toEqual([]);
     const extra = [...documented.keys()].filter((k) => !routes.some((r) => r.key === k));
-    expect(extra, 'operations in src/app/openApi.ts with no registered route').toEqual([]);
+    expect(extra, 'operations in src/functions/http/openApi.ts with no registered route').toEqual([]);
   });
 
   it('marks as anonymous exactly the routes the host serves without a key', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { listChannels, putChannel, testChannel } from '../../src/app/channelAdmin';
+import { listChannels, putChannel, testChannel } from '../../src/admin/channelAdmin';
 import type { AlertRule } from '../../src/rules/alertRule';
 import { ValidationError } from '../../src/shared/errors';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';

@@ -1,6 +1,6 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getServices, resetServices } from '../../src/app/appServices';
+import { getServices, resetServices } from '../../src/composition/appServices';
 import { pollAuditEvents } from '../../src/functions/pollAuditEvents';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';
 import { graphEvent } from '../helpers/graphEvents';

@@ -1,6 +1,6 @@
 import { RestError } from '@azure/data-tables';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listQuarantine, retryQuarantined } from '../../src/app/quarantine';
+import { listQuarantine, retryQuarantined } from '../../src/admin/quarantine';
 import { deliveryCommand } from '../../src/cli/deliveryCommands';
 import type { PipelinePolicy } from '../../src/state/tableClients';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getServices } from '../../src/app/appServices';
+import { getServices } from '../../src/composition/appServices';
 import {
   deleteRuleHandler,
   getRuleHandler,

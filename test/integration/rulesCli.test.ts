@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getServices } from '../../src/app/appServices';
+import { getServices } from '../../src/composition/appServices';
 import { main } from '../../src/cli/main';
 import { createLogger } from '../../src/shared/logger';
 import { cloudPkiActivityTypes as T } from '../helpers/alertFixtures';

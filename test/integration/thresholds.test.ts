@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Services } from '../../src/app/services';
+import type { Services } from '../../src/composition/services';
 import type { AlertRule } from '../../src/rules/alertRule';
 import { defaultRulePackVersion } from '../../src/rules/defaultRulePack';
 import { tableNames } from '../../src/state/tableClients';

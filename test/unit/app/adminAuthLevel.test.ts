@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authorize } from '../../../src/app/authorization';
-import { adminAuthLevel } from '../../../src/functions/httpApi';
+import { authorize } from '../../../src/functions/http/authorization';
+import { adminAuthLevel } from '../../../src/functions/http/httpApi';
 import { AuthError } from '../../../src/shared/errors';
 
 const headers = (h: Record<string, string>) => new Headers(h);

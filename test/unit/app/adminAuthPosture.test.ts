@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adminAuthPosture } from '../../../src/app/adminAuthPosture';
+import { adminAuthPosture } from '../../../src/config/adminAuthPosture';
 
 const clientId = '11111111-2222-3333-4444-555555555555';
 const entra = { mode: 'entra' as const, clientId };

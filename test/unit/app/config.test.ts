@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/app/config';
-import { appSettings } from '../../../src/app/settings';
+import { loadConfig } from '../../../src/config/config';
+import { appSettings } from '../../../src/config/settings';
 import { ConfigError } from '../../../src/shared/errors';
 
 const teams =

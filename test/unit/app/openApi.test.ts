@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apiOperations, openApiDocument, openApiDocumentPath, openApiDocumentText } from '../../../src/app/openApi';
+import {
+  apiOperations,
+  openApiDocument,
+  openApiDocumentPath,
+  openApiDocumentText,
+} from '../../../src/functions/http/openApi';
 
 const root = path.join(__dirname, '../../..');
 type Schema = {
@@ -15,7 +20,7 @@ type Schema = {
 const components = () => (openApiDocument() as { components: { schemas: Record<string, Schema> } }).components.schemas;
 
 describe('OpenAPI document of the admin API', () => {
-  it(`${openApiDocumentPath} is up to date (run npm run schema after changing a route, src/app/openApi.ts or a zod schema it uses)`, () => {
+  it(`${openApiDocumentPath} is up to date (run npm run schema after changing a route, src/functions/http/openApi.ts or a zod schema it uses)`, () => {
     expect(readFileSync(path.join(root, openApiDocumentPath), 'utf8')).toBe(openApiDocumentText());
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appSettings } from '../../../src/app/settings';
+import { appSettings } from '../../../src/config/settings';
 
 const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
 // The settings table lives on the configuration page; the README links to it.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/app/config';
-import { resolveWatchdogChannels } from '../../../src/app/watchServices';
+import { loadConfig } from '../../../src/config/config';
+import { resolveWatchdogChannels } from '../../../src/composition/watchServices';
 import { ConfigError } from '../../../src/shared/errors';
 import { heartbeatSchedule } from '../../../src/functions/heartbeat';
 

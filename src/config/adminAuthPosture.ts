@@ -1,4 +1,4 @@
-import type { AuthSettings } from './authorization';
+import type { AuthSettings } from './authSettings';
 
 /** Reads one environment variable (`config.readSetting`, or `(name) => process.env[name]`). */
 export type EnvReader = (name: string) => string | undefined;

@@ -1,5 +1,5 @@
-import { AuthError } from '../shared/errors';
-import type { AuthSettings } from './authorization';
+import { AuthError } from '../../shared/errors';
+import type { AuthSettings } from '../../config/authSettings';
 
 /**
  * The header the admin page sends on every request. A browser adds a custom header only to same-origin

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, type FieldProblem } from '../shared/errors';
-import type { AuthSettings } from './authorization';
+import type { AuthSettings } from './authSettings';
 import { appSettings } from './settings';
 import { maxWindowInDays } from '../dispatch/changeWindow';
 import type { ChannelConfig } from '../notifiers/channelConfig';
@@ -46,7 +46,7 @@ export interface AppConfig {
   auth: AuthSettings;
   /** Graph pages one backtest reads at most. */
   backtestMaxPages: number;
-  /** The watchdog, health and heartbeat (src/app/watchServices.ts). */
+  /** The watchdog, health and heartbeat (src/composition/watchServices.ts). */
   watch: {
     channel?: string;
     failedPolls: number;

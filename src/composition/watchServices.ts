@@ -9,10 +9,10 @@ import { TableWatchStore } from '../state/tableWatchStore';
 import { summarizeLedger } from '../watch/coverage';
 import { heartbeatAlert } from '../watch/heartbeat';
 import { authConfigRecord } from '../dispatch/authConfigTamper';
-import { adminAuthPosture } from './adminAuthPosture';
-import type { AppConfig } from './config';
-import { checkHealth, type HealthDeps, healthDetail } from './healthReport';
-import { type CycleOptions, startRunWatch } from './runWatch';
+import { adminAuthPosture } from '../config/adminAuthPosture';
+import type { AppConfig } from '../config/config';
+import { checkHealth, type HealthDeps, healthDetail } from '../admin/healthReport';
+import { type CycleOptions, startRunWatch } from '../app/runWatch';
 
 export interface WatchWiring {
   config: AppConfig;

@@ -1,6 +1,6 @@
 import { describeCapabilities, type GraphCapabilityStore } from '../audit/graphCapabilities';
 import type { Outbox } from '../dispatch/outbox';
-import type { AdminAuthPosture } from './adminAuthPosture';
+import type { AdminAuthPosture } from '../config/adminAuthPosture';
 import type { RuleStore } from '../rules/ruleStore';
 import { type LedgerSummary, summarizeLedger } from '../watch/coverage';
 import { evaluateHealth, type HealthReport } from '../watch/health';

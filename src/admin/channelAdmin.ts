@@ -5,8 +5,8 @@ import { type ChannelDefinition, parseChannel, resolveSecrets } from '../notifie
 import { ConflictError, DeliveryError, type FieldProblem, NotFoundError, ValidationError } from '../shared/errors';
 import { errorText } from '../shared/logger';
 import { redactSecrets } from '../shared/redact';
-import type { Services } from './services';
-import { appSettings } from './settings';
+import type { Services } from '../composition/services';
+import { appSettings } from '../config/settings';
 
 /** What the channel API shows: setting NAMES and the destination host, never a URL, a path, a query or a secret. */
 export interface ChannelView {

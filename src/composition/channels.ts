@@ -3,7 +3,7 @@ import type { ChannelProblem, ChannelStore, StoredChannel } from '../notifiers/c
 import type { Notifier } from '../notifiers/notifier';
 import { createTableNotifier, definitionsFromConfig, type RegistryOptions } from '../notifiers/notifierRegistry';
 import type { Logger } from '../shared/logger';
-import type { AppConfig } from './config';
+import type { AppConfig } from '../config/config';
 
 /** Every channel: the app-settings ones (TEAMS_WEBHOOK_URL, local inbox) and the Channels table's. */
 export interface ChannelSet {

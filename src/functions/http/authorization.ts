@@ -1,4 +1,5 @@
-import { AuthError } from '../shared/errors';
+import type { AuthSettings } from '../../config/authSettings';
+import { AuthError } from '../../shared/errors';
 
 export type Role = 'reader' | 'admin';
 
@@ -7,15 +8,6 @@ export interface Caller {
   name: string;
   roles: ReadonlySet<Role>;
   via: 'entra' | 'function-key';
-}
-
-export interface AuthSettings {
-  /** `key`: the Functions host checks function keys; a key holder is an admin. `entra`: App Service Authentication in front; app roles decide. */
-  mode: 'key' | 'entra';
-  adminRole: string;
-  readerRole: string;
-  /** `entra` mode: the client id of the app registration App Service Authentication must use (ADMIN_AUTH_CLIENT_ID); see adminAuthPosture. */
-  clientId?: string;
 }
 
 interface ClientPrincipal {

@@ -1,7 +1,7 @@
 import { type QuarantineItem, UnstorableError } from '../dispatch/outbox';
 import { ConflictError, NotFoundError } from '../shared/errors';
 import { errorText } from '../shared/logger';
-import type { Services } from './services';
+import type { Services } from '../composition/services';
 
 /** What the API and the CLI show of a quarantined item: everything but the stored sample events. */
 export type QuarantineView = Omit<QuarantineItem, 'alert'> & {

@@ -1,11 +1,11 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { adminAuthPosture } from '../app/adminAuthPosture';
-import { getServices } from '../app/appServices';
-import { authorize, type Caller, type Role } from '../app/authorization';
-import { checkCsrf } from '../app/csrf';
-import type { Services } from '../app/services';
-import { AuthError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
-import { createLogger, errorText, type Logger } from '../shared/logger';
+import { adminAuthPosture } from '../../config/adminAuthPosture';
+import { getServices } from '../../composition/appServices';
+import { authorize, type Caller, type Role } from './authorization';
+import { checkCsrf } from './csrf';
+import type { Services } from '../../composition/services';
+import { AuthError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../../shared/errors';
+import { createLogger, errorText, type Logger } from '../../shared/logger';
 
 /**
  * The host-level auth of admin routes. `key` mode: the Functions host demands a function key. `entra` mode:

@@ -7,11 +7,11 @@ import { TableChangeWindowStore } from '../state/tableChangeWindowStore';
 import type { TableClients } from '../state/tableClients';
 import { TableRuleHistory } from '../state/tableRuleHistory';
 import type { TableRuleStore } from '../state/tableRuleStore';
-import { type BacktestProgress, backtest } from './backtest';
-import type { AppConfig } from './config';
-import { PollExtras } from './pollExtras';
-import type { RuleAdminDeps } from './ruleAdmin';
-import type { WindowAdminDeps } from './windowAdmin';
+import { type BacktestProgress, backtest } from '../app/backtest';
+import type { AppConfig } from '../config/config';
+import { PollExtras } from '../app/pollExtras';
+import type { RuleAdminDeps } from '../admin/ruleAdmin';
+import type { WindowAdminDeps } from '../admin/windowAdmin';
 
 export interface AdminServiceInputs {
   config: AppConfig;

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { changeWindowInputSchema } from '../dispatch/changeWindow';
-import { channelDocumentSchema } from '../notifiers/channel';
-import { alertRuleSchema } from '../rules/ruleSchema';
-import { maxBacktestDays, maxInlineEvents } from './backtest';
+import { changeWindowInputSchema } from '../../dispatch/changeWindow';
+import { channelDocumentSchema } from '../../notifiers/channel';
+import { alertRuleSchema } from '../../rules/ruleSchema';
+import { maxBacktestDays, maxInlineEvents } from '../../app/backtest';
 
 /**
  * The OpenAPI 3.1 document of the admin API (served at GET /api/openapi.json, committed as
@@ -428,7 +428,7 @@ export const apiOperations: readonly Operation[] = [
   },
 ];
 
-/** The error body every apiHandler route answers with (src/functions/httpApi.ts). */
+/** The error body every apiHandler route answers with (src/functions/http/httpApi.ts). */
 const errorSchema = z
   .object({
     error: z.object({

@@ -1,7 +1,7 @@
 import type { Alert } from '../dispatch/alert';
 import type { Delivery } from '../dispatch/outbox';
 import { NotFoundError } from '../shared/errors';
-import type { Services } from './services';
+import type { Services } from '../composition/services';
 
 /** An alert with each channel's delivery status, as the API and the CLI show it (never a URL). */
 export type AlertStatusView = Alert & { deliveries: Omit<Delivery, 'etag'>[] };

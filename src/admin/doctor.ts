@@ -8,8 +8,8 @@ import { resolveSecrets } from '../notifiers/channel';
 import { ConfigError } from '../shared/errors';
 import { errorText } from '../shared/logger';
 import { describeUrl } from '../shared/redact';
-import { adminAuthPosture } from './adminAuthPosture';
-import { type AppConfig, loadConfig } from './config';
+import { adminAuthPosture } from '../config/adminAuthPosture';
+import { type AppConfig, loadConfig } from '../config/config';
 import {
   type DoctorCheck,
   type DoctorReport,
@@ -18,7 +18,7 @@ import {
   graphPermissions,
   tokenClaims,
 } from './doctorChecks';
-import type { Services } from './services';
+import type { Services } from '../composition/services';
 
 export type { DoctorCheck, DoctorReport } from './doctorChecks';
 

@@ -22,11 +22,11 @@ import { probeTableStorage } from '../state/tableProbe';
 import { type PipelinePolicy, RequestCounter, TableClients } from '../state/tableClients';
 import { TableOutbox } from '../state/tableOutbox';
 import { TableRuleStore } from '../state/tableRuleStore';
-import type { AppConfig } from './config';
-import { type DeliverDeps, deliverPending, type DeliverySummary } from './deliverPending';
-import { type PollDeps, type PollSummary, runPoll, writeAlert } from './runPoll';
+import type { AppConfig } from '../config/config';
+import { type DeliverDeps, deliverPending, type DeliverySummary } from '../app/deliverPending';
+import { type PollDeps, type PollSummary, runPoll, writeAlert } from '../app/runPoll';
 import { createAdminServices } from './adminServices';
-import type { CycleOptions, WatchResult } from './runWatch';
+import type { CycleOptions, WatchResult } from '../app/runWatch';
 import { createWatchServices } from './watchServices';
 
 /** Overrides for tests and local tooling: everything else comes from the config. */
@@ -122,7 +122,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   }
   const clock = overrides.clock ?? (() => new Date());
   const random = overrides.random ?? Math.random;
-  // Rule administration, change windows, thresholds, pack upgrade, backtest (src/app/adminServices.ts).
+  // Rule administration, change windows, thresholds, pack upgrade, backtest (src/composition/adminServices.ts).
   const admin = createAdminServices({
     config,
     tables,
@@ -158,7 +158,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       deliveredRetentionInDays: config.deliveredRetentionInDays,
     },
   });
-  // Coverage ledger, watchdog, health and heartbeat (src/app/watchServices.ts).
+  // Coverage ledger, watchdog, health and heartbeat (src/composition/watchServices.ts).
   const watch = createWatchServices({
     config,
     tables,

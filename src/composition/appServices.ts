@@ -1,4 +1,4 @@
-import { loadConfig } from './config';
+import { loadConfig } from '../config/config';
 import { createServices, type Services } from './services';
 
 let services: Services | undefined;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config/config';
 import { appSettings } from '../config/settings';
@@ -10,9 +9,9 @@ import { cloudPkiScenario, liveCloudPkiEvent } from './cloudPkiScenario';
 import { createEasyAuthStandIn, type EasyAuthStandIn } from './easyAuthStandIn';
 import { describeError, startFunctionsHost, type FunctionsHost } from './functionsHost';
 import { GraphSimulator } from './graphSimulator';
-import { type GraphServerMode, graphServerModes } from './graphServerModes';
 import { shiftEvents } from './shiftEvents';
 import { createLocalInbox, INBOX_POST_PATH, INBOX_VIEW_PATH } from './localInbox';
+import { formatShift, isListening, parseDrip, parseMode, resolvePort } from './startOptions';
 
 /**
  * `npm start`: runs the compiled functions on the local host (Core Tools cannot be installed here), with
@@ -282,53 +281,6 @@ function projectRoot(from: string): string {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
     if (path.dirname(dir) === dir) return process.cwd();
   }
-}
-
-async function resolvePort(text: string | undefined): Promise<number> {
-  const port = text === undefined || text.trim() === '' ? 7071 : Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`PORT must be a TCP port number (got "${text}")`);
-  if (port !== 0) return port;
-  // The inbox URL must be known before the host starts, so pick the free port now.
-  const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const chosen = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return chosen;
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function parseMode(text: string | undefined): GraphServerMode {
-  const mode = text?.trim() || 'strict';
-  if ((graphServerModes as readonly string[]).includes(mode)) return mode as GraphServerMode;
-  throw new Error(`SIMULATOR_MODE must be one of ${graphServerModes.join(', ')} (got "${mode}")`);
-}
-
-function formatShift(ms: number): string {
-  const days = Math.floor(ms / 86_400_000);
-  const hours = Math.floor((ms % 86_400_000) / 3_600_000);
-  const minutes = Math.round((ms % 3_600_000) / 60_000);
-  return [days && `${days} d`, hours && `${hours} h`, `${minutes} min`].filter(Boolean).join(' ');
-}
-
-function parseDrip(text: string | undefined): number {
-  if (text === undefined || text.trim() === '') return 45;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  console.warn(`SIMULATOR_DRIP_SECONDS must be a number of seconds (0 = off), got "${text}"; using 45`);
-  return 45;
 }
 
 function describeEvent(event: unknown): string {

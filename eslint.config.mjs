@@ -54,7 +54,7 @@ const zones = [
   {
     target: './src/admin',
     from: './src/composition',
-    // Known debt: alertStatus, quarantine, channelAdmin and doctor take the whole `Services` type (a type import).
+    // Known debt: alertStatus, quarantine, channelAdmin and doctor (doctorChannels) take the `Services` type (a type import).
     except: ['./services.ts'],
     message: 'an operator use case takes narrow dependencies; only composition/ wires them.',
   },

@@ -1,13 +1,10 @@
-import { lookup } from 'node:dns/promises';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { describeCapabilities } from '../audit/graphCapabilities';
 import type { GraphAuditSource } from '../audit/graphAuditSource';
 import { GraphReadError } from '../audit/graphReadError';
 import { cloudPkiActivityTypes } from '../rules/defaultRulePack';
-import { resolveSecrets } from '../notifiers/channel';
 import { ConfigError } from '../shared/errors';
 import { errorText } from '../shared/logger';
-import { describeUrl } from '../shared/redact';
 import { adminAuthPosture } from '../config/adminAuthPosture';
 import { type AppConfig, loadConfig } from '../config/config';
 import {
@@ -17,7 +14,9 @@ import {
   grantCommand,
   graphPermissions,
   tokenClaims,
+  settled,
 } from './doctorChecks';
+import { channelChecks } from './doctorChannels';
 import type { Services } from '../composition/services';
 
 export type { DoctorCheck, DoctorReport } from './doctorChecks';
@@ -37,17 +36,6 @@ export interface DoctorInput {
   /** `--send-test`: posts a test card to each channel. */
   sendTest?: (channelId: string) => Promise<{ ok: boolean; status: number; detail: string }>;
 }
-
-const settled = async <T>(
-  work: () => Promise<T>,
-): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> => {
-  const started = Date.now();
-  try {
-    return { ok: true, value: await work(), ms: Date.now() - started };
-  } catch (error) {
-    return { ok: false, error, ms: Date.now() - started };
-  }
-};
 
 /**
  * `pki-alerts doctor` / `GET /api/doctor`: the onboarding checks, in order, each with its fix. Later checks
@@ -117,7 +105,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
       required: false,
       detail: 'skipped: auditEvents did not answer',
     });
-  await channelChecks(config, services, input, add);
+  await channelChecks(config, services.channels, input, add);
 
   const posture = adminAuthPosture(config.auth, config.readSetting);
   add(
@@ -328,87 +316,4 @@ async function activityTypesCheck(source: GraphAuditSource, add: (c: DoctorCheck
         }
       : {}),
   });
-}
-
-async function channelChecks(
-  config: AppConfig,
-  services: DoctorServices,
-  input: DoctorInput,
-  add: (c: DoctorCheck) => void,
-): Promise<void> {
-  const set = await settled(() => services.channels.load());
-  const definitions = set.ok ? set.value.definitions : services.channels.configured;
-  if (!set.ok)
-    add({
-      id: 'channels',
-      title: 'Channels table',
-      status: 'fail',
-      required: true,
-      detail: errorText(set.error),
-      fix: 'The Channels table could not be read; see the storage check.',
-    });
-  const resolveHost = input.resolveHost ?? (async (host: string) => (await lookup(host)).address);
-  for (const def of definitions) {
-    const title = `Channel ${def.id} (${def.type})`;
-    const allowLoopback = config.webhookPolicy.allowLoopback || def.id === 'local-inbox';
-    const secrets = resolveSecrets(def, {
-      readSetting: config.readSetting,
-      extraAllowedHosts: config.webhookPolicy.extraAllowedHosts,
-      allowLoopback,
-    });
-    if (!secrets.ok) {
-      add({
-        id: `channel:${def.id}`,
-        title,
-        status: 'fail',
-        required: true,
-        detail: secrets.problems.map((p) => p.message).join('; '),
-        fix: 'Fix the app setting named (docs/reference/alert-delivery.md has the URL rules per type).',
-      });
-      continue;
-    }
-    const target = secrets.secrets.url ?? secrets.secrets.endpoint;
-    let detail =
-      def.type === 'email-graph' ? `Graph sendMail as ${def.settings.mailbox ?? '?'}` : 'passes the URL policy';
-    if (target) {
-      const host = new URL(target).hostname.replace(/^\[|\]$/g, '');
-      const resolved = await settled(() => resolveHost(host));
-      if (!resolved.ok) {
-        add({
-          id: `channel:${def.id}`,
-          title,
-          status: 'fail',
-          required: true,
-          detail: `${describeUrl(target)} passes the URL policy but its host does not resolve: ${errorText(resolved.error)}`,
-          fix: "Check the URL in the app setting and the app's DNS / outbound network.",
-        });
-        continue;
-      }
-      detail = `${describeUrl(target)} passes the URL policy and resolves`;
-    }
-    if (input.sendTest) {
-      const sent = await settled(() => input.sendTest!(def.id));
-      const outcome = sent.ok ? sent.value : { ok: false, status: 0, detail: errorText(sent.error) };
-      add({
-        id: `channel:${def.id}`,
-        title,
-        status: outcome.ok ? 'pass' : 'fail',
-        required: true,
-        detail:
-          `${detail}; test card: ${outcome.ok ? 'accepted' : 'refused'} (HTTP ${outcome.status}) ${outcome.detail}`.trim(),
-        ...(outcome.ok ? {} : { fix: 'See docs/reference/alert-delivery.md for what the channel answered.' }),
-      });
-    } else {
-      add({ id: `channel:${def.id}`, title, status: 'pass', required: true, detail });
-    }
-  }
-  if (definitions.length === 0)
-    add({
-      id: 'channels',
-      title: 'Channels',
-      status: 'fail',
-      required: true,
-      detail: 'no channel is configured',
-      fix: 'Set TEAMS_WEBHOOK_URL or add a channel (pki-alerts channels add).',
-    });
 }

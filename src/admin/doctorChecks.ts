@@ -79,3 +79,15 @@ export function formatDoctor(report: DoctorReport): string[] {
   );
   return lines;
 }
+
+/** Runs `work`, timing it, and returns its value or its error (a check reports a failure, never throws). */
+export const settled = async <T>(
+  work: () => Promise<T>,
+): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> => {
+  const started = Date.now();
+  try {
+    return { ok: true, value: await work(), ms: Date.now() - started };
+  } catch (error) {
+    return { ok: false, error, ms: Date.now() - started };
+  }
+};

@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { root } from './markdown';
+
+/** No source file under src/ is longer than this (issue 15: past it, split by concern). */
+const maxLines = 350;
+
+/**
+ * Files allowed past the limit, each with its reason. The parser is the one lasting exception; the others are
+ * known debt still to split (listed here so a new long file fails, and an entry that no longer needs to be here
+ * fails too).
+ */
+const allowed: Record<string, string> = {
+  'src/rules/filter/filterParser.ts': 'a cohesive recursive-descent parser of the OData $filter subset: one grammar',
+  'src/state/tableOutbox.ts': 'debt: the Table outbox adapter, to split into alert, delivery and quarantine rows',
+  'src/app/runPoll.ts': 'debt: the cycle is listed once in this file; its stage bodies are to move beside it',
+  'src/local/cloudPkiScenario.ts': 'debt: the local scenario data, to split by event kind',
+  'src/ui/views/ruleForm.ts': 'debt: the admin page rule form, to split into its fields and its submit',
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(path.join(root, dir)).flatMap((name) => {
+    const rel = `${dir}/${name}`;
+    if (statSync(path.join(root, rel)).isDirectory()) return sourceFiles(rel);
+    return /\.(ts|mts|cts)$/.test(name) ? [rel] : [];
+  });
+}
+
+const lineCount = (file: string) => readFileSync(path.join(root, file), 'utf8').replace(/\n$/, '').split('\n').length;
+const sizes = sourceFiles('src').map((file) => ({ file, lines: lineCount(file) }));
+
+describe(`source files stay under ${maxLines} lines`, () => {
+  it('no file under src/ is longer, except the allow-listed ones', () => {
+    const tooLong = sizes.filter((s) => s.lines > maxLines && !(s.file in allowed));
+    expect(tooLong, `split these files by concern (or, for a cohesive parser, allow-list it with a reason)`).toEqual(
+      [],
+    );
+  });
+
+  it('every allow-listed file exists and is still over the limit (else drop its entry)', () => {
+    const stale = Object.keys(allowed).filter((file) => !sizes.some((s) => s.file === file && s.lines > maxLines));
+    expect(stale).toEqual([]);
+  });
+});

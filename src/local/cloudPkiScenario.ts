@@ -11,6 +11,9 @@
  * `resources[].type` empty, the `audit…Type` fields filled.
  */
 
+import { graphTimestamp, guid, hashText, hex, seededRandom, type SeededRandom, usDate } from './scenarioRandom';
+import type { Actor, Change, EventSpec, TenantCa, UnrelatedEvent } from './scenarioTypes';
+
 /** Options for {@link cloudPkiScenario}. */
 export interface CloudPkiScenarioOptions {
   now: Date;
@@ -208,40 +211,6 @@ function caResource(ca: { name: string | null; id: string | null }, changes: Cha
   return { name: ca.name, type: CA, id: ca.id, changes };
 }
 
-type Change = [name: string, oldValue: string | null, newValue: string | null];
-interface Actor {
-  auditActorType: 'ItPro' | 'Partner' | 'Application';
-  userPrincipalName: string | null;
-  userId: string | null;
-  applicationId: string;
-  applicationDisplayName: string;
-  servicePrincipalName: string | null;
-  remoteTenantId: string | null;
-  remoteUserId: string | null;
-}
-interface EventSpec {
-  at: number;
-  actor: Actor;
-  activityType: string;
-  operation: string;
-  result?: string;
-  category?: string;
-  component?: string;
-  resource: { name: string | null; type: string; id: string | null; changes: Change[] };
-}
-interface TenantCa {
-  name: string;
-  id: string;
-}
-
-type UnrelatedEvent = [
-  fraction: number,
-  activityType: string,
-  category: string,
-  component: string,
-  name: string,
-  changes: Change[],
-];
 const UNRELATED: UnrelatedEvent[] = [
   [0.02, 'Create DeviceEnrollmentConfiguration', 'Enrollment', 'Enrollment', 'Device limit', [['Limit', null, '5']]],
   [
@@ -373,61 +342,4 @@ function appActor(applicationId: string): Actor {
 function leaf(random: SeededRandom): EventSpec['resource'] {
   const device = `DESKTOP-${hex(random, 7).toUpperCase()}`;
   return { name: device, type: LEAF, id: guid(random), changes: [['CertificateStatus', 'active', 'revoked']] };
-}
-
-/** Graph's form: 7 fractional digits, the last four made up below the millisecond. */
-function graphTimestamp(ms: number, random: SeededRandom): string {
-  return `${new Date(ms).toISOString().slice(0, 23)}${String(random.int(0, 9999)).padStart(4, '0')}Z`;
-}
-
-/** US-locale text, as Intune writes dates inside modifiedProperties ("8/9/2024 6:29:00 PM"). */
-function usDate(ms: number): string {
-  const d = new Date(ms);
-  const hour = d.getUTCHours() % 12 === 0 ? 12 : d.getUTCHours() % 12;
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const time = `${hour}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${d.getUTCHours() < 12 ? 'AM' : 'PM'}`;
-  return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()} ${time}`;
-}
-
-interface SeededRandom {
-  /** In [0, 1). */
-  next(): number;
-  /** In [min, max], both included. */
-  int(min: number, max: number): number;
-  pick<T>(items: readonly T[]): T;
-}
-
-/** mulberry32: tiny and good enough for test data; Math.random would make scenarios unrepeatable. */
-function seededRandom(seed: number): SeededRandom {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
-  return { next, int, pick: (items) => items[int(0, items.length - 1)] };
-}
-
-function hex(random: SeededRandom, length: number): string {
-  let text = '';
-  while (text.length < length) text += random.int(0, 15).toString(16);
-  return text;
-}
-
-/** A version-4-looking GUID. */
-function guid(random: SeededRandom): string {
-  const h = hex(random, 32).split('');
-  h[12] = '4';
-  h[16] = '89ab'[random.int(0, 3)]!;
-  const s = h.join('');
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-}
-
-function hashText(text: string): number {
-  let hash = 2_166_136_261;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16_777_619);
-  return hash >>> 0;
 }

@@ -1,6 +1,9 @@
 import { type Attrs, field, h, setFieldError, uid } from '../dom';
 import { lines } from '../format';
 import type { Rule } from './shared';
+import { fieldOf, type FormField, filterPosition, keptFieldsView, renderFilterError } from './ruleFormParts';
+
+export { fieldOf, filterPosition, formFields, type FormField } from './ruleFormParts';
 
 /*
  * The rule editor's form: the common parts as fields, the advanced filter as a textarea, everything else
@@ -9,36 +12,6 @@ import type { Rule } from './shared';
 
 type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 type Field = { row: HTMLElement; error: HTMLElement; control: Control };
-
-export const formFields = [
-  'id',
-  'name',
-  'severity',
-  'enabled',
-  'activityTypes',
-  'result',
-  'actorExclude',
-  'channels',
-  'runbookUrl',
-  'groupWindow',
-  'description',
-  'filter',
-] as const;
-export type FormField = (typeof formFields)[number];
-
-/** Which form field a problem path (`activityTypes[2]`, `actor.exclude.userPrincipalNames[0]`, `rule.filter`) belongs to. */
-export function fieldOf(path: string): FormField | undefined {
-  const p = path.replace(/^rule\./, '');
-  if (/^actor\.exclude(\.userPrincipalNames)?(\[|$)/.test(p)) return 'actorExclude';
-  const head = /^[A-Za-z]+/.exec(p)?.[0];
-  return formFields.find((f) => f === head && f !== 'actorExclude');
-}
-
-/** `at 23: expected ')' …` → position 23 and the detail. */
-export function filterPosition(message: string): { position: number; detail: string } | undefined {
-  const m = /^at (\d+): ([\s\S]*)$/.exec(message);
-  return m ? { position: Number(m[1]), detail: m[2] } : undefined;
-}
 
 const select = (options: [string, string][], value: string, attrs: Attrs = {}) =>
   h(
@@ -238,41 +211,7 @@ export class RuleForm {
         ),
         this.filterError,
       ),
-      this.keptFields(),
-    );
-  }
-
-  /** Conditions the form does not edit (threshold, resource, …): shown, and kept on save. */
-  private keptFields(): HTMLElement | null {
-    const edited = new Set([
-      'id',
-      'name',
-      'severity',
-      'enabled',
-      'activityTypes',
-      'result',
-      'channels',
-      'runbookUrl',
-      'groupWindow',
-      'description',
-      'filter',
-      'origin',
-    ]);
-    const kept: Record<string, unknown> = Object.fromEntries(
-      Object.entries(this.original).filter(([k]) => !edited.has(k) && k !== 'actor'),
-    );
-    const actor = this.original.actor;
-    if (actor?.include) kept['actor.include'] = actor.include;
-    const otherExclude = Object.fromEntries(
-      Object.entries(actor?.exclude ?? {}).filter(([k]) => k !== 'userPrincipalNames'),
-    );
-    if (Object.keys(otherExclude).length) kept['actor.exclude (other than accounts)'] = otherExclude;
-    if (Object.keys(kept).length === 0) return null;
-    return h(
-      'details',
-      { class: 'kept' },
-      h('summary', {}, `Also in this rule, kept as they are: ${Object.keys(kept).join(', ')}`),
-      h('pre', { class: 'mono' }, JSON.stringify(kept, null, 2)),
+      keptFieldsView(this.original),
     );
   }
 
@@ -387,26 +326,7 @@ export class RuleForm {
   }
 
   private showFilterError(message: string): void {
-    const control = this.fields.get('filter')!.control as HTMLTextAreaElement;
-    control.setAttribute('aria-invalid', 'true');
-    const at = filterPosition(message);
-    this.filterError.hidden = false;
-    if (!at) return void this.filterError.append(h('p', {}, message));
-    const text = control.value.trim();
-    const before = text.slice(0, at.position - 1);
-    const lineNo = before.split('\n').length;
-    const column = at.position - 1 - before.lastIndexOf('\n');
-    const line = text.split('\n')[lineNo - 1] ?? '';
-    this.filterError.dataset.position = String(at.position);
-    this.filterError.append(
-      h(
-        'p',
-        {},
-        h('strong', {}, `Filter, position ${at.position}${lineNo > 1 ? ` (line ${lineNo}, column ${column})` : ''}: `),
-        at.detail,
-      ),
-      h('pre', { class: 'caret', 'aria-hidden': 'true' }, `${line}\n${' '.repeat(Math.max(0, column - 1))}^`),
-    );
+    renderFilterError(this.filterError, this.fields.get('filter')!.control as HTMLTextAreaElement, message);
   }
 
   /** Puts the cursor (a one-character selection) where the filter problem is. */

@@ -7,12 +7,11 @@ import { root } from './markdown';
 const maxLines = 350;
 
 /**
- * Files allowed past the limit, each with its reason: only a cohesive parser (one grammar) belongs here. An entry
- * a file no longer needs fails too.
+ * Files allowed past the limit, each with its reason: only a cohesive parser (one grammar) would belong here, and
+ * none needs it today (the filter parser's type checks are in filterTypeCheck.ts). An entry a file no longer needs
+ * fails too.
  */
-const allowed: Record<string, string> = {
-  'src/rules/filter/filterParser.ts': 'a cohesive recursive-descent parser of the OData $filter subset: one grammar',
-};
+const allowed: Record<string, string> = {};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(path.join(root, dir)).flatMap((name) => {

@@ -13,6 +13,8 @@ import {
   UnstorableError,
 } from '../../src/dispatch/outbox';
 import { severityRank } from '../../src/rules/alertRule';
+// The adapter's row layout limits, imported so the fake cannot drift from them.
+import { matchesPerRow, maxMatchesPerWrite } from '../../src/state/outboxRows';
 
 type Versioned = { outcome: 'written'; version: string | undefined } | { outcome: 'conflict' };
 
@@ -34,9 +36,6 @@ interface Partition {
   quarantine: Map<string, QuarantineItem>;
 }
 
-const matchesPerRow = 1_000;
-/** As in src/state/tableOutbox.ts (maxMatchesPerWrite): 60 rows, well inside one transaction. */
-const maxMatchesPerWrite = 60_000;
 const maxActions = 100;
 const clone = <T>(value: T): T => structuredClone(value);
 const counterKey = (ruleId: string, groupKey: string) => `${ruleId}\u0000${groupKey}`;

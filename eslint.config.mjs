@@ -19,6 +19,7 @@ const serverFolders = [
   'notifiers',
   'rules',
   'state',
+  'tenants',
   'watch',
 ];
 /** The use cases, their wiring, their settings and the HTTP adapters: the top of the arrows. */
@@ -34,7 +35,7 @@ const zones = [
       'points back up: move the port or shared type beside its domain (rules/, dispatch/, audit/, notifiers/, shared/).',
   })),
   // The domain folders hold no use case either.
-  ...['audit', 'rules', 'dispatch', 'detection', 'watch', 'shared'].map((target) => ({
+  ...['audit', 'rules', 'dispatch', 'detection', 'tenants', 'watch', 'shared'].map((target) => ({
     target: `./src/${target}`,
     from: upperFolders.map((f) => `./src/${f}`),
     message: 'points back up: domain code does not import use cases, wiring or adapters of the host.',

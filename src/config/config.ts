@@ -8,7 +8,18 @@ import type { ChannelConfig } from '../notifiers/channelConfig';
 /** The parsed, validated configuration. Built once from the environment; every bad setting reported at once. */
 export interface AppConfig {
   storage: { connectionString?: string; tableServiceUri?: string };
+  /** The tenant this configuration polls (for a registered tenant: that tenant's id). */
   tenantId: string;
+  /** Display name of `tenantId`, when it is a registered tenant (cards and payloads name it). */
+  tenantName?: string;
+  /** Many tenants: the home tenant (AZURE_TENANT_ID) owns global rules and channels; others are registered in the Tenants table. */
+  tenancy: {
+    homeTenantId: string;
+    /** The multi-tenant app registration that signs in to registered tenants. */
+    appClientId?: string;
+    queue: { connectionString?: string; queueServiceUri?: string };
+    authRetryMinutes: number;
+  };
   graph: {
     baseUrl: string;
     isSimulator: boolean;
@@ -36,6 +47,8 @@ export interface AppConfig {
     maxAgeInMinutes: number;
     groupWindowInMinutes: number;
     failoverChannel?: string;
+    /** `table`: per-channel pacing through a lease row shared by every instance; `process`: this process only. */
+    pacing: 'table' | 'process';
   };
   /** Reads an app setting by name: the secrets that table channels reference (never logged). */
   readSetting: (name: string) => string | undefined;
@@ -72,6 +85,13 @@ const url = z.url({ protocol: /^https?$/ });
 const schema = z.object({
   AzureWebJobsStorage: z.string().min(1),
   TABLES_SERVICE_URI: url.optional(),
+  QUEUES_SERVICE_URI: url.optional(),
+  MULTI_TENANT_APP_CLIENT_ID: z
+    .string()
+    .regex(/^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, 'must be an application (client) id, a GUID')
+    .optional(),
+  TENANT_AUTH_RETRY_MINUTES: int(1, 7 * 24 * 60),
+  DELIVERY_PACING: z.enum(['table', 'process'], { error: 'must be table or process' }),
   AZURE_TENANT_ID: z
     .string()
     .regex(/^[0-9a-zA-Z.-]{1,64}$/, 'must be a tenant id (GUID) or domain')
@@ -204,6 +224,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     storage: { connectionString: s.AzureWebJobsStorage, tableServiceUri: s.TABLES_SERVICE_URI },
     tenantId: (s.AZURE_TENANT_ID ?? 'simulator').toLowerCase(),
+    tenancy: {
+      homeTenantId: (s.AZURE_TENANT_ID ?? 'simulator').toLowerCase(),
+      appClientId: s.MULTI_TENANT_APP_CLIENT_ID?.toLowerCase(),
+      queue: { connectionString: s.AzureWebJobsStorage, queueServiceUri: s.QUEUES_SERVICE_URI },
+      authRetryMinutes: s.TENANT_AUTH_RETRY_MINUTES,
+    },
     graph: {
       baseUrl: graphUrl.origin,
       isSimulator,
@@ -232,6 +258,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxAgeInMinutes: s.DELIVERY_MAX_AGE_MINUTES,
       groupWindowInMinutes: s.ALERT_GROUP_WINDOW_MINUTES,
       failoverChannel: s.FAILOVER_CHANNEL,
+      pacing: s.DELIVERY_PACING,
     },
     readSetting: (name) => env[name],
     alertSampleEvents: s.ALERT_SAMPLE_EVENTS,

@@ -27,6 +27,11 @@ export const appSettings: readonly SettingSpec[] = [
       'Table service endpoint (https://<account>.table.core.windows.net) reached with the managed identity; takes precedence over AzureWebJobsStorage.',
   },
   {
+    name: 'QUEUES_SERVICE_URI',
+    description:
+      'Queue service endpoint (https://<account>.queue.core.windows.net) for the per-tenant poll queue, reached with the managed identity; takes precedence over AzureWebJobsStorage.',
+  },
+  {
     name: 'AZURE_TENANT_ID',
     description:
       'Entra tenant id: Graph sign-in and the partition key of every state row. Required unless Graph is the local simulator.',
@@ -35,6 +40,17 @@ export const appSettings: readonly SettingSpec[] = [
     name: 'AZURE_CLIENT_ID',
     description:
       'Client id of the app registration or user-assigned managed identity. Events made by this identity are ignored.',
+  },
+  {
+    name: 'MULTI_TENANT_APP_CLIENT_ID',
+    description:
+      'Client id of the multi-tenant app registration that reads Graph in registered tenants. With a managed identity, the identity signs in as its federated credential (no secret); with AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_ID is that app and this may be left empty. Shown in the admin-consent link.',
+  },
+  {
+    name: 'TENANT_AUTH_RETRY_MINUTES',
+    default: '30',
+    description:
+      'A registered tenant whose sign-in or consent failed (401 / 403 / AADSTS error) is polled again only this often until it works.',
   },
   {
     name: 'AZURE_CLIENT_SECRET',
@@ -93,6 +109,12 @@ export const appSettings: readonly SettingSpec[] = [
     name: 'ALLOW_LOOPBACK_WEBHOOKS',
     default: 'false',
     description: 'DEVELOPMENT ONLY: accept http://127.0.0.1 / localhost webhook URLs.',
+  },
+  {
+    name: 'DELIVERY_PACING',
+    default: 'table',
+    description:
+      "How a channel's rate (Teams 4 / s) is held: `table` = one lease row per channel in Table Storage, shared by every instance; `process` = in this process's memory only (one instance).",
   },
   { name: 'DELIVERY_TIMEOUT_MS', default: '15000', description: 'Timeout of one delivery attempt.' },
   {
@@ -234,6 +256,13 @@ export const appSettings: readonly SettingSpec[] = [
     localOnly: true,
     description:
       '`npm start` with the Graph simulator: serve this Graph-shaped export (`{"value": [...]}`) instead of the made-up scenario, shifted so its last event is a minute old (no live events).',
+  },
+  {
+    name: 'SIMULATOR_TENANTS',
+    default: '0',
+    localOnly: true,
+    description:
+      '`npm start` only: simulate this many tenants (each with its own Cloud PKI scenario and CA names), all registered in the Tenants table and polled through the queue. 0 = the one home tenant.',
   },
   {
     name: 'SIMULATOR_MODE',

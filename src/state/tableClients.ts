@@ -11,6 +11,8 @@ export const tableNames = {
   channels: 'Channels',
   ruleHistory: 'RuleHistory',
   changeWindows: 'ChangeWindows',
+  tenants: 'Tenants',
+  pacing: 'ChannelPacing',
 } as const;
 export type TableName = (typeof tableNames)[keyof typeof tableNames];
 

@@ -49,6 +49,9 @@ param enableAppServiceAuth bool = false
 @description('Client id of the Entra app registration that protects the admin API (with enableAppServiceAuth).')
 param authClientId string = ''
 
+@description('Client id of the multi-tenant app registration the identity signs in as (federated credential) to poll registered tenants; empty = the home tenant only (docs/multi-tenant.md).')
+param multiTenantAppClientId string = ''
+
 @minValue(7)
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 90
@@ -78,7 +81,18 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
-    tableNames: ['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']
+    // src/state/tableClients.ts tableNames (the infra test checks the two lists are equal).
+    tableNames: [
+      'AlertRules'
+      'PollState'
+      'AlertOutbox'
+      'RuleHistory'
+      'ChangeWindows'
+      'Channels'
+      'Tenants'
+      'ChannelPacing'
+    ]
+    queueNames: ['tenant-polls', 'tenant-polls-poison']
   }
 }
 
@@ -149,6 +163,7 @@ module functionApp 'modules/functionApp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     enableAppServiceAuth: enableAppServiceAuth
     authClientId: authClientId
+    multiTenantAppClientId: multiTenantAppClientId
   }
 }
 

@@ -2,7 +2,8 @@ using 'main.bicep'
 
 // Values come from the environment when set (azd exports its environment; plain `az` users can export
 // them too), otherwise the defaults below. location defaults to the resource group's region.
-// PKI_ALERTS_* names keep a local TIMER_SCHEDULE / LOOKBACK_MINUTES (used by `npm start`) out of Azure.
+// PKI_ALERTS_* names keep a local TIMER_SCHEDULE / LOOKBACK_MINUTES / MULTI_TENANT_APP_CLIENT_ID (used by
+// `npm start`) out of Azure.
 param baseName = readEnvironmentVariable('PKI_ALERTS_BASE_NAME', 'pkialerts')
 param nameSuffix = readEnvironmentVariable('PKI_ALERTS_NAME_SUFFIX', '')
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', '')
@@ -12,4 +13,5 @@ param lookbackMinutes = int(readEnvironmentVariable('PKI_ALERTS_LOOKBACK_MINUTES
 param teamsWebhookSecretName = readEnvironmentVariable('TEAMS_WEBHOOK_SECRET_NAME', 'teams-webhook-url')
 param enableAppServiceAuth = bool(readEnvironmentVariable('ENABLE_APP_SERVICE_AUTH', 'false'))
 param authClientId = readEnvironmentVariable('AUTH_CLIENT_ID', '')
+param multiTenantAppClientId = readEnvironmentVariable('PKI_ALERTS_MULTI_TENANT_APP_CLIENT_ID', '')
 param enableAlertLogs = bool(readEnvironmentVariable('PKI_ALERTS_ENABLE_LOGS', 'false'))

@@ -29,6 +29,9 @@ param instanceMemoryMB int
 param enableAppServiceAuth bool
 param authClientId string
 
+@description('Client id of the multi-tenant app registration (federated credential of the identity); empty = home tenant only.')
+param multiTenantAppClientId string
+
 resource stg 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
   name: storageAccountName
 }
@@ -41,6 +44,9 @@ var blobEndpoint = stg.properties.primaryEndpoints.blob
 var tableEndpoint = stg.properties.primaryEndpoints.table // ends with '/'
 // TABLES_SERVICE_URI as documented in settings.ts: https://<account>.table.core.windows.net (no trailing '/').
 var tableServiceUri = endsWith(tableEndpoint, '/') ? take(tableEndpoint, length(tableEndpoint) - 1) : tableEndpoint
+var queueEndpoint = stg.properties.primaryEndpoints.queue // ends with '/'
+// QUEUES_SERVICE_URI likewise: https://<account>.queue.core.windows.net (no trailing '/').
+var queueServiceUri = endsWith(queueEndpoint, '/') ? take(queueEndpoint, length(queueEndpoint) - 1) : queueEndpoint
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
@@ -72,13 +78,16 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
         { name: 'AzureWebJobsStorage__blobServiceUri', value: blobEndpoint }
-        { name: 'AzureWebJobsStorage__queueServiceUri', value: stg.properties.primaryEndpoints.queue }
+        // Also the connection of the queue triggers (pollTenant on tenant-polls, tenantPollPoison).
+        { name: 'AzureWebJobsStorage__queueServiceUri', value: queueEndpoint }
         { name: 'AzureWebJobsStorage__tableServiceUri', value: tableEndpoint }
         // Telemetry with Entra auth (local auth is disabled on the component).
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appi.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
         // The app's own settings (src/config/settings.ts).
         { name: 'TABLES_SERVICE_URI', value: tableServiceUri }
+        // The timer enqueues one tenant-polls message per due tenant through this endpoint (identity-based).
+        { name: 'QUEUES_SERVICE_URI', value: queueServiceUri }
         { name: 'AZURE_TENANT_ID', value: tenant().tenantId }
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'TIMER_SCHEDULE', value: timerSchedule }
@@ -95,6 +104,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         // The app registration Authentication must use: the app serves admin routes only while the platform
         // reports Authentication on with this client id (src/config/adminAuthPosture.ts); else 503, fail closed.
         { name: 'ADMIN_AUTH_CLIENT_ID', value: enableAppServiceAuth ? authClientId : '' }
+        // Empty = only the home tenant can be polled; registered tenants then show consent-missing.
+        { name: 'MULTI_TENANT_APP_CLIENT_ID', value: multiTenantAppClientId }
       ]
     }
     functionAppConfig: {

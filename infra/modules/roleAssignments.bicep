@@ -10,8 +10,8 @@ param appInsightsName string
 // Built-in role definition ids (docs/reference/azure-platform.md §6.3).
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host storage: timers, singleton lock, deployment package
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // host storage (queueServiceUri)
-  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // the app tables (AlertRules, PollState, AlertOutbox, RuleHistory, ChangeWindows, Channels, ...)
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // host storage (queueServiceUri), the tenant-polls queue triggers, and the app's own sends (QUEUES_SERVICE_URI)
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // the app tables (AlertRules, PollState, AlertOutbox, RuleHistory, ChangeWindows, Channels, Tenants, ChannelPacing)
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault references
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Entra-authenticated telemetry
 }

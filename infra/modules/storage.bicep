@@ -1,5 +1,6 @@
 // Storage account for the Functions host (timer checkpoints, singleton lock), the deployment package
-// container and the app's state tables. Shared keys are disabled: everything uses Entra ID.
+// container, the per-tenant poll queues and the app's state tables. Shared keys are disabled: everything
+// uses Entra ID.
 
 param name string
 param location string
@@ -10,6 +11,9 @@ param deploymentContainerName string
 
 @description('Tables the app keeps its rules and state in.')
 param tableNames string[]
+
+@description('Queues: the per-tenant poll queue and its poison queue (docs/multi-tenant.md).')
+param queueNames string[]
 
 resource stg 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   name: name
@@ -50,6 +54,21 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-06-
   for t in tableNames: {
     parent: tableService
     name: t
+  }
+]
+
+// The timer enqueues one message per due tenant; `pollTenant` is triggered by the first queue. The Functions
+// host moves a message that failed maxDequeueCount times (host.json) to `<queue>-poison` and would create
+// that queue on first use; it is declared here so `tenantPollPoison` has its queue from the start.
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-01' = {
+  parent: stg
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2025-06-01' = [
+  for q in queueNames: {
+    parent: queueService
+    name: q
   }
 ]
 

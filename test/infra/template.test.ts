@@ -51,6 +51,10 @@ const optionalInAzure: Record<string, string> = {
   HEALTH_MAX_LAG_MINUTES: 'code default (10 min) is the tuned lag threshold for a 1-minute timer',
   LEDGER_RETENTION_DAYS: 'code default (30 days) of coverage-ledger history',
   BACKTEST_MAX_PAGES: 'code default (500 pages) keeps one backtest well inside the HTTP function timeout',
+  TENANT_AUTH_RETRY_MINUTES:
+    'code default (30 min) between sign-in retries of a tenant whose consent or sign-in failed; tuned, set by hand',
+  DELIVERY_PACING:
+    "code default (table) shares each channel's pacing lease across the instances Flex scales out to; process is for one instance only",
 };
 
 /** Settings the template must never set (secrets, local-only values, settings Flex rejects). */
@@ -113,6 +117,7 @@ const PARAM_ENV = [
   'TEAMS_WEBHOOK_SECRET_NAME',
   'ENABLE_APP_SERVICE_AUTH',
   'AUTH_CLIENT_ID',
+  'PKI_ALERTS_MULTI_TENANT_APP_CLIENT_ID',
 ];
 
 interface Compiled {
@@ -453,11 +458,70 @@ describe('infra/main.bicep', () => {
       return [resolveValue(scope, resource.name)];
     });
     expect(new Set(names)).toEqual(
-      new Set(['AlertRules', 'PollState', 'AlertOutbox', 'RuleHistory', 'ChangeWindows', 'Channels']),
+      new Set([
+        'AlertRules',
+        'PollState',
+        'AlertOutbox',
+        'RuleHistory',
+        'ChangeWindows',
+        'Channels',
+        'Tenants',
+        'ChannelPacing',
+      ]),
     );
     expect(new Set(names), 'the tables the code uses (src/state/tableClients.ts)').toEqual(
       new Set(Object.values(tableNames)),
     );
+  });
+
+  it('creates the per-tenant poll queue and its poison queue in the storage account', () => {
+    const m = model();
+    const stg = m.one('Microsoft.Storage/storageAccounts');
+    const service = m.one('Microsoft.Storage/storageAccounts/queueServices');
+    expect(service.scope.path, 'the queue service lives beside the account').toBe(stg.scope.path);
+    expect(text(service.resource.name)).toMatch(/default/);
+    const queues = m.ofType('Microsoft.Storage/storageAccounts/queueServices/queues');
+    const names = queues.flatMap(({ resource, scope }) => {
+      expect(scope.path).toBe(stg.scope.path);
+      const loopParam = /parameters\('(\w+)'\)\[copyIndex\(\)\]/.exec(resource.name)?.[1];
+      if (loopParam) return resolveParam(scope, loopParam);
+      return [resolveValue(scope, resource.name)];
+    });
+    // tenant-polls: the timer's fan-out, trigger of pollTenant; tenant-polls-poison: the Functions host's
+    // <queue>-poison convention after maxDequeueCount (host.json), trigger of tenantPollPoison.
+    expect([...names].sort()).toEqual(['tenant-polls', 'tenant-polls-poison']);
+    for (const { resource } of queues) expect(resource.condition, 'queues are unconditional').toBeUndefined();
+  });
+
+  it('grants Storage Queue Data Contributor on the storage account to the app identity, once', () => {
+    const m = model();
+    const stg = m.one('Microsoft.Storage/storageAccounts');
+    const queueGrants = m
+      .ofType('Microsoft.Authorization/roleAssignments')
+      .filter((f) =>
+        expandVariables(f.scope, text(f.resource.properties?.roleDefinitionId)).includes(
+          ROLE.storageQueueDataContributor,
+        ),
+      );
+    expect(queueGrants, 'exactly one queue role assignment (no duplicate)').toHaveLength(1);
+    const [{ resource, scope }] = queueGrants;
+    expect(resource.condition).toBeUndefined();
+    expect(text(resource.properties?.roleDefinitionId)).toMatch(
+      /^\[subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', /,
+    );
+    // Scope: this storage account (the module's storageAccountName is the storage module's account name).
+    const scopeText = text(resource.scope);
+    const account = /^\[resourceId\('Microsoft\.Storage\/storageAccounts', parameters\('(\w+)'\)\)\]$/.exec(
+      scopeText,
+    )?.[1];
+    expect(account, `scope = ${scopeText}`).toBeDefined();
+    expect(resolveParam(scope, account!)).toBe(resolveValue(stg.scope, stg.resource.name));
+    // Principal: the user-assigned identity's principal id (the identity module's output).
+    expect(resource.properties?.principalId).toBe("[parameters('principalId')]");
+    expect(text(resolveParam(scope, 'principalId'))).toMatch(
+      /^\[reference\(resourceId\('Microsoft\.ManagedIdentity\/userAssignedIdentities', parameters\('name'\)\), '[^']+'\)\.principalId\]$/,
+    );
+    expect(resource.properties?.principalType).toBe('ServicePrincipal');
   });
 
   it('disables local auth on Application Insights and uses a Log Analytics workspace', () => {
@@ -660,6 +724,27 @@ describe('infra/main.bicep', () => {
     }
     expect(s.get('AZURE_TENANT_ID')).toBe('[tenant().tenantId]');
     expect(text(s.get('TABLES_SERVICE_URI'))).toContain('primaryEndpoints.table');
+  });
+
+  it('sets the many-tenant settings: QUEUES_SERVICE_URI without a trailing slash, MULTI_TENANT_APP_CLIENT_ID from a parameter (default empty)', () => {
+    const m = model();
+    const site = m.one('Microsoft.Web/sites');
+    const s = appSettingsOf(m);
+    const queues = text(s.get('QUEUES_SERVICE_URI'));
+    expect(queues).toContain('primaryEndpoints.queue');
+    // Same trim as TABLES_SERVICE_URI: if(endsWith(x, '/'), take(x, sub(length(x), 1)), x).
+    expect(queues).toMatch(/^\[if\(endsWith\(.*primaryEndpoints\.queue, '\/'\), take\(/);
+    expect(queues.replaceAll('primaryEndpoints.queue', 'primaryEndpoints.table')).toBe(
+      text(s.get('TABLES_SERVICE_URI')),
+    );
+    // The queue triggers (pollTenant, tenantPollPoison) use the host connection AzureWebJobsStorage.
+    expect(text(s.get('AzureWebJobsStorage__queueServiceUri'))).toContain('primaryEndpoints.queue');
+    const raw = text(s.get('MULTI_TENANT_APP_CLIENT_ID'));
+    const p = /^\[parameters\('(\w+)'\)\]$/.exec(raw)?.[1];
+    expect(p, `MULTI_TENANT_APP_CLIENT_ID = ${raw}`).toBeDefined();
+    expect(resolveParam(site.scope, p!)).toBe('');
+    expect(m.top.template.parameters?.multiTenantAppClientId?.defaultValue).toBe('');
+    expect(built().parameters.multiTenantAppClientId?.value).toBe('');
   });
 
   it('defaults the deployed settings to the code defaults (template and main.bicepparam)', () => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
+import { devAccountKey } from '../shared/devStorage';
 
-/** Azurite's well-known development account key (public, documented by Microsoft). */
-export const devAccountKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** Azurite's well-known development account key (public, documented by Microsoft); kept in shared/devStorage.ts. */
+export { devAccountKey };
 
 export interface AzuriteTables {
   url: string;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/config';
 import { appSettings } from '../config/settings';
 import { ConfigError } from '../shared/errors';
+import { startAzuriteQueues } from './azuriteQueues';
 import { startAzuriteTables } from './azuriteTables';
 import { cloudPkiScenario, liveCloudPkiEvent } from './cloudPkiScenario';
 import { createEasyAuthStandIn, type EasyAuthStandIn } from './easyAuthStandIn';
@@ -20,6 +21,7 @@ import { formatShift, isListening, parseDrip, parseMode, resolvePort } from './s
  */
 
 const AZURITE_TABLE_PORT = 10002; // where `UseDevelopmentStorage=true` points
+const AZURITE_QUEUE_PORT = 10001; // its queue endpoint
 type Cleanup = () => Promise<void> | void;
 
 async function main(): Promise<void> {
@@ -119,11 +121,24 @@ async function setUpStorage(cleanups: Cleanup[]): Promise<string> {
     return `storage account ${account ?? '(unnamed)'}${endpoint ? ` at ${endpoint}` : ''} from AzureWebJobsStorage`;
   }
   process.env.AzureWebJobsStorage = 'UseDevelopmentStorage=true';
+  // Tables (10002) and Queues (10001, the tenant poll queue) each: an existing emulator there is used as is.
+  const parts: string[] = [];
   if (await isListening(AZURITE_TABLE_PORT))
-    return `existing Azurite (assumed) on 127.0.0.1:${AZURITE_TABLE_PORT} (UseDevelopmentStorage=true)`;
-  const azurite = await startAzuriteTables({ host: '127.0.0.1', port: AZURITE_TABLE_PORT });
-  cleanups.push(() => azurite.close());
-  return `in-process Azurite Tables on ${azurite.url} (in memory: state is lost on exit)`;
+    parts.push(`existing Azurite Tables (assumed) on 127.0.0.1:${AZURITE_TABLE_PORT}`);
+  else {
+    const tables = await startAzuriteTables({ host: '127.0.0.1', port: AZURITE_TABLE_PORT });
+    cleanups.push(() => tables.close());
+    parts.push(`in-process Azurite Tables on ${tables.url}`);
+  }
+  if (await isListening(AZURITE_QUEUE_PORT))
+    parts.push(`existing Azurite Queues (assumed) on 127.0.0.1:${AZURITE_QUEUE_PORT}`);
+  else {
+    const queues = await startAzuriteQueues({ host: '127.0.0.1', port: AZURITE_QUEUE_PORT });
+    cleanups.push(() => queues.close());
+    parts.push(`in-process Azurite Queues on ${queues.url}`);
+  }
+  const inProcess = parts.some((p) => p.startsWith('in-process'));
+  return `${parts.join(', ')} (UseDevelopmentStorage=true${inProcess ? '; in process = in memory: state is lost on exit' : ''})`;
 }
 
 async function setUpGraph(cleanups: Cleanup[]): Promise<string> {

@@ -165,7 +165,7 @@ async function processItem(
       return 0;
     }
   }
-  const claimed: (Member & { delivery: Delivery })[] = [];
+  const claimed: (Member & { was: Delivery })[] = [];
   for (const m of item.members) {
     const c = await outbox.updateDelivery(tenantId, m.delivery, {
       state: 'sending',
@@ -173,7 +173,7 @@ async function processItem(
       leaseUntil: new Date(now.getTime() + deps.settings.timeoutInMs + 60_000).toISOString(),
       possibleDuplicate: m.delivery.possibleDuplicate || m.delivery.state === 'sending',
     });
-    if (c) claimed.push({ delivery: c, alert: m.alert });
+    if (c) claimed.push({ delivery: c, alert: m.alert, was: m.delivery });
     else summary.skipped++;
   }
   if (claimed.length === 0) return 0;
@@ -204,7 +204,19 @@ async function processItem(
     : members[0].alert;
   const possibleDuplicate = members.some((m) => m.delivery.possibleDuplicate);
   const enrichment = await enrichAlert(alert, deps.caDetails, run.cache);
-  await (deps.limiter ?? limiterFor)(channelId, notifier!.maxPerSecond).acquire();
+  try {
+    await (deps.limiter ?? limiterFor)(channelId, notifier!.maxPerSecond).acquire();
+  } catch (err) {
+    // Pacing unavailable (its storage failed): nothing was sent, so hand each claim back as it was (due again
+    // at once, no "possible duplicate" label) and fail the run as any storage error does. Best effort: a claim
+    // that cannot be handed back is resent after its lease, labelled.
+    for (const c of claimed) {
+      const { state, attempts, leaseUntil, possibleDuplicate } = c.was;
+      const back = { state, attempts, leaseUntil: leaseUntil ?? '', possibleDuplicate };
+      await outbox.updateDelivery(tenantId, c.delivery, back).catch(() => undefined);
+    }
+    throw err;
+  }
   summary.posts++;
   let receipt: DeliveryReceipt;
   try {

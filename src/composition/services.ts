@@ -21,6 +21,7 @@ import { TableGraphCapabilityStore } from '../state/tableGraphCapabilityStore';
 import { probeTableStorage } from '../state/tableProbe';
 import { type PipelinePolicy, RequestCounter, TableClients } from '../state/tableClients';
 import { TableOutbox } from '../state/tableOutbox';
+import { createTablePacing } from '../state/tableChannelPacer';
 import { TableRuleStore } from '../state/tableRuleStore';
 import type { AppConfig } from '../config/config';
 import { type DeliverDeps, deliverPending, type DeliverySummary } from '../app/deliverPending';
@@ -174,6 +175,8 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       notifiers: (await channels.load(log)).tableNotifiers,
     }),
   });
+  // DELIVERY_PACING=table: channel rates held in Table Storage across instances; `process`: deliverPending's default.
+  const pacing = config.delivery.pacing === 'table' ? createTablePacing(tables) : undefined;
   const deliverDeps = (log: Logger): DeliverDeps => ({
     tenantId: config.tenantId,
     outbox,
@@ -183,6 +186,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     log,
     settings: config.delivery,
     afterStep: overrides.afterDeliveryStep,
+    limiter: pacing,
     loadNotifiers: async () => (await channels.load(log)).tableNotifiers,
     state: deliveryState,
     caDetails,

@@ -15,6 +15,8 @@ export interface GraphClientOptions {
   /** Real Graph when undefined; otherwise requests keep Graph URLs and are rewritten to this origin (simulator). */
   rewriteToOrigin?: string;
   credential?: TokenCredential;
+  /** Without a credential (a simulator): the tenant the simulator's token names, as a real token would. */
+  simulatorTenantId?: string;
   requestTimeoutInMs: number;
   maxRetries: number;
   retryDelayInSeconds: number;
@@ -94,7 +96,7 @@ class OriginRewriteHandler implements Middleware {
 export function createGraphClient(options: GraphClientOptions): Client {
   const authProvider = options.credential
     ? new TokenCredentialAuthenticationProvider(options.credential, { scopes: [`${graphOrigin}/.default`] })
-    : { getAccessToken: async () => 'simulator-token' };
+    : { getAccessToken: async () => `simulator-token.${options.simulatorTenantId ?? 'home'}` };
   const chain: Middleware[] = MiddlewareFactory.getDefaultMiddlewareChain(authProvider);
   const retryIndex = chain.findIndex((m) => m instanceof RetryHandler);
   chain[retryIndex] = new ThrottleRetryHandler({

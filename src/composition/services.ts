@@ -1,10 +1,4 @@
-import { readFileSync } from 'node:fs';
-import {
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-} from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { createGraphClient } from '../audit/graphClient';
 import { GraphAuditSource } from '../audit/graphAuditSource';
 import { createFetchSender, type HttpSender } from '../notifiers/httpSender';
@@ -28,7 +22,9 @@ import { type DeliverDeps, deliverPending, type DeliverySummary } from '../app/d
 import { type PollDeps, type PollSummary, runPoll, writeAlert } from '../app/runPoll';
 import { createAdminServices } from './adminServices';
 import type { CycleOptions, WatchResult } from '../app/runWatch';
-import { createWatchServices } from './watchServices';
+import { createCredential } from './tenantCredentials';
+import { createTenantServices } from './tenantServices';
+import { createWatchServices, resolveWatchdogChannels } from './watchServices';
 
 /** Overrides for tests and local tooling: everything else comes from the config. */
 export interface ServiceOverrides {
@@ -45,12 +41,28 @@ export interface ServiceOverrides {
   afterDeliveryStep?: DeliverDeps['afterStep'];
   /** Logs Ingestion client options for azure-monitor-logs channels (tests: trust a loopback receiver's certificate). */
   logsClientOptions?: RegistryOptions['logsClientOptions'];
+  /** Many tenants: what the services of a registered tenant share with the home ones (tenantServices.ts). */
+  shared?: SharedParts;
+}
+
+/** The parts every tenant's services share in one process: Table clients, counters, credential, pacing. */
+interface SharedParts {
+  tables: TableClients;
+  tableRequests: RequestCounter;
+  credential: TokenCredential | undefined;
+  /** Reads Graph in this tenant (its own token); the shared credential stays for storage and mail. */
+  graphCredential: TokenCredential | undefined;
+  pacing: DeliverDeps['limiter'];
+  graphRequests: { count: number };
+  queueRequests: { count: number };
 }
 
 export interface CycleResult {
   poll?: PollSummary;
   delivery: DeliverySummary;
   pollError?: string;
+  /** The detection failure itself (sign-in and permission problems are classified from it). */
+  pollFailure?: unknown;
   /** The run's ledger entry and watchdog transitions (undefined when the ledger could not be written). */
   watch?: WatchResult;
 }
@@ -59,25 +71,33 @@ let warnedLoopback = false;
 
 /** The composition root: the only place that wires adapters (Graph, Tables, HTTP) into the use cases. */
 export function createServices(config: AppConfig, overrides: ServiceOverrides = {}) {
-  const credential = overrides.credential ?? createCredential(config);
-  const tableRequests = new RequestCounter();
-  let graphRequests = 0;
-  const tables = new TableClients({
-    connectionString: config.storage.connectionString,
-    tableServiceUri: config.storage.tableServiceUri,
-    credential,
-    tablePrefix: overrides.tablePrefix,
-    counter: tableRequests,
-    policies: overrides.tablePolicies,
-  });
+  const shared = overrides.shared;
+  const credential = shared ? shared.credential : (overrides.credential ?? createCredential(config));
+  const graphCredential = shared ? shared.graphCredential : credential;
+  const tableRequests = shared?.tableRequests ?? new RequestCounter();
+  // Audit-event reads (all tenants of this process) and queue requests, for the ledger and the bench.
+  const graphCounter = shared?.graphRequests ?? { count: 0 };
+  const queueRequests = shared?.queueRequests ?? { count: 0 };
+  const tables =
+    shared?.tables ??
+    new TableClients({
+      connectionString: config.storage.connectionString,
+      tableServiceUri: config.storage.tableServiceUri,
+      credential,
+      tablePrefix: overrides.tablePrefix,
+      counter: tableRequests,
+      policies: overrides.tablePolicies,
+    });
+  const simulatorTenantId = config.graph.isSimulator ? config.tenantId : undefined;
   const graph = createGraphClient({
     rewriteToOrigin: config.graph.isSimulator ? config.graph.baseUrl : undefined,
-    credential: config.graph.isSimulator ? undefined : credential,
+    credential: config.graph.isSimulator ? undefined : graphCredential,
+    simulatorTenantId,
     requestTimeoutInMs: config.graph.requestTimeoutInMs,
     maxRetries: config.graph.maxRetries,
     retryDelayInSeconds: config.graph.retryDelayInSeconds,
     random: overrides.random,
-    onRequest: () => graphRequests++,
+    onRequest: () => graphCounter.count++,
   });
   // Optional query clauses the server refused are remembered in PollState (graphCapabilities.ts).
   const graphCapabilities = new TableGraphCapabilityStore(tables);
@@ -90,15 +110,22 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const checkpoints = new TableCheckpointStore(tables);
   const rules = new TableRuleStore(tables);
   const outbox = new TableOutbox(tables);
-  // Mail and CA lookups: the same Graph auth, no SDK retries (the outbox retries), a delivery-sized timeout.
-  const deliveryGraph = createGraphClient({
-    rewriteToOrigin: config.graph.isSimulator ? config.graph.baseUrl : undefined,
-    credential: config.graph.isSimulator ? undefined : credential,
-    requestTimeoutInMs: Math.min(config.delivery.timeoutInMs, config.graph.requestTimeoutInMs),
-    maxRetries: 0,
-    retryDelayInSeconds: 0,
-    // Not counted in graphRequests: that figure is the audit-event reads.
-  });
+  // Mail (the deployment's own mailbox: the home credential) and CA lookups (this tenant's token): no SDK
+  // retries (the outbox retries), a delivery-sized timeout. Not counted in graphRequests (audit-event reads).
+  const deliveryGraphFor = (tokenCredential: TokenCredential | undefined, tenant: string | undefined) =>
+    createGraphClient({
+      rewriteToOrigin: config.graph.isSimulator ? config.graph.baseUrl : undefined,
+      credential: config.graph.isSimulator ? undefined : tokenCredential,
+      simulatorTenantId: tenant,
+      requestTimeoutInMs: Math.min(config.delivery.timeoutInMs, config.graph.requestTimeoutInMs),
+      maxRetries: 0,
+      retryDelayInSeconds: 0,
+    });
+  const deliveryGraph = deliveryGraphFor(
+    credential,
+    config.graph.isSimulator ? config.tenancy.homeTenantId : undefined,
+  );
+  const caGraph = graphCredential === credential ? deliveryGraph : deliveryGraphFor(graphCredential, simulatorTenantId);
   const registryOptions: RegistryOptions = {
     sender: overrides.sender ?? createFetchSender({ resolveHost: overrides.resolveHost }),
     graph: deliveryGraph,
@@ -114,7 +141,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const channelStore = new TableChannelStore(tables);
   const channels = new ChannelDirectory(config, channelStore, registryOptions);
   const deliveryState = new TableDeliveryState(tables);
-  const caDetails = new GraphCaDetailsSource(deliveryGraph);
+  const caDetails = new GraphCaDetailsSource(caGraph);
   if (config.webhookPolicy.allowLoopback && !warnedLoopback) {
     warnedLoopback = true;
     console.warn(
@@ -169,14 +196,14 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     notifiers,
     clock,
     graphCapabilities,
-    counters: { graphRequests: () => graphRequests, tableRequests: () => tableRequests.count },
+    counters: { graphRequests: () => graphCounter.count, tableRequests: () => tableRequests.count },
     tableChannels: async (log) => ({
       ...(await channels.ids(log)),
       notifiers: (await channels.load(log)).tableNotifiers,
     }),
   });
   // DELIVERY_PACING=table: channel rates held in Table Storage across instances; `process`: deliverPending's default.
-  const pacing = config.delivery.pacing === 'table' ? createTablePacing(tables) : undefined;
+  const pacing = shared ? shared.pacing : config.delivery.pacing === 'table' ? createTablePacing(tables) : undefined;
   const deliverDeps = (log: Logger): DeliverDeps => ({
     tenantId: config.tenantId,
     outbox,
@@ -192,7 +219,45 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     caDetails,
   });
 
-  return {
+  // Many tenants: the Tenants table, the poll queue and the services of each registered tenant (built lazily).
+  let tenants: ReturnType<typeof createTenantServices<Services>> | undefined;
+  const tenantServices = () =>
+    (tenants ??= createTenantServices<Services>({
+      config,
+      tables,
+      outbox,
+      credential,
+      clock,
+      home: () => self,
+      queueCounter: queueRequests,
+      watchdogChannels: async () => {
+        const known = await channels.ids(consoleLogger);
+        return resolveWatchdogChannels({
+          watchdogChannel: config.watch.channel,
+          failoverChannel: config.delivery.failoverChannel,
+          defaultChannels: known.defaults,
+          knownChannels: known.known,
+        }).channels;
+      },
+      build: (tenant) =>
+        createServices(
+          { ...config, tenantId: tenant.id, tenantName: tenant.name },
+          {
+            ...overrides,
+            shared: {
+              tables,
+              tableRequests,
+              credential,
+              graphCredential: tenant.graphCredential,
+              pacing,
+              graphRequests: graphCounter,
+              queueRequests,
+            },
+          },
+        ),
+    }));
+
+  const self = {
     config,
     tables,
     rules,
@@ -216,8 +281,15 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     counters: {
       tableRequests,
       get graphRequests() {
-        return graphRequests;
+        return graphCounter.count;
       },
+      get queueRequests() {
+        return queueRequests.count;
+      },
+    },
+    /** Many tenants: the Tenants table, dispatch, the queue worker, per-tenant services (tenantServices.ts). */
+    get tenants() {
+      return tenantServices();
     },
     /** Detection only (no sending). */
     poll: (log: Logger) => runPoll(pollDeps(log)),
@@ -232,10 +304,12 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       const run = watch.start(log, options);
       let poll: PollSummary | undefined;
       let pollError: string | undefined;
+      let pollFailure: unknown;
       try {
         poll = await runPoll({ ...pollDeps(log), checkpoints: run.checkpoints, onSummary: run.onSummary });
       } catch (err) {
         pollError = errorText(err);
+        pollFailure = err;
         run.pollFailed(err);
       }
       let delivery: DeliverySummary;
@@ -254,27 +328,11 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       const recorded = await run.finish(delivery);
       // Watchdog messages go out now, not a timer tick later.
       if (recorded?.alertsWritten) await deliverPending(deliverDeps(log));
-      return { poll, delivery, pollError, watch: recorded };
+      return { poll, delivery, pollError, pollFailure, watch: recorded };
     },
   };
+  return self;
 }
 
 export type Services = ReturnType<typeof createServices>;
-
-function createCredential(config: AppConfig): TokenCredential | undefined {
-  const auth = config.graph.auth;
-  const needsIdentity = !config.graph.isSimulator || Boolean(config.storage.tableServiceUri);
-  if (!needsIdentity) return undefined;
-  switch (auth.kind) {
-    case 'clientSecret':
-      return new ClientSecretCredential(config.tenantId, auth.clientId, auth.clientSecret);
-    case 'certificate':
-      return new ClientCertificateCredential(config.tenantId, auth.clientId, {
-        certificate: readFileSync(auth.certificatePath, 'utf8'),
-      });
-    default:
-      return auth.kind === 'managedIdentity' && auth.clientId
-        ? new ManagedIdentityCredential({ clientId: auth.clientId })
-        : new ManagedIdentityCredential();
-  }
-}
+export type { SharedParts };

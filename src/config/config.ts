@@ -17,7 +17,7 @@ export interface AppConfig {
     homeTenantId: string;
     /** The multi-tenant app registration that signs in to registered tenants. */
     appClientId?: string;
-    queue: { connectionString?: string; queueServiceUri?: string };
+    queue: { connectionString?: string; queueServiceUri?: string; prefix?: string };
     authRetryMinutes: number;
   };
   graph: {
@@ -125,6 +125,10 @@ const schema = z.object({
   DELIVERED_RETENTION_DAYS: int(1, 400),
   INTUNE_PORTAL_URL: z.url({ protocol: /^https$/ }),
   LOCAL_INBOX_URL: url.optional(),
+  LOCAL_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9]{1,20}$/, 'must be 1 to 20 lower-case letters or digits')
+    .optional(),
   ADMIN_AUTH_MODE: z.enum(['key', 'entra'], { error: 'must be key or entra' }),
   ADMIN_APP_ROLE: z.string().min(1),
   READER_APP_ROLE: z.string().min(1),
@@ -227,7 +231,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tenancy: {
       homeTenantId: (s.AZURE_TENANT_ID ?? 'simulator').toLowerCase(),
       appClientId: s.MULTI_TENANT_APP_CLIENT_ID?.toLowerCase(),
-      queue: { connectionString: s.AzureWebJobsStorage, queueServiceUri: s.QUEUES_SERVICE_URI },
+      queue: {
+        connectionString: s.AzureWebJobsStorage,
+        queueServiceUri: s.QUEUES_SERVICE_URI,
+        prefix: s.LOCAL_QUEUE_PREFIX,
+      },
       authRetryMinutes: s.TENANT_AUTH_RETRY_MINUTES,
     },
     graph: {

@@ -240,6 +240,12 @@ export const appSettings: readonly SettingSpec[] = [
     description: 'Set by `npm start` when no channel is configured: cards are posted to the local inbox instead.',
   },
   {
+    name: 'LOCAL_QUEUE_PREFIX',
+    localOnly: true,
+    description:
+      'Tests and local tooling only: prefixes every Storage queue name (the poll queue and its poison queue) so runs sharing one Azurite cannot take each other\'s messages; the local functions host applies it to queue triggers too.',
+  },
+  {
     name: 'PORT',
     default: '7071',
     localOnly: true,

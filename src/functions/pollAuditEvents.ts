@@ -3,12 +3,20 @@ import { getServices } from '../composition/appServices';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../shared/logger';
 
-/** Timer: one poll cycle (detect, record in the outbox, deliver). Schedule from TIMER_SCHEDULE. */
+/** Timer: one poll cycle (detect, record in the outbox, deliver), or with registered tenants their dispatch. Schedule from TIMER_SCHEDULE. */
 export async function pollAuditEvents(timer: Timer, context: InvocationContext): Promise<void> {
   const log = createLogger((level, line) => context[level](line));
   if (timer.isPastDue)
     log.warn('Timer is past due: a scheduled run was missed; this run covers the gap from the checkpoint');
-  const result = await getServices().cycle(log, { trigger: 'timer', pastDue: timer.isPastDue });
+  const services = getServices();
+  // Registered tenants: only dispatch, one queue message per due tenant (pollTenant.ts runs each poll).
+  // None: the home tenant's cycle runs here, as a single-tenant app.
+  if ((await services.tenants.registered()).length > 0) {
+    const dispatched = await services.tenants.dispatch(log);
+    if (dispatched.failed > 0) throw new Error(`${dispatched.failed} tenant poll(s) could not be enqueued`);
+    return;
+  }
+  const result = await services.cycle(log, { trigger: 'timer', pastDue: timer.isPastDue });
   // Fail the invocation so the host records it; what was detected is already safe in the outbox.
   if (result.pollError) throw new Error(`Poll failed: ${result.pollError}`);
 }

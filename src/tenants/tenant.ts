@@ -71,11 +71,15 @@ export interface TenantPollMessage {
   tenantId: string;
   /** Start of the timer interval (ISO), so a repeated message for the same interval is recognised. */
   slot: string;
+  /** The tenant's display name and sign-in state when it was dispatched (saves the worker a read). */
+  name?: string;
+  auth?: TenantAuthState;
 }
 
 /** Parses a queue message (the Functions host may hand over text or an already-parsed object). */
 export function parseTenantPollMessage(
   input: unknown,
+  homeTenantId?: string,
 ): { ok: true; message: TenantPollMessage } | { ok: false; error: string } {
   let value = input;
   if (typeof input === 'string') {
@@ -88,11 +92,14 @@ export function parseTenantPollMessage(
   if (typeof value !== 'object' || value === null) return { ok: false, error: 'the message is not a JSON object' };
   const v = value as Record<string, unknown>;
   if (v.v !== 1) return { ok: false, error: `field "v": must be 1 (got ${JSON.stringify(v.v) ?? 'nothing'})` };
-  const tenantId = normaliseTenantId(v.tenantId);
+  // The home tenant may be a domain name or, with the simulator, `simulator`: it is known, not parsed.
+  const tenantId = v.tenantId === homeTenantId && homeTenantId ? homeTenantId : normaliseTenantId(v.tenantId);
   if (!tenantId) return { ok: false, error: 'field "tenantId": must be a tenant id (GUID)' };
   if (typeof v.slot !== 'string' || Number.isNaN(Date.parse(v.slot)))
     return { ok: false, error: 'field "slot": must be an ISO date-time' };
-  return { ok: true, message: { v: 1, tenantId, slot: new Date(v.slot).toISOString() } };
+  const name = typeof v.name === 'string' && v.name.trim() !== '' ? v.name.slice(0, 256) : undefined;
+  const auth = tenantAuthStates.includes(v.auth as TenantAuthState) ? (v.auth as TenantAuthState) : undefined;
+  return { ok: true, message: { v: 1, tenantId, slot: new Date(v.slot).toISOString(), name, auth } };
 }
 
 /** The admin-consent link an Entra admin of `tenantId` opens to consent to the multi-tenant app. */
@@ -102,4 +109,9 @@ export function adminConsentUrl(tenantId: string, appClientId: string, redirectU
   url.searchParams.set('scope', 'https://graph.microsoft.com/.default');
   if (redirectUri) url.searchParams.set('redirect_uri', redirectUri);
   return url.toString();
+}
+
+/** Which timer intervals were dispatched already: `claim` is true once per interval, for one caller. */
+export interface DispatchSlots {
+  claim(slot: string): Promise<boolean>;
 }

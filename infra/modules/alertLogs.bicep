@@ -32,6 +32,7 @@ var columns = [
   { name: 'DeliveryId', type: 'string' }
   { name: 'Kind', type: 'string' }
   { name: 'TenantId', type: 'string' }
+  { name: 'TenantName', type: 'string' }
   { name: 'RuleId', type: 'string' }
   { name: 'RuleName', type: 'string' }
   { name: 'Title', type: 'string' }

@@ -7,9 +7,16 @@ import { errorText, type Logger } from '../shared/logger';
 import { newHistoryId } from './changeRecorder';
 import type { HistoryEntry, RuleHistory } from '../rules/ruleHistory';
 import type { RuleRepository } from '../rules/ruleRepository';
+import { mergeTenantRules, storedToList } from '../rules/tenantRules';
 
 export interface RulePackDeps {
   tenantId: string;
+  /**
+   * The tenant whose partition holds the global rules (config.tenancy.homeTenantId). The pack is seeded and
+   * upgraded only there; a registered tenant's run gets the global rules merged with its own (tenantRules.ts).
+   * Undefined: `tenantId` is the only tenant.
+   */
+  homeTenantId?: string;
   rules: RuleRepository;
   history: RuleHistory;
   clock: () => Date;
@@ -24,16 +31,23 @@ const upgradeWho = 'system:pack-upgrade';
  * the built-in pack; a table whose recorded pack version is older than `defaultRulePackVersion` is upgraded
  * with planPackUpgrade (new pack rules added, untouched ones updated, admin edits never overwritten), each
  * change recorded in the history as `system:pack-upgrade`. Conditional writes make concurrent runs safe.
+ * Seeding and upgrades happen only in the home partition (the global rules): a registered tenant's run
+ * loads (and if needed seeds or upgrades) the global rules the same way, then merges its own rules in.
  */
 export async function loadRulesWithPack(deps: RulePackDeps): Promise<{ rules: AlertRule[]; problems: RuleProblem[] }> {
+  const home = deps.homeTenantId;
+  if (home === undefined) return loadPartition(deps);
+  const global = await loadPartition({ ...deps, tenantId: home });
+  if (deps.tenantId.toLowerCase() === home.toLowerCase()) return mergeTenantRules(deps.tenantId, global);
+  const own = storedToList((await deps.rules.listStored(deps.tenantId)).rules);
+  return mergeTenantRules(deps.tenantId, global, own);
+}
+
+/** One partition's rules, with the pack seeded into it when empty and upgraded when older. */
+async function loadPartition(deps: RulePackDeps): Promise<{ rules: AlertRule[]; problems: RuleProblem[] }> {
   const { tenantId, log } = deps;
   const { rules: stored, pack } = await deps.rules.listStored(tenantId);
-  const problems = stored
-    .filter((s) => !s.rule)
-    .map((s) => ({
-      ruleId: s.id,
-      message: `stored rule "${s.id}": ${(s.problems ?? []).map((p) => `${p.field}: ${p.message}`).join('; ')}`,
-    }));
+  const { problems } = storedToList(stored);
   let rules = stored.flatMap((s) => (s.rule ? [s.rule] : []));
   if (stored.length === 0) {
     const written = await deps.rules.seedIfEmpty(tenantId, defaultRulePack, defaultRulePackVersion);

@@ -37,6 +37,8 @@ export class MatchRecorder {
   constructor(
     private readonly deps: {
       tenantId: string;
+      /** Put on every alert written (cards and payloads name the tenant). */
+      tenantName?: string;
       outbox: Outbox;
       log: Logger;
       now: Date;
@@ -65,7 +67,8 @@ export class MatchRecorder {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const recorded = await this.load();
       const isRecorded = (m: MatchRef) => this.local.has(key(m)) || recorded.has(m.ruleId, m.eventId);
-      const write = await build(isRecorded, attempt);
+      const built = await build(isRecorded, attempt);
+      const write = built?.alert ? { ...built, alert: withTenantName(built.alert, this.deps.tenantName) } : built;
       if (!write || (write.matches.length === 0 && !write.alert && !write.counter && !write.dropCounters?.length))
         return 'nothing';
       let result;
@@ -139,11 +142,17 @@ export class MatchRecorder {
   private async notify(item: QuarantineItem): Promise<void> {
     try {
       const channels = await this.deps.noticeChannels();
-      await this.deps.outbox.writeAlert(quarantineNotice(this.deps.tenantId, item, this.deps.now), channels);
+      const notice = quarantineNotice(this.deps.tenantId, item, this.deps.now);
+      await this.deps.outbox.writeAlert(withTenantName(notice, this.deps.tenantName), channels);
     } catch (err) {
       this.deps.log.error(`The notice about quarantined alert ${item.id} could not be written: ${errorText(err)}`);
     }
   }
+}
+
+/** The alert with the tenant's display name on it (unchanged when there is no name). */
+export function withTenantName(pending: PendingAlert, tenantName: string | undefined): PendingAlert {
+  return tenantName ? { ...pending, alert: { ...pending.alert, tenantName } } : pending;
 }
 
 const key = (m: MatchRef) => `${m.ruleId}\u0000${m.eventId}`;

@@ -16,6 +16,8 @@ import { summarizeEndedWindows } from './windowSummaries';
 
 export interface PollExtrasDeps {
   rules: RuleRepository;
+  /** The tenant holding the global rules and the pack (config.tenancy.homeTenantId); see loadRulesWithPack. */
+  homeTenantId?: string;
   history: RuleHistory;
   windows: ChangeWindowStore;
   outbox: Outbox;
@@ -65,7 +67,8 @@ export class PollExtras {
     clock: () => Date,
     log: Logger,
   ): Promise<{ rules: AlertRule[]; problems: RuleProblem[] }> {
-    return loadRulesWithPack({ tenantId, rules: this.deps.rules, history: this.deps.history, clock, log });
+    const { rules, history, homeTenantId } = this.deps;
+    return loadRulesWithPack({ tenantId, homeTenantId, rules, history, clock, log });
   }
 
   startRun(ctx: PollExtrasRunContext): PollExtrasRun {

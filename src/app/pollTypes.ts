@@ -14,6 +14,8 @@ export type PollStep =
 
 export interface PollDeps {
   tenantId: string;
+  /** The tenant's display name (a registered tenant's, from the Tenants table): put on every alert the run writes. */
+  tenantName?: string;
   source: AuditSource;
   checkpoints: CheckpointStore;
   rules: RuleStore;

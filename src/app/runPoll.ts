@@ -6,7 +6,7 @@ import { Detector } from '../detection/detector';
 import type { AlertRule } from '../rules/alertRule';
 import { defaultRulePack } from '../rules/defaultRulePack';
 import { errorText } from '../shared/logger';
-import { MatchRecorder } from './matchRecorder';
+import { MatchRecorder, withTenantName } from './matchRecorder';
 import { mergeCheckpointExtra, type PollExtrasRun, type PollExtrasResult } from './pollExtras';
 import { emptySummary, type PollDeps, type PollSummary } from './pollTypes';
 
@@ -39,6 +39,7 @@ export async function runPoll(deps: PollDeps): Promise<PollSummary> {
   const detector = new Detector(() => loadRules(deps, summary), { ownClientId: settings.ownClientId });
   const recorder = new MatchRecorder({
     tenantId,
+    tenantName: deps.tenantName,
     outbox: deps.outbox,
     log,
     now,
@@ -231,7 +232,7 @@ async function loadRules(deps: PollDeps, summary: PollSummary): Promise<AlertRul
  */
 export async function writeAlert(deps: PollDeps, pending: PendingAlert, fixedChannels?: string[]): Promise<number> {
   const channels = fixedChannels ?? resolveChannels(deps, pending, await deps.channelIds?.());
-  return (await deps.outbox.writeAlert(pending, channels)) === 'created' ? 1 : 0;
+  return (await deps.outbox.writeAlert(withTenantName(pending, deps.tenantName), channels)) === 'created' ? 1 : 0;
 }
 
 /**

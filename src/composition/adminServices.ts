@@ -6,17 +6,18 @@ import type { TableCheckpointStore } from '../state/tableCheckpointStore';
 import { TableChangeWindowStore } from '../state/tableChangeWindowStore';
 import type { TableClients } from '../state/tableClients';
 import { TableRuleHistory } from '../state/tableRuleHistory';
-import type { TableRuleStore } from '../state/tableRuleStore';
 import { type BacktestProgress, backtest } from '../app/backtest';
 import type { AppConfig } from '../config/config';
 import { PollExtras } from '../app/pollExtras';
 import type { RuleAdminDeps } from '../admin/ruleAdmin';
 import type { WindowAdminDeps } from '../admin/windowAdmin';
+import type { RuleRepository } from '../rules/ruleRepository';
 
 export interface AdminServiceInputs {
   config: AppConfig;
   tables: TableClients;
-  rules: TableRuleStore;
+  /** The tenant-scoped rules (TenantScopedRules over the Table store): `list` merges global and tenant rules. */
+  rules: RuleRepository;
   outbox: Outbox;
   /** The PollState checkpoint store: also keeps the change-window hint. */
   checkpoints: TableCheckpointStore;
@@ -33,7 +34,13 @@ export interface AdminServiceInputs {
 export function createAdminServices(i: AdminServiceInputs) {
   const history = new TableRuleHistory(i.tables);
   const windows = new TableChangeWindowStore(i.tables);
-  const extras = new PollExtras({ rules: i.rules, history, windows, outbox: i.outbox });
+  const extras = new PollExtras({
+    rules: i.rules,
+    homeTenantId: i.config.tenancy.homeTenantId,
+    history,
+    windows,
+    outbox: i.outbox,
+  });
   const deps = (log: Logger): RuleAdminDeps & WindowAdminDeps => ({
     tenantId: i.config.tenantId,
     rules: i.rules,

@@ -5,19 +5,26 @@ import { createTableNotifier, definitionsFromConfig, type RegistryOptions } from
 import type { Logger } from '../shared/logger';
 import type { AppConfig } from '../config/config';
 
-/** Every channel: the app-settings ones (TEAMS_WEBHOOK_URL, local inbox) and the Channels table's. */
+/**
+ * Every channel a tenant's alerts may use: the global ones (app settings: TEAMS_WEBHOOK_URL, local inbox; the
+ * home tenant's partition of the Channels table) and, for a registered tenant, its own partition's.
+ */
 export interface ChannelSet {
   definitions: ChannelDefinition[];
   stored: Map<string, StoredChannel>;
   /** Table channels only (app-settings notifiers are built once at start). */
   tableNotifiers: Map<string, Notifier>;
   problems: ChannelProblem[];
+  /** Ids of the channels from the tenant's own partition (empty for the home tenant: all its channels are global). */
+  tenantOwned: Set<string>;
 }
 
 /**
- * Resolves channel ids against both sources. App-settings channels win an id clash (they cannot be edited
- * through the API). Table channels are read when needed: when an alert is written or a delivery names
- * one, never on an idle run.
+ * Resolves channel ids against every source. App-settings channels win an id clash (they cannot be edited
+ * through the API), then the home partition's (global) channels: a tenant channel whose id a global channel
+ * has is ignored, so a global rule naming a global channel always means that channel. Table channels are
+ * read when needed: when an alert is written or a delivery names one, never on an idle run. A tenant's
+ * services see no other tenant's channels at all, so no alert of theirs can reach one.
  */
 export class ChannelDirectory {
   constructor(
@@ -31,37 +38,53 @@ export class ChannelDirectory {
     return definitionsFromConfig(this.config.channels);
   }
 
+  /** True when this directory's tenant is the home tenant (its partition holds the global channels). */
+  get isHome(): boolean {
+    return this.config.tenantId.toLowerCase() === this.config.tenancy.homeTenantId.toLowerCase();
+  }
+
   async load(log?: Logger): Promise<ChannelSet> {
     const configured = this.configured;
-    const taken = new Set(configured.map((c) => c.id));
-    const { channels, problems } = await this.store.list(this.config.tenantId);
+    const home = this.config.tenancy.homeTenantId;
+    const [global, own] = await Promise.all([
+      this.store.list(this.isHome ? this.config.tenantId : home),
+      this.isHome ? undefined : this.store.list(this.config.tenantId),
+    ]);
     const set: ChannelSet = {
       definitions: [...configured],
       stored: new Map(),
       tableNotifiers: new Map(),
-      problems: [...problems],
+      problems: [],
+      tenantOwned: new Set(),
     };
-    for (const p of problems) log?.error(`Channel "${p.channelId}" skipped: ${p.message}`);
-    for (const stored of channels) {
-      const def = stored.channel;
-      if (taken.has(def.id)) {
-        set.problems.push({
-          channelId: def.id,
-          message: 'the id is taken by a channel from app settings; the table row is ignored',
-        });
-        log?.error(
-          `Channel "${def.id}" in the Channels table is ignored: the id is taken by a channel from app settings`,
-        );
-        continue;
+    const taken = new Map<string, string>(configured.map((c) => [c.id, 'a channel from app settings']));
+    const add = (partition: { channels: StoredChannel[]; problems: ChannelProblem[] }, tenantOwned: boolean) => {
+      const where = tenantOwned ? ` of tenant ${this.config.tenantId}` : '';
+      for (const p of partition.problems) {
+        set.problems.push(p);
+        log?.error(`Channel "${p.channelId}"${where} skipped: ${p.message}`);
       }
-      set.definitions.push(def);
-      set.stored.set(def.id, stored);
-      set.tableNotifiers.set(def.id, createTableNotifier(def, this.registry));
-    }
+      for (const stored of partition.channels) {
+        const def = stored.channel;
+        const holder = taken.get(def.id);
+        if (holder) {
+          set.problems.push({ channelId: def.id, message: `the id is taken by ${holder}; the table row is ignored` });
+          log?.error(`Channel "${def.id}"${where} in the Channels table is ignored: the id is taken by ${holder}`);
+          continue;
+        }
+        taken.set(def.id, 'a global channel');
+        set.definitions.push(def);
+        set.stored.set(def.id, stored);
+        set.tableNotifiers.set(def.id, createTableNotifier(def, this.registry));
+        if (tenantOwned) set.tenantOwned.add(def.id);
+      }
+    };
+    add(global, false);
+    if (own) add(own, true);
     return set;
   }
 
-  /** Known and default channel ids of the table (for a rule's `channels`). */
+  /** Known and default channel ids of the table, global and the tenant's own (for a rule's `channels`). */
   async ids(log?: Logger): Promise<{ known: string[]; defaults: string[] }> {
     const set = await this.load(log);
     const table = set.definitions.filter((d) => d.source === 'table');

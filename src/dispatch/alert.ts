@@ -16,6 +16,8 @@ export interface Alert {
   /** Deterministic: derived from tenant, rule and first event, so a re-run recognises its own alert. */
   id: string;
   tenantId: string;
+  /** Display name of a registered tenant (the Tenants table), so a message says whose Intune this was. */
+  tenantName?: string;
   ruleId: string;
   ruleName: string;
   severity: Severity;

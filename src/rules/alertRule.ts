@@ -83,6 +83,11 @@ export interface AlertRule {
   realertInMinutes?: number;
   /** The digest policy of this rule's alerts (see {@link GroupWindowSetting}); absent means `auto`. */
   groupWindow?: GroupWindowSetting;
+  /**
+   * Global rules (stored in the home tenant's partition) only: tenant ids, lower case, the rule does not apply
+   * to (src/rules/tenantRules.ts). Meaningless on a tenant's own rule, so the admin API refuses it there.
+   */
+  excludeTenants?: string[];
   /** Set on rules that come from the built-in pack: `pack@<version>`; an admin edit clears it. */
   origin?: string;
 }

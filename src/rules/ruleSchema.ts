@@ -15,6 +15,8 @@ const idPattern = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const id = z
   .string()
   .regex(idPattern, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+/** How many tenants one global rule can exclude. */
+export const maxExcludedTenants = 500;
 const guid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 const text = (max: number) =>
@@ -175,6 +177,19 @@ export const alertRuleSchema = z
       .optional()
       .describe(
         "Digest policy: auto (default) never holds high and critical alerts and holds medium and low ones for ALERT_GROUP_WINDOW_MINUTES after a post; none never holds; a number of minutes holds this rule's later alerts that long, whatever the severity.",
+      ),
+    excludeTenants: z
+      .array(
+        z
+          .string()
+          .regex(guid, 'must be a tenant id (GUID)')
+          .overwrite((v) => v.toLowerCase()),
+      )
+      .min(1, 'must not be empty (omit the field instead)')
+      .max(maxExcludedTenants, `must have at most ${maxExcludedTenants} entries`)
+      .optional()
+      .describe(
+        'Global rules only: tenant ids (GUIDs) this rule does not apply to. A tenant can also replace the rule with one of its own of the same id.',
       ),
     origin: z
       .string()

@@ -16,6 +16,8 @@ export interface AlertLogRow {
   /** `alert`, `notice`, `test` or `watchdog`. */
   Kind: string;
   TenantId: string;
+  /** The registered tenant's display name ('' when the alert names none). */
+  TenantName: string;
   RuleId: string;
   RuleName: string;
   Title: string;
@@ -59,6 +61,7 @@ export function buildLogRow(
     DeliveryId: context.deliveryId,
     Kind: alert.kind ?? 'alert',
     TenantId: alert.tenantId,
+    TenantName: s(alert.tenantName, 256),
     RuleId: alert.ruleId,
     RuleName: s(alert.ruleName, 200),
     Title: s(alertTitle(alert), 200),

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../audit/auditEvent';
-import type { DeliveryFailureNotice } from '../../dispatch/alert';
+import type { Alert, DeliveryFailureNotice } from '../../dispatch/alert';
 import type { CaLookup } from '../enrichment';
 import { safeText } from '../teams/safeText';
 import { formatTime, isFailure, plural } from './format';
@@ -105,6 +105,29 @@ export function eventFacts(event: AuditEvent, limits: FactLimits): FactRow[] {
     rows.push({ label: 'Changes', lines: [...lines, ...more(changes.length - listed.length, 'change')] });
   }
   return rows;
+}
+
+/**
+ * Whose Intune the alert is about: "Contoso (tenant id)" when the alert names a registered tenant; nothing
+ * for an alert without a tenant name (a single-tenant deployment). The name is operator data: neutralised.
+ */
+export function tenantFacts(alert: Pick<Alert, 'tenantId' | 'tenantName'>): FactRow[] {
+  if (!alert.tenantName) return [];
+  return [
+    {
+      label: 'Tenant',
+      lines: [[seg(safeText(alert.tenantName, 120), { bold: true }), seg(` (${safeText(alert.tenantId, 64)})`)]],
+    },
+  ];
+}
+
+/** "Contoso (tenant id)" as one line of text, or '' when the alert names no tenant. */
+export function tenantLine(alert: Pick<Alert, 'tenantId' | 'tenantName'>): string {
+  return (
+    tenantFacts(alert)[0]
+      ?.lines[0].map((s) => s.text)
+      .join('') ?? ''
+  );
 }
 
 /** One line per other sample event: time, actor, activity (when it differs), resources, result. */

@@ -1,7 +1,17 @@
 import type { Alert } from '../../dispatch/alert';
-import { caFacts, compactLine, eventFacts, type FactRow, noticeFacts, type Segment } from '../content/facts';
+import {
+  caFacts,
+  compactLine,
+  eventFacts,
+  type FactRow,
+  noticeFacts,
+  type Segment,
+  tenantFacts,
+  tenantLine,
+} from '../content/facts';
 import { auditLogUrl, formatTime, isFailure, plural, runbookLink, timeRange } from '../content/format';
 import { guidanceFor, noticeGuidance, testGuidance } from '../content/guidance';
+import { alertTitle } from '../content/title';
 import type { AlertEnrichment } from '../enrichment';
 import { safeText } from '../teams/safeText';
 
@@ -40,7 +50,9 @@ export function buildEmail(alert: Alert, context: EmailContext): EmailBody {
   const samples = rest.slice(0, 9);
   const notShown = Math.max(0, alert.eventCount - (first ? 1 : 0) - samples.length);
   const label = alert.kind === 'test' ? 'TEST' : alert.severity.toUpperCase();
-  const title = safeText(alert.ruleName, 200) || 'Cloud PKI alert';
+  // What happened (a CA status change names its transition), as on the card; not just the rule name.
+  const title = safeText(alertTitle(alert), 200) || 'Cloud PKI alert';
+  const tenant = tenantLine(alert);
   const summary = alert.notice
     ? `Delivery problem since ${formatTime(Date.parse(alert.notice.incidentSince)) ?? 'unknown'}`
     : `${alert.eventCount} ${plural(alert.eventCount, 'event')} · ${timeRange(alert)}`;
@@ -53,6 +65,7 @@ export function buildEmail(alert: Alert, context: EmailContext): EmailBody {
   if (context.possibleDuplicate)
     banners.push(`Possible duplicate: an earlier attempt may have been delivered (delivery id ${context.deliveryId}).`);
   const sections: { heading?: string; rows: FactRow[] }[] = [];
+  if (tenant) sections.push({ rows: tenantFacts(alert) });
   if (alert.notice) sections.push({ rows: noticeFacts(alert.notice) });
   if (first)
     sections.push({ heading: alert.eventCount > 1 ? 'First event' : 'Event', rows: eventFacts(first, limits) });
@@ -114,7 +127,8 @@ export function buildEmail(alert: Alert, context: EmailContext): EmailBody {
     `<p style="color:#605e5c;font-size:12px">${h(footer)}</p>`,
     '</body></html>',
   ].join('');
-  return { subject: `${label}: ${title}${alert.digest ? ' (digest)' : ''}`.slice(0, 250), html, text };
+  const subject = `${label}: ${title}${alert.tenantName ? ` · ${safeText(alert.tenantName, 80)}` : ''}${alert.digest ? ' (digest)' : ''}`;
+  return { subject: Array.from(subject).slice(0, 250).join(''), html, text };
 }
 
 function textRow({ label, lines }: FactRow): string[] {

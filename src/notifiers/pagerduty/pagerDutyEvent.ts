@@ -92,8 +92,10 @@ export function buildPagerDutyEvent(alert: Alert, context: PagerDutyEventContext
       )
     : '';
   const prefix = alert.kind === 'test' ? 'TEST' : alert.severity.toUpperCase();
+  const tenantName = alert.tenantName ? safeText(alert.tenantName, 120) : '';
   const parts = [
     `${prefix}: ${title}`,
+    tenantName && `tenant ${tenantName}`,
     caName && `CA ${caName}`,
     actor && `by ${actor}`,
     `${alert.eventCount} ${plural(alert.eventCount, 'event')}`,
@@ -109,6 +111,7 @@ export function buildPagerDutyEvent(alert: Alert, context: PagerDutyEventContext
     time: timeRange(alert),
     alertId: alert.id,
     deliveryId: context.deliveryId,
+    tenant: { id: alert.tenantId, ...(tenantName ? { displayName: tenantName } : {}) },
   };
   if (alert.ruleDescription) details.description = safeText(alert.ruleDescription, 500);
   if (alert.digest)

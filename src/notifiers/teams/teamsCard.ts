@@ -1,7 +1,15 @@
 import type { Alert } from '../../dispatch/alert';
 import { isWatchdogAlert, watchdogAlertParts } from '../../dispatch/watchdogAlert';
 import type { Severity } from '../../rules/alertRule';
-import { caFacts, compactLine, eventFacts, type FactRow, noticeFacts, type Segment } from '../content/facts';
+import {
+  caFacts,
+  compactLine,
+  eventFacts,
+  type FactRow,
+  noticeFacts,
+  type Segment,
+  tenantFacts,
+} from '../content/facts';
 import { auditLogUrl, formatTime, isFailure, plural, runbookLink, timeRange } from '../content/format';
 import { guidanceFor, noticeGuidance, testGuidance } from '../content/guidance';
 import { alertTitle } from '../content/title';
@@ -104,6 +112,7 @@ function card(alert: Alert, context: TeamsCardContext, limits: CardLimits): Card
       ),
     );
   }
+  body.push(...tenantFacts(alert).map(row));
   if (alert.notice) body.push(...noticeFacts(alert.notice).map(row));
   if (first && limits.details) {
     body.push(textBlock(alert.eventCount > 1 ? 'First event' : 'Event', { weight: 'Bolder', spacing: 'Medium' }));

@@ -69,6 +69,8 @@ export function buildWebhookPayload(
       deliveryId: context.deliveryId,
       kind: alert.kind ?? 'alert',
       tenantId: alert.tenantId,
+      // Whose Intune: the registered tenant's display name (null for a single-tenant deployment's home tenant).
+      tenant: { id: alert.tenantId, displayName: alert.tenantName ?? null },
       ruleId: alert.ruleId,
       ruleName: alert.ruleName,
       severity: alert.severity,

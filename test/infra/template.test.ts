@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { appSettings } from '../../src/config/settings';
 import { buildLogRow } from '../../src/notifiers/azureMonitorLogs/logsRow';
+import { poisonQueueName, tenantPollQueueName } from '../../src/state/storageQueues';
 import { tableNames } from '../../src/state/tableClients';
 import { sampleAlert } from '../helpers/alertFixtures';
 
@@ -490,6 +491,9 @@ describe('infra/main.bicep', () => {
     // tenant-polls: the timer's fan-out, trigger of pollTenant; tenant-polls-poison: the Functions host's
     // <queue>-poison convention after maxDequeueCount (host.json), trigger of tenantPollPoison.
     expect([...names].sort()).toEqual(['tenant-polls', 'tenant-polls-poison']);
+    expect(new Set(names), 'the queues the code uses (src/state/storageQueues.ts)').toEqual(
+      new Set([tenantPollQueueName, poisonQueueName(tenantPollQueueName)]),
+    );
     for (const { resource } of queues) expect(resource.condition, 'queues are unconditional').toBeUndefined();
   });
 

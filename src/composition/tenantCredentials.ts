@@ -17,7 +17,7 @@ export const tokenExchangeScope = 'api://AzureADTokenExchange/.default';
  *   MULTI_TENANT_APP_CLIENT_ID (`ClientAssertionCredential` whose assertion is a managed-identity token for
  *   `api://AzureADTokenExchange`), so no secret exists anywhere;
  * - locally, the client secret or certificate of a multi-tenant app (AZURE_CLIENT_ID), used against each tenant.
- * The home tenant with a plain managed identity keeps today's credential (no app registration needed).
+ * The home tenant keeps today's credential (the identity's own Graph permission; no app registration needed).
  * Credentials are cached per tenant, and each caches its own tokens (MSAL), so a poll asks Entra only when
  * the tenant's token is about to expire.
  */
@@ -37,7 +37,8 @@ export class TenantCredentials {
     const isHome = tenantId === this.config.tenancy.homeTenantId;
     const auth = this.config.graph.auth;
     const appClientId = this.config.tenancy.appClientId;
-    if (isHome && (auth.kind !== 'managedIdentity' || !appClientId)) return this.home;
+    // The home tenant keeps the deployment's own credential (and its Graph permission), as with one tenant.
+    if (isHome) return this.home;
     let credential = this.byTenant.get(tenantId);
     if (!credential) {
       switch (auth.kind) {

@@ -6,9 +6,15 @@ import { type ChangeRecorderDeps, recordChange } from './changeRecorder';
 import type { HistoryEntry } from '../rules/ruleHistory';
 import type { RuleRepository, StoredRule } from '../rules/ruleRepository';
 import { canonicalJson } from '../shared/jsonDiff';
+import { type RuleChannelScope, ruleScopeProblems } from './ruleChannels';
 
 export interface RuleAdminDeps extends ChangeRecorderDeps {
   rules: RuleRepository;
+  /**
+   * Many tenants: the channels a rule of `tenantId`'s partition may name (global, or global + the tenant's),
+   * read when a rule is written. Undefined: no scope check (one tenant only).
+   */
+  channelScope?: () => Promise<RuleChannelScope>;
 }
 
 /** HTTP-style preconditions: `If-Match` (an ETag or `*`) and `If-None-Match: *`. */
@@ -59,6 +65,10 @@ export async function putRule(
   who: string,
 ): Promise<{ stored: StoredRule; created: boolean; changed: boolean }> {
   const rule = ruleFromBody(id, body);
+  if (deps.channelScope) {
+    const problems = await ruleScopeProblems(rule, await deps.channelScope());
+    if (problems.length > 0) throw new ValidationError(`rule "${id}"`, problems);
+  }
   const existing = await deps.rules.get(deps.tenantId, id);
   const meta = { by: who, at: deps.clock().toISOString() };
   let etag: string;

@@ -12,8 +12,10 @@ export const deliveryUsage = `  pki-alerts channels list [--json]           ever
   pki-alerts channels get ID                  one channel as JSON (setting names and host, never a URL or secret)
   pki-alerts channels test ID                 sends a sample alert to the channel now; prints status and detail
                                               (exit code 1 when the channel failed)
-  pki-alerts alerts list [--limit N] [--json] recent alerts with each channel's delivery state
-  pki-alerts alerts get ID                    one alert with each channel's delivery as JSON
+  pki-alerts alerts list [--limit N] [--tenant ID] [--json]
+                                              recent alerts (every tenant, or one: a tenant id or "home")
+                                              with their tenant and each channel's delivery state
+  pki-alerts alerts get ID [--tenant ID]      one alert with each channel's delivery as JSON
   pki-alerts quarantine list [--json]         alerts set aside because they could not be stored
   pki-alerts quarantine retry ID              writes a quarantined alert to the outbox again (exit 1 if still refused)`;
 
@@ -30,7 +32,7 @@ export async function deliveryCommand(
   try {
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { json: { type: 'boolean' }, limit: { type: 'string' } },
+      options: { json: { type: 'boolean' }, limit: { type: 'string' }, tenant: { type: 'string' } },
       strict: true,
       allowPositionals: true,
     });
@@ -72,7 +74,7 @@ export async function deliveryCommand(
       }
       case 'alerts list': {
         const limit = Math.min(500, Math.max(1, Number(values.limit ?? 50) || 50));
-        const alerts = await listAlertStatus(s(), limit);
+        const alerts = await listAlertStatus(s(), limit, values.tenant);
         if (values.json) out(JSON.stringify({ value: alerts }));
         else
           for (const a of alerts) {
@@ -80,13 +82,13 @@ export async function deliveryCommand(
               .map((d) => `${d.channelId}:${d.state}${d.lastStatus ? `(${d.lastStatus})` : ''}`)
               .join(' ');
             out(
-              `${a.id}  ${a.createdAt}  ${(a.kind ?? 'alert').padEnd(6)}  ${a.severity.padEnd(8)}  ${String(a.eventCount).padStart(6)} ev  ${a.ruleId}  ${deliveries}`,
+              `${a.id}  ${a.createdAt}  ${(a.kind ?? 'alert').padEnd(6)}  ${a.severity.padEnd(8)}  ${String(a.eventCount).padStart(6)} ev  ${a.ruleId}  ${deliveries}  [${a.tenantName.slice(0, 60)}]`,
             );
           }
         return 0;
       }
       case 'alerts get':
-        out(JSON.stringify(await getAlertStatus(s(), one()), null, 2));
+        out(JSON.stringify(await getAlertStatus(s(), one(), values.tenant), null, 2));
         return 0;
       case 'quarantine list': {
         const items = await listQuarantine(s());

@@ -5,6 +5,7 @@ import type { BacktestProgress } from '../app/backtest';
 import { loadConfig } from '../config/config';
 import { deleteRule, getRule, listRules, putRule } from '../admin/ruleAdmin';
 import { type ImportPlan, planImport } from '../rules/planImport';
+import { ruleAdminScope } from '../composition/ruleScope';
 import { createServices, type Services } from '../composition/services';
 import { type AlertRule, ruleSchemaVersion } from '../rules/alertRule';
 import { parseRule } from '../rules/parseRule';
@@ -14,6 +15,8 @@ import { readJsonFile, UsageError } from './cliInput';
 
 export const rulesUsage = `  pki-alerts rules list                       the stored rules (id, state, severity, name; rows that do not parse)
   pki-alerts rules get ID                     one stored rule as JSON
+    (list, get, export, diff, import: --tenant ID addresses a registered tenant's own rules, which replace
+     global rules of the same id for it; default: the global rules, which apply to every tenant)
   pki-alerts rules validate FILE              checks a rules file (or one rule) with the app's parser
   pki-alerts rules export [FILE]              every rule as a rules file ({"rules": [...]}; stdout without FILE)
   pki-alerts rules diff FILE                  what importing FILE would add / change (field by field) / delete
@@ -24,6 +27,11 @@ export const rulesUsage = `  pki-alerts rules list                       the sto
                                               Graph; progress on stderr; result JSON on stdout)`;
 
 type Out = (line: string) => void;
+
+/** `--tenant ID`: a registered tenant's own rules (src/composition/ruleScope.ts); default the global rules. */
+const tenantOption = { tenant: { type: 'string' } } as const;
+const depsOf = async (services: Services, tenant: string | undefined) =>
+  (await ruleAdminScope(services, tenant, stderrLog)).deps;
 
 const stderrLog: Logger = createLogger((level, line) => process.stderr.write(`${level.toUpperCase()} ${line}\n`));
 
@@ -78,8 +86,13 @@ function readDesired(file: string): AlertRule[] {
   return rules;
 }
 
-async function importRules(services: Services, plan: ImportPlan, out: Out): Promise<number> {
-  const deps = services.admin.deps(stderrLog);
+async function importRules(
+  services: Services,
+  tenant: string | undefined,
+  plan: ImportPlan,
+  out: Out,
+): Promise<number> {
+  const { deps } = await ruleAdminScope(services, tenant, stderrLog, { write: true });
   const who = `cli:${userInfo().username}`;
   const failures: string[] = [];
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
@@ -120,8 +133,8 @@ export async function rulesCommand(
   try {
     switch (sub) {
       case 'list': {
-        parseArgs({ args: rest, options: {}, strict: true });
-        const { value, packVersion } = await listRules(services().admin.deps(stderrLog));
+        const { values } = parseArgs({ args: rest, options: tenantOption, strict: true });
+        const { value, packVersion } = await listRules(await depsOf(services(), values.tenant));
         for (const s of value)
           out(
             s.rule
@@ -132,9 +145,14 @@ export async function rulesCommand(
         return 0;
       }
       case 'get': {
-        const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: tenantOption,
+          allowPositionals: true,
+          strict: true,
+        });
         if (positionals.length !== 1) throw new UsageError('rules get needs one rule id');
-        const stored = await getRule(services().admin.deps(stderrLog), positionals[0]);
+        const stored = await getRule(await depsOf(services(), values.tenant), positionals[0]);
         out(
           JSON.stringify(
             stored.rule
@@ -155,8 +173,13 @@ export async function rulesCommand(
         return problems.length ? 1 : 0;
       }
       case 'export': {
-        const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
-        const { value } = await listRules(services().admin.deps(stderrLog));
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: tenantOption,
+          allowPositionals: true,
+          strict: true,
+        });
+        const { value } = await listRules(await depsOf(services(), values.tenant));
         for (const s of value.filter((v) => !v.rule))
           process.stderr.write(`pki-alerts: rule "${s.id}" does not parse and is not exported\n`);
         const text = exportDoc(value.flatMap((v) => (v.rule ? [v.rule] : [])));
@@ -174,7 +197,7 @@ export async function rulesCommand(
       case 'import': {
         const { values, positionals } = parseArgs({
           args: rest,
-          options: { 'dry-run': { type: 'boolean' } },
+          options: { 'dry-run': { type: 'boolean' }, ...tenantOption },
           allowPositionals: true,
           strict: true,
         });
@@ -183,10 +206,11 @@ export async function rulesCommand(
           throw new UsageError('rules diff never changes anything; --dry-run is for import');
         const desired = readDesired(positionals[0]);
         const s = services();
-        const plan = planImport((await s.rules.listStored(s.config.tenantId)).rules, desired);
+        const deps = await depsOf(s, values.tenant);
+        const plan = planImport((await deps.rules.listStored(deps.tenantId)).rules, desired);
         formatPlan(plan).forEach((l) => out(l));
         if (sub === 'diff' || values['dry-run']) return 0;
-        return await importRules(s, plan, out);
+        return await importRules(s, values.tenant, plan, out);
       }
       case 'backtest': {
         const { values } = parseArgs({

@@ -1,4 +1,15 @@
-import { ifMatch, ifNoneMatch, limit, type Operation } from './apiOperation';
+import { ifMatch, ifNoneMatch, limit, type Operation, type Param } from './apiOperation';
+
+/** `?tenant=`: a tenant id (GUID), `home` or the home tenant's id; 400 naming `tenant` otherwise. */
+const tenant = (description: string): Param => ({
+  name: 'tenant',
+  in: 'query',
+  description: `${description} A tenant id (GUID), \`home\` or the home tenant's id; anything else is a 400 naming \`tenant\`.`,
+  schema: { type: 'string' },
+});
+const ruleTenant = tenant(
+  "Whose rules: a registered tenant's own rules (they replace global rules of the same id for that tenant). Default: the global rules (the home tenant's partition), which apply to every tenant.",
+);
 
 /** The status, alert, channel and rule routes (the first part of openApi.ts's apiOperations, in the docs' order). */
 export const statusAndRuleOperations: readonly Operation[] = [
@@ -46,9 +57,13 @@ export const statusAndRuleOperations: readonly Operation[] = [
     route: 'alerts',
     role: 'reader',
     tag: 'alerts',
-    summary: "Recent alerts, newest first, with each channel's delivery status. Never a URL.",
-    params: [limit(500, 50)],
-    responses: { 200: '`{ value: [...] }`' },
+    summary:
+      "Recent alerts, newest first, with each channel's delivery status. Never a URL. Each alert names its tenant (`tenantId`, `tenantName`).",
+    params: [
+      limit(500, 50),
+      tenant("Only this tenant's alerts. Default: the home tenant and every registered tenant together."),
+    ],
+    responses: { 200: '`{ value: [...] }`', 400: '`tenant` is not a tenant id' },
   },
   {
     operationId: 'getAlert',
@@ -58,7 +73,8 @@ export const statusAndRuleOperations: readonly Operation[] = [
     tag: 'alerts',
     summary:
       "One alert (or failover notice) with each channel's delivery: state, attempts, last status / error, sent time, digest id, note.",
-    responses: { 200: 'the alert', 404: 'unknown alert' },
+    params: [tenant("The alert's tenant. Default: the home tenant's outbox, then each registered tenant's.")],
+    responses: { 200: 'the alert', 400: '`tenant` is not a tenant id', 404: 'unknown alert' },
   },
   {
     operationId: 'listChannels',
@@ -123,8 +139,9 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'reader',
     tag: 'rules',
     summary:
-      'Every rule with its ETag; a row that no longer validates is listed with its `problems` (and `raw` document) instead of `rule`. Also `packVersion`.',
-    responses: { 200: '`{ value: [...], packVersion, problems }`' },
+      'Every rule with its ETag; a row that no longer validates is listed with its `problems` (and `raw` document) instead of `rule`. Also `packVersion` and `tenant` (whose rules: `global` or the tenant id).',
+    params: [ruleTenant],
+    responses: { 200: '`{ value: [...], packVersion, problems, tenant }`', 400: '`tenant` is not a tenant id' },
   },
   {
     operationId: 'validateRule',
@@ -144,6 +161,7 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'reader',
     tag: 'rules',
     summary: 'One rule; the ETag header is its version.',
+    params: [ruleTenant],
     responses: { 200: 'the stored rule', 404: 'unknown rule' },
   },
   {
@@ -153,13 +171,15 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'admin',
     tag: 'rules',
     summary:
-      'Create (201, Location) or replace (200; If-Match required, 409 without it). A write that changes nothing is not recorded.',
-    params: [ifMatch('replace'), ifNoneMatch],
+      'Create (201, Location) or replace (200; If-Match required, 409 without it). A write that changes nothing is not recorded. ' +
+      "A global rule may name only global channels (and carry `excludeTenants`); a tenant's rule may name global channels and that tenant's own.",
+    params: [ifMatch('replace'), ifNoneMatch, ruleTenant],
     body: 'AlertRuleBody',
     responses: {
       200: 'replaced',
       201: 'created',
-      400: 'field problems',
+      400: "field problems (also: a channel that is not global nor the tenant's, `excludeTenants` on a tenant's rule)",
+      404: 'the tenant is not registered',
       409: 'exists (If-None-Match: *) or replace without If-Match',
       412: 'stale ETag',
     },
@@ -171,7 +191,7 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'admin',
     tag: 'rules',
     summary: 'Delete a rule (If-Match optional).',
-    params: [ifMatch('optional')],
+    params: [ifMatch('optional'), ruleTenant],
     responses: { 204: 'deleted', 404: 'unknown rule', 412: 'stale ETag' },
   },
   {
@@ -181,7 +201,7 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'reader',
     tag: 'rules',
     summary: 'Versions, newest first: action, who, at, before, after, tamperAlertId.',
-    params: [limit(500, 100)],
+    params: [limit(500, 100), ruleTenant],
     responses: { 200: '`{ value: [...] }`' },
   },
   {

@@ -5,6 +5,14 @@ import { captureRegistrations, capturedHooks, type Registration } from './functi
 import { createInvoker } from './hostFunction';
 import { describeError, listen, sendJson } from './hostHttpIo';
 import { compareRanks, createHttpHandler, createRoute, type HttpFunction, type LocalRoute } from './hostRoutes';
+import {
+  createQueueFunction,
+  createQueueRunner,
+  queueSettingsFrom,
+  readHostJson,
+  type QueueFunction,
+  type QueueSettings,
+} from './hostQueues';
 import { createTimer, createTimerRunner, type TimerFunction } from './hostTimers';
 
 export { describeError, MAX_REQUEST_BODY_BYTES } from './hostHttpIo';
@@ -12,11 +20,13 @@ export type { LocalRoute, LocalRouteResponse } from './hostRoutes';
 
 /**
  * A small local stand-in for the Azure Functions host (Core Tools cannot be installed here): it loads the
- * same function modules, captures their `app.timer` / `app.http` registrations through the core shim, runs
- * timers on their NCRONTAB schedule (UTC, never overlapping themselves) and serves HTTP triggers under /api.
+ * same function modules, captures their `app.timer` / `app.http` / `app.storageQueue` registrations through the
+ * core shim, runs timers on their NCRONTAB schedule (UTC, never overlapping themselves), serves HTTP triggers
+ * under /api and polls the queues of queue triggers like the Storage queues extension (hostQueues.ts).
  */
 // Split by concern: hostRoutes.ts (route templates, one request's dispatch), hostHttpIo.ts (bodies, headers,
-// responses), hostTimers.ts (schedules, runs), hostFunction.ts (one invocation); this file loads and wires them.
+// responses), hostTimers.ts (schedules, runs), hostQueues.ts (queue polling), hostFunction.ts (one invocation);
+// this file loads and wires them.
 
 export interface FunctionsHostOptions {
   /** 0 picks a free port. */
@@ -40,11 +50,19 @@ export interface FunctionsHostOptions {
    * front end such as the local App Service Authentication stand-in (easyAuthStandIn.ts) strips and injects.
    */
   requestHeaders?: (headers: Record<string, string>, req: IncomingMessage) => Record<string, string>;
+  /** host.json whose `extensions.queues` and `functionTimeout` the queue triggers follow; default ./host.json if present, false = none. */
+  hostJsonPath?: string | false;
+  /** Prefix of the queue trigger's queue names (like StorageQueues' queuePrefix); default LOCAL_QUEUE_PREFIX. */
+  queuePrefix?: string;
+  /** Overrides of the queue settings read from host.json (tests). */
+  queues?: Partial<QueueSettings>;
+  /** Local cap on the idle polling back-off of queue triggers (host.json maxPollingInterval still applies); default 2000. */
+  queuePollMaxIntervalMs?: number;
 }
 
 export interface HostedFunction {
   name: string;
-  trigger: 'timer' | 'http';
+  trigger: 'timer' | 'http' | 'queue';
   /** Timer: the schedule with `%SETTING%` resolved. */
   schedule?: string;
   /** HTTP: the route template (default: the function name), without the `api/` prefix. */
@@ -52,6 +70,9 @@ export interface HostedFunction {
   methods?: string[];
   /** HTTP: `http://127.0.0.1:PORT/api/<route>`. */
   url?: string;
+  /** Queue: the queue name with `%SETTING%` resolved and the prefix applied, and the setting naming its account. */
+  queueName?: string;
+  connection?: string;
 }
 
 export interface FunctionsHost {
@@ -59,6 +80,11 @@ export interface FunctionsHost {
   functions: HostedFunction[];
   /** Runs a timer function once now (isPastDue false), like the host's admin API. Rejects if the handler throws. */
   runTimer(name: string): Promise<void>;
+  /**
+   * Resolves when the queues of the queue-triggered functions (or of the one named) are empty and no message is
+   * in flight, polling them without back-off meanwhile; rejects after `timeoutMs` (default 60 s).
+   */
+  drainQueue(functionName?: string, options?: { timeoutMs?: number }): Promise<void>;
   /** Stops the timers, stops accepting requests, waits (up to 5 s) for running invocations. */
   close(): Promise<void>;
 }
@@ -74,6 +100,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
   const timers: TimerFunction[] = [];
   const routes: HttpFunction[] = [];
+  const queueFunctions: QueueFunction[] = [];
+  const queuePrefix = options.queuePrefix ?? env.LOCAL_QUEUE_PREFIX?.trim() ?? '';
   for (const { registration, file } of await loadRegistrations(options.functionModules)) {
     const name = registration.metadata.name;
     const trigger = Object.values(registration.metadata.bindings).find(
@@ -81,7 +109,14 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     );
     if (trigger?.type === 'timerTrigger') timers.push(createTimer({ name, registration, trigger }, env));
     else if (trigger?.type === 'httpTrigger') routes.push(createRoute({ name, registration, trigger }));
-    else
+    else if (trigger?.type === 'queueTrigger') {
+      // Like the Functions host, a queue trigger without its storage setting is "in error"; the others still run.
+      try {
+        queueFunctions.push(createQueueFunction({ name, registration, trigger }, env, queuePrefix));
+      } catch (error) {
+        log(`ERROR: The '${name}' function is in error and does not run: ${(error as Error).message}`);
+      }
+    } else
       log(
         `WARNING: function '${name}' (${path.basename(file)}) has a ${trigger?.type ?? 'missing'} trigger, which the local host does not run.`,
       );
@@ -92,6 +127,13 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   let closed = false;
   const { invoke, inFlight } = createInvoker(log);
   const { runTimerOccurrence, arm } = createTimerRunner(invoke, log, () => closed);
+  const hostJsonPath = options.hostJsonPath ?? path.resolve('host.json');
+  const queueRunner = createQueueRunner({
+    invoke,
+    log,
+    settings: queueSettingsFrom(hostJsonPath ? readHostJson(hostJsonPath) : undefined, options.queues),
+    pollMaxIntervalMs: options.queuePollMaxIntervalMs,
+  });
   const handleHttp = createHttpHandler({
     routes,
     extraRoutes,
@@ -119,6 +161,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     if (timer.trigger.runOnStartup === true)
       runTimerOccurrence(timer, new Date(), 'RunOnStartup').catch(() => undefined);
   }
+  queueRunner.start(queueFunctions);
 
   let closing: Promise<void> | undefined;
   return {
@@ -132,6 +175,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         methods: r.methods,
         url: `${origin}/api/${r.route}`,
       })),
+      ...queueFunctions.map((q): HostedFunction => ({
+        name: q.name,
+        trigger: 'queue',
+        queueName: q.queueName,
+        connection: q.connection,
+      })),
     ],
     async runTimer(name) {
       const timer = timers.find((t) => t.name === name);
@@ -142,15 +191,25 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       if (closed) throw new Error('The functions host is closed');
       await runTimerOccurrence(timer, new Date(), 'Manual run');
     },
+    async drainQueue(functionName, drainOptions) {
+      const selected = functionName ? queueFunctions.filter((q) => q.name === functionName) : queueFunctions;
+      if (functionName && selected.length === 0)
+        throw new Error(
+          `No queue function named '${functionName}' (queue functions: ${queueFunctions.map((q) => q.name).join(', ') || 'none'})`,
+        );
+      if (closed) throw new Error('The functions host is closed');
+      await queueRunner.drain(selected, drainOptions?.timeoutMs);
+    },
     close() {
       closing ??= (async () => {
         closed = true;
         for (const timer of timers) clearTimeout(timer.timeout);
+        const queuesStopped = queueRunner.stop(); // no new messages; those being handled complete
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         let grace: NodeJS.Timeout | undefined;
         const gaveUp = await Promise.race([
-          Promise.allSettled([...inFlight]).then(() => false),
+          Promise.allSettled([...inFlight, queuesStopped]).then(() => false),
           new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(true), SHUTDOWN_GRACE_MS))),
         ]);
         clearTimeout(grace);

@@ -12,7 +12,14 @@ export interface HostFunction {
 }
 
 /** Runs one invocation of a function with an InvocationContext, logging like the Functions host. */
-export type Invoke = (fn: HostFunction, input: unknown, reason: string, invocationId?: string) => Promise<unknown>;
+export type Invoke = (
+  fn: HostFunction,
+  input: unknown,
+  reason: string,
+  invocationId?: string,
+  /** `context.triggerMetadata` (queue triggers: id, dequeueCount, ...); the worker gives none for HTTP and timers. */
+  triggerMetadata?: Record<string, unknown>,
+) => Promise<unknown>;
 
 /** The host's invoker, and the invocations still running (what `close` waits for). */
 export function createInvoker(log: (message: string) => void): { invoke: Invoke; inFlight: Set<Promise<unknown>> } {
@@ -23,6 +30,7 @@ export function createInvoker(log: (message: string) => void): { invoke: Invoke;
     input: unknown,
     reason: string,
     invocationId: string = randomUUID(),
+    triggerMetadata?: Record<string, unknown>,
   ): Promise<unknown> {
     const started = Date.now();
     log(`Executing 'Functions.${fn.name}' (Reason='${reason}', Id=${invocationId})`);
@@ -34,6 +42,7 @@ export function createInvoker(log: (message: string) => void): { invoke: Invoke;
         log(`${level === 'information' ? '' : `${level.toUpperCase()}: `}[${fn.name}] ${format(...args)}`);
       },
       options: { trigger: fn.trigger, extraInputs: [], extraOutputs: [] },
+      triggerMetadata,
     });
     const run = (async () => fn.registration.callback(input, context))();
     inFlight.add(run);

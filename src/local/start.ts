@@ -247,7 +247,12 @@ function printBanner(b: {
   ];
   const width = Math.max(0, ...b.host.functions.map((f) => f.name.length));
   for (const fn of b.host.functions) {
-    const detail = fn.trigger === 'timer' ? `${fn.schedule} (UTC)` : `${fn.methods?.join(',')} ${fn.url}`;
+    const detail =
+      fn.trigger === 'timer'
+        ? `${fn.schedule} (UTC)`
+        : fn.trigger === 'queue'
+          ? `${fn.queueName}`
+          : `${fn.methods?.join(',')} ${fn.url}`;
     lines.push(`    ${fn.name.padEnd(width)}  ${fn.trigger.padEnd(5)}  ${detail}`);
   }
   if (b.scheduleIsDefault)

@@ -13,6 +13,7 @@ import { consoleLogger, createLogger } from '../shared/logger';
 import { readJsonFile, UsageError } from './cliInput';
 import { doctorCommand, doctorUsage } from './doctor';
 import { replayLine, replayTable } from './replayOutput';
+import { tenantsCommand, tenantsUsage } from './tenantsCommand';
 
 const usage = `pki-alerts: Cloud PKI audit alerts
 
@@ -31,6 +32,7 @@ Usage:
 ${doctorUsage}
 ${rulesUsage}
 ${deliveryUsage}
+${tenantsUsage}
   pki-alerts help
 `;
 
@@ -91,6 +93,8 @@ export async function main(
       case 'alerts':
       case 'quarantine':
         return await deliveryCommand(command, rest, out);
+      case 'tenants':
+        return await tenantsCommand(rest, out);
       case 'replay': {
         const { values } = parseArgs({
           args: rest,

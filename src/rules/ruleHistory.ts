@@ -1,5 +1,5 @@
-/** What a history entry is about. */
-export type HistorySubject = 'rule' | 'window';
+/** What a history entry is about (tenant changes are kept under the home tenant). */
+export type HistorySubject = 'rule' | 'window' | 'tenant';
 
 /** What was done: admin writes, the built-in pack's own changes, and the end of a change window. */
 export type HistoryAction = 'create' | 'replace' | 'delete' | 'end' | 'pack-seed' | 'pack-upgrade';

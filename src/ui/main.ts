@@ -8,6 +8,7 @@ import { healthView } from './views/health';
 import { ruleEditorView } from './views/ruleEditor';
 import { ruleHistoryView } from './views/ruleHistory';
 import { rulesView } from './views/rules';
+import { tenantsView } from './views/tenants';
 import { windowsView } from './views/windows';
 
 /*
@@ -22,6 +23,7 @@ const nav: { hash: string; label: string; section: string }[] = [
   { hash: '#/rules', label: 'Rules', section: 'rules' },
   { hash: '#/windows', label: 'Change windows', section: 'windows' },
   { hash: '#/channels', label: 'Channels', section: 'channels' },
+  { hash: '#/tenants', label: 'Tenants', section: 'tenants' },
   { hash: '#/alerts', label: 'Alerts', section: 'alerts' },
   { hash: '#/health', label: 'Health', section: 'health' },
 ];
@@ -34,6 +36,7 @@ function route(parts: string[]): { view: View; params: string[]; section: string
     rules: rulesView,
     windows: windowsView,
     channels: channelsView,
+    tenants: tenantsView,
     alerts: alertsView,
     health: healthView,
   };

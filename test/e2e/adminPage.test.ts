@@ -10,6 +10,7 @@ import { appSettings } from '../../src/config/settings';
 import { cloudPkiScenario } from '../../src/local/cloudPkiScenario';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { GraphSimulator } from '../../src/local/graphSimulator';
+import { adminConsentUrl } from '../../src/tenants/tenant';
 import { entraBehindEasyAuth } from '../helpers/apiCalls';
 import { type Receiver, startReceiver } from '../helpers/httpReceiver';
 import { launchChromium, screenshots, seriousAxeViolations, watchPage } from './browser';
@@ -31,6 +32,7 @@ const webhookSecret = 'sig-E2E-SECRET-0123456789';
 const ruleId = 'e2e-cloudpki-failures';
 const ruleName = 'E2E: failed Cloud PKI CA actions';
 const xssName = '<img src=x onerror="window.__xss=1">';
+const multiTenantApp = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 
 let browser: Browser;
 let sim: GraphSimulator;
@@ -96,7 +98,11 @@ describe('admin page, key mode (as npm start runs it)', () => {
   const url = (p: string) => `${host.url}${p}`;
 
   beforeAll(async () => {
-    setEnv({ ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`), ADMIN_AUTH_MODE: 'key' });
+    setEnv({
+      ...baseEnv(`t${randomUUID().replace(/-/g, '').slice(0, 12)}`),
+      ADMIN_AUTH_MODE: 'key',
+      MULTI_TENANT_APP_CLIENT_ID: multiTenantApp,
+    });
     host = await startFunctionsHost({ port: 0, functionModules, functionKey: adminKey, log: () => {} });
     await host.runTimer('pollAuditEvents'); // seeds the rule pack, detects the scenario, delivers to the receiver
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -401,6 +407,43 @@ describe('admin page, key mode (as npm start runs it)', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
   });
 
+  it('lists the tenants, adds one and shows the admin-consent link built by the server, checks and removes it', async () => {
+    const tenantId = randomUUID();
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Tenants' }).waitFor();
+    expect(await page.locator('tbody tr').first().innerText()).toMatch(/^Home tenant \(AZURE_TENANT_ID\)\s+home\s/);
+    await page.getByLabel('Tenant id').fill('contoso.onmicrosoft.com');
+    await page.getByLabel('Display name').fill(xssName);
+    await page.getByRole('button', { name: 'Add tenant' }).click();
+    const idError = page.locator('.field-error:not([hidden])');
+    await expect.poll(() => idError.textContent()).toContain('must be an Entra tenant id');
+    expect(await page.getByLabel('Tenant id').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Tenant id').fill(tenantId.toUpperCase());
+    await page.getByRole('button', { name: 'Add tenant' }).click();
+    const link = page.getByTestId('consent-link');
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe(adminConsentUrl(tenantId, multiTenantApp));
+    expect(await link.textContent()).toBe(adminConsentUrl(tenantId, multiTenantApp));
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+    const row = page.locator('tbody tr', { has: page.locator(`[data-tenant="${tenantId}"]`) });
+    await row.waitFor();
+    // The name is markup: shown as text, never run.
+    expect(await row.locator('.rule-name').textContent()).toBe(xssName);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await row.getByTestId('auth-state').textContent()).toBe('unknown');
+    await screenshots(page, 'tenants');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await row.getByRole('button', { name: /^Check/ }).click();
+    await expect.poll(() => page.getByTestId('check-result').textContent()).toMatch(/^<img .*>: ok$/);
+    await expect.poll(() => row.getByTestId('auth-state').textContent()).toBe('ok');
+    await row.getByRole('button', { name: /^Remove/ }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('checkpoint, run ledger, alerts and change history are kept');
+    await dialog.getByRole('button', { name: 'Remove tenant' }).click();
+    await expect.poll(() => page.locator(`[data-tenant="${tenantId}"]`).count()).toBe(0);
+    expect(await page.locator('#status').textContent()).toContain('is removed; its history is kept');
+  });
+
   it('deletes a rule only after confirmation', async () => {
     await page.getByRole('link', { name: 'Rules', exact: true }).click();
     await page.getByRole('button', { name: `Delete ${ruleName}` }).click();
@@ -483,6 +526,11 @@ describe('admin page, Entra mode (App Service Authentication in front)', () => {
     await page.getByRole('link', { name: 'Channels' }).click();
     await page.getByRole('heading', { level: 1, name: 'Channels' }).waitFor();
     expect(await page.getByRole('button', { name: /^Send a test alert/ }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Tenants' }).waitFor();
+    expect(await page.locator('tbody tr').first().innerText()).toContain('Home tenant (AZURE_TENANT_ID)');
+    expect(await page.getByRole('button', { name: /^(Check|Remove|Add tenant)/ }).count()).toBe(0);
+    expect(await page.getByLabel('Tenant id').count()).toBe(0);
   });
 
   it('is refused by the API when a reader writes anyway', async () => {

@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { changeWindowInputSchema } from '../../dispatch/changeWindow';
 import { channelDocumentSchema } from '../../notifiers/channel';
 import { alertRuleSchema } from '../../rules/ruleSchema';
+import { tenantInputSchema } from '../../tenants/tenant';
 import { maxBacktestDays, maxInlineEvents } from '../../app/backtest';
 import type { Operation } from './apiOperation';
 import { statusAndRuleOperations } from './statusAndRuleOperations';
+import { tenantOperations } from './tenantOperations';
 import { windowAndPageOperations } from './windowAndPageOperations';
 
 /**
@@ -24,7 +26,11 @@ export const openApiDocumentPath = 'schemas/openapi.json';
 export type { ApiRole } from './apiOperation';
 
 /** Every HTTP function of src/functions, in the order of the docs (docs/admin-api.md). */
-export const apiOperations: readonly Operation[] = [...statusAndRuleOperations, ...windowAndPageOperations];
+export const apiOperations: readonly Operation[] = [
+  ...statusAndRuleOperations,
+  ...windowAndPageOperations,
+  ...tenantOperations,
+];
 
 /** The error body every apiHandler route answers with (src/functions/http/httpApi.ts). */
 const errorSchema = z
@@ -98,6 +104,7 @@ function componentSchemas(): Record<string, unknown> {
   registry.add(alertRuleSchema.partial({ id: true }), { id: 'AlertRuleBody' });
   registry.add(changeWindowInputSchema, { id: 'ChangeWindowInput' });
   registry.add(channelBodySchema, { id: 'ChannelBody' });
+  registry.add(tenantInputSchema, { id: 'TenantInput' });
   registry.add(backtestRequestSchema, { id: 'BacktestRequest' });
   registry.add(previewRequestSchema, { id: 'PreviewRequest' });
   registry.add(errorSchema, { id: 'Error' });
@@ -183,15 +190,17 @@ export function openApiDocument(): Record<string, unknown> {
       title: 'cloud-pki-alerts admin API',
       version: '1',
       description:
-        'Rules, change windows, channels, alerts, health and the admin page data of cloud-pki-alerts. `x-role` names the role an operation needs: ' +
+        'Rules, change windows, channels, tenants, alerts, health and the admin page data of cloud-pki-alerts. `x-role` names the role an operation needs: ' +
         '`reader` may read, `admin` may also write (key mode: every function key holder is an admin; entra mode: the Entra app roles). ' +
         'Request bodies are generated from the zod schemas the handlers validate with; checks JSON Schema cannot express (filter syntax, IP ranges, ' +
         'times relative to now) are made by the handlers, which list every problem in a 400.',
     },
     servers: [{ url: '/api' }],
-    tags: ['health', 'meta', 'alerts', 'channels', 'rules', 'windows', 'quarantine', 'admin page'].map((name) => ({
-      name,
-    })),
+    tags: ['health', 'meta', 'alerts', 'channels', 'rules', 'windows', 'quarantine', 'admin page', 'tenants'].map(
+      (name) => ({
+        name,
+      }),
+    ),
     paths,
     components: {
       schemas: componentSchemas(),

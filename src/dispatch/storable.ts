@@ -88,9 +88,12 @@ export function storableEvents(
 }
 
 /** The alert's own text fields (rule name and description may quote event data) made storable. */
-export function storableAlertText(alert: Alert): Pick<Alert, 'ruleName' | 'ruleDescription' | 'groupKey'> {
+export function storableAlertText(
+  alert: Alert,
+): Pick<Alert, 'ruleName' | 'ruleDescription' | 'groupKey' | 'tenantName'> {
   return {
     ruleName: storableText(alert.ruleName, 500),
+    ...(alert.tenantName !== undefined ? { tenantName: storableText(alert.tenantName, 256) } : {}),
     ...(alert.ruleDescription !== undefined ? { ruleDescription: storableText(alert.ruleDescription, 8_000) } : {}),
     ...(alert.groupKey !== undefined ? { groupKey: storableText(alert.groupKey, 1_000) } : {}),
   };

@@ -58,6 +58,7 @@ export function toAlert(tenantId: string, e: Record<string, unknown>): Alert {
   return {
     id: String(e.id),
     tenantId,
+    ...(typeof e.tenantName === 'string' && e.tenantName ? { tenantName: e.tenantName } : {}),
     ruleId: String(e.ruleId),
     ruleName: String(e.ruleName),
     severity: e.severity as Alert['severity'],

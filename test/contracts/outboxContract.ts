@@ -229,6 +229,18 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       expect(['r1', 'r2', 'r3'].map((id) => seen.has('mass', id))).toEqual([true, true, true]);
     });
 
+    it("keeps the alert's tenant name (cards, payloads and the alerts API name the tenant from it)", async () => {
+      const { outbox, tenantId } = await factory();
+      const p = pending(tenantId, high, ['t1']);
+      const named = { ...p, alert: { ...p.alert, tenantName: 'Contoso Retail' } };
+      expect(await outbox.writeAlert(named, ['teams'])).toBe('created');
+      expect((await outbox.getAlert(tenantId, p.alert.id))?.tenantName).toBe('Contoso Retail');
+      expect((await outbox.listAlerts(tenantId)).map((a) => a.alert.tenantName)).toEqual(['Contoso Retail']);
+      const unnamed = pending(tenantId, high, ['t2']);
+      await written(outbox, tenantId, alertWrite(unnamed), (await outbox.loadMatches(tenantId, from)).version);
+      expect((await outbox.getAlert(tenantId, unnamed.alert.id))?.tenantName).toBeUndefined();
+    });
+
     it('writeAlert records an alert without matches, once: the second write is a conflict; the match version does not move', async () => {
       const { outbox, tenantId } = await factory();
       const v1 = await written(outbox, tenantId, alertWrite(pending(tenantId, high, ['e1'])), undefined);

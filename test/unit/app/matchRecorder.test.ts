@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MatchRecorder } from '../../../src/app/matchRecorder';
 import type { MatchRef, MatchWrite } from '../../../src/dispatch/outbox';
 import { createLogger } from '../../../src/shared/logger';
+import { sampleAlert } from '../../helpers/alertFixtures';
 import { InMemoryOutbox } from '../../fakes/inMemoryOutbox';
 
 // The use case on the in-memory outbox (test/fakes, held to the Table adapter by test/contracts/outbox.test.ts):
@@ -99,5 +100,31 @@ describe('MatchRecorder on the in-memory outbox', () => {
     const alerts = await outbox.listAlerts(tenantId);
     expect(alerts.map((a) => [a.alert.kind, a.deliveries.map((d) => d.channelId)])).toEqual([['watchdog', ['ops']]]);
     expect(logs.some((l) => l.startsWith('error') && l.includes('quarantine'))).toBe(true);
+  });
+});
+
+describe('MatchRecorder: the tenant name', () => {
+  it("puts the tenant's display name on every alert it writes (cards and payloads name the tenant)", async () => {
+    const outbox = new InMemoryOutbox();
+    const recorder = new MatchRecorder({
+      tenantId,
+      tenantName: 'Contoso Retail',
+      outbox,
+      log: createLogger(() => undefined),
+      now,
+      fromInMs,
+      noticeChannels: async () => ['ops'],
+    });
+    const alert = sampleAlert({ id: 'a-1', tenantId });
+    const written = await recorder.record(() => ({
+      matches: [match('e1')],
+      recordedAs: alert.id,
+      alert: { alert, channels: ['default'], eventKeys: [] },
+      channels: ['ops'],
+    }));
+    expect(written).toBe('written');
+    expect((await outbox.getAlert(tenantId, 'a-1'))?.tenantName).toBe('Contoso Retail');
+    // The builder's own object is left as it was.
+    expect(alert.tenantName).toBeUndefined();
   });
 });

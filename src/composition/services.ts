@@ -231,12 +231,12 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       home: () => self,
       queueCounter: queueRequests,
       watchdogChannels: async () => {
-        const known = await channels.ids(consoleLogger);
+        const table = await channels.ids(consoleLogger);
         return resolveWatchdogChannels({
           watchdogChannel: config.watch.channel,
           failoverChannel: config.delivery.failoverChannel,
-          defaultChannels: known.defaults,
-          knownChannels: known.known,
+          defaultChannels: [...config.channels.filter((c) => c.isDefault).map((c) => c.id), ...table.defaults],
+          knownChannels: [...config.channels.map((c) => c.id), ...table.known],
         }).channels;
       },
       build: (tenant) =>

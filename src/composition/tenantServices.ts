@@ -50,7 +50,7 @@ export function scheduleIntervalInMs(schedule: string, from = new Date()): numbe
 export function createTenantServices<S extends TenantCycle>(w: TenantWiring<S>) {
   const { config } = w;
   const homeTenantId = config.tenancy.homeTenantId;
-  const store = new TableTenantStore(w.tables);
+  const store = new TableTenantStore(w.tables, homeTenantId);
   const queues = new StorageQueues({
     connectionString: config.tenancy.queue.connectionString,
     queueServiceUri: config.tenancy.queue.queueServiceUri,

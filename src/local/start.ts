@@ -11,8 +11,15 @@ import { createEasyAuthStandIn, type EasyAuthStandIn } from './easyAuthStandIn';
 import { describeError, startFunctionsHost, type FunctionsHost } from './functionsHost';
 import { GraphSimulator } from './graphSimulator';
 import { shiftEvents } from './shiftEvents';
+import {
+  parseTenantCount,
+  registerTenants,
+  type SimulatedTenantInfo,
+  simulatedTenants,
+  startTenantGraph,
+} from './simulatedTenants';
 import { createLocalInbox, INBOX_POST_PATH, INBOX_VIEW_PATH } from './localInbox';
-import { formatShift, isListening, parseDrip, parseMode, resolvePort } from './startOptions';
+import { describeEvent, formatShift, isListening, parseDrip, parseMode, resolvePort } from './startOptions';
 
 /**
  * `npm start`: runs the compiled functions on the local host (Core Tools cannot be installed here), with
@@ -82,6 +89,11 @@ async function main(): Promise<void> {
   });
   handleSignals(cleanups);
 
+  if (simulated.length > 0) {
+    await registerTenants(simulated);
+    // The first dispatch now, not at the next minute: every simulated tenant is polled right away.
+    host.runTimer('pollAuditEvents').catch(() => undefined);
+  }
   if (/^(true|1)$/i.test(process.env.RUN_ON_START ?? '')) {
     for (const fn of host.functions.filter((f) => f.trigger === 'timer')) host.runTimer(fn.name).catch(() => undefined); // failures are logged by the host
   }
@@ -141,6 +153,9 @@ async function setUpStorage(cleanups: Cleanup[]): Promise<string> {
   return `${parts.join(', ')} (UseDevelopmentStorage=true${inProcess ? '; in process = in memory: state is lost on exit' : ''})`;
 }
 
+/** The tenants SIMULATOR_TENANTS made up (none without it). */
+let simulated: SimulatedTenantInfo[] = [];
+
 async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
   const env = process.env;
   const hasCredentials = Boolean(
@@ -158,6 +173,22 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
     return `Microsoft Graph, tenant ${env.AZURE_TENANT_ID ?? '(AZURE_TENANT_ID not set)'}, sign-in: ${signIn}`;
   }
   const now = new Date();
+  const tenantCount = parseTenantCount(env.SIMULATOR_TENANTS);
+  if (tenantCount > 0) {
+    // Many tenants: one Graph stand-in routing by the tenant the token names; the tenants are registered
+    // once the host runs (registerTenants), and the timer dispatches their polls to the queue.
+    const tenants = simulatedTenants(tenantCount);
+    const tenantGraph = await startTenantGraph(
+      env.AZURE_TENANT_ID?.trim().toLowerCase() || 'simulator',
+      tenants,
+      now,
+      env.AZURE_CLIENT_ID,
+    );
+    cleanups.push(() => tenantGraph.close());
+    env.GRAPH_BASE_URL = tenantGraph.baseUrl;
+    simulated = tenants;
+    return `SIMULATED Microsoft Graph at ${tenantGraph.baseUrl} for the home tenant and ${tenantCount} more (SIMULATOR_TENANTS): ${tenants.map((t) => t.displayName).join(', ')}; no live events`;
+  }
   const mode = parseMode(env.SIMULATOR_MODE);
   const file = env.SIMULATOR_EVENTS_FILE?.trim();
   // A real incident's export replaces the made-up scenario, moved so its last event is a minute old.
@@ -301,16 +332,6 @@ function projectRoot(from: string): string {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
     if (path.dirname(dir) === dir) return process.cwd();
   }
-}
-
-function describeEvent(event: unknown): string {
-  const e = event as {
-    activityType?: unknown;
-    displayName?: unknown;
-    actor?: { userPrincipalName?: unknown; applicationDisplayName?: unknown };
-  };
-  const who = e.actor?.userPrincipalName ?? e.actor?.applicationDisplayName;
-  return `${String(e.activityType ?? e.displayName ?? 'event')}${who ? ` by ${String(who)}` : ''}`;
 }
 
 main().catch((error: unknown) => {

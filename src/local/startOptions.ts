@@ -49,3 +49,14 @@ export function parseDrip(text: string | undefined): number {
   console.warn(`SIMULATOR_DRIP_SECONDS must be a number of seconds (0 = off), got "${text}"; using 45`);
   return 45;
 }
+
+/** One line naming a simulated audit event (the drip's log). */
+export function describeEvent(event: unknown): string {
+  const e = event as {
+    activityType?: unknown;
+    displayName?: unknown;
+    actor?: { userPrincipalName?: unknown; applicationDisplayName?: unknown };
+  };
+  const who = e.actor?.userPrincipalName ?? e.actor?.applicationDisplayName;
+  return `${String(e.activityType ?? e.displayName ?? 'event')}${who ? ` by ${String(who)}` : ''}`;
+}

@@ -3,8 +3,6 @@ import { type Tenant, type TenantAuthState, tenantAuthStates, type TenantStore }
 import { ConflictError, PreconditionFailedError } from '../shared/errors';
 import { queryEntities, statusOf, type TableClients, tableNames } from './tableClients';
 
-/** All registered tenants share one partition: the list is one query, and a few thousand rows are small. */
-const partitionKey = 'tenants';
 
 interface TenantEntity {
   displayName?: unknown;
@@ -37,7 +35,7 @@ function toTenant(id: string, e: TenantEntity, etag: string | undefined): Tenant
   };
 }
 
-const toEntity = (t: Tenant) => ({
+const toEntity = (partitionKey: string, t: Tenant) => ({
   partitionKey,
   rowKey: t.id,
   displayName: t.displayName,
@@ -50,9 +48,15 @@ const toEntity = (t: Tenant) => ({
   addedBy: t.addedBy ?? '',
 });
 
-/** Registered tenants in the `Tenants` table (one row per tenant, RowKey = tenant id). */
+/**
+ * Registered tenants in the `Tenants` table: one row per tenant (RowKey = tenant id) in the partition of the
+ * home tenant that polls them, so the list is one query and deployments sharing an account stay apart.
+ */
 export class TableTenantStore implements TenantStore {
-  constructor(private readonly tables: TableClients) {}
+  constructor(
+    private readonly tables: TableClients,
+    private readonly partitionKey: string,
+  ) {}
 
   private client(): Promise<TableClient> {
     return this.tables.get(tableNames.tenants);
@@ -61,7 +65,7 @@ export class TableTenantStore implements TenantStore {
   async list(): Promise<Tenant[]> {
     const client = await this.client();
     const out: Tenant[] = [];
-    for await (const e of queryEntities<TenantEntity & { etag?: string }>(client, `PartitionKey eq '${partitionKey}'`))
+    for await (const e of queryEntities<TenantEntity & { etag?: string }>(client, `PartitionKey eq '${this.partitionKey.replace(/'/g, "''")}'`))
       out.push(toTenant(e.rowKey, e, e.etag));
     return out.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
   }
@@ -69,7 +73,7 @@ export class TableTenantStore implements TenantStore {
   async get(id: string): Promise<Tenant | undefined> {
     const client = await this.client();
     try {
-      const e = await client.getEntity<TenantEntity>(partitionKey, id);
+      const e = await client.getEntity<TenantEntity>(this.partitionKey, id);
       return toTenant(id, e, e.etag);
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -81,10 +85,10 @@ export class TableTenantStore implements TenantStore {
     const client = await this.client();
     try {
       const result = options.mustBeNew
-        ? await client.createEntity(toEntity(tenant))
+        ? await client.createEntity(toEntity(this.partitionKey, tenant))
         : options.etag
-          ? await client.updateEntity(toEntity(tenant), 'Replace', { etag: options.etag })
-          : await client.upsertEntity(toEntity(tenant), 'Replace');
+          ? await client.updateEntity(toEntity(this.partitionKey, tenant), 'Replace', { etag: options.etag })
+          : await client.upsertEntity(toEntity(this.partitionKey, tenant), 'Replace');
       return { ...tenant, etag: result.etag };
     } catch (err) {
       if (statusOf(err) === 409) throw new ConflictError(`tenant ${tenant.id} is already registered`);
@@ -102,7 +106,7 @@ export class TableTenantStore implements TenantStore {
     try {
       await client.updateEntity(
         {
-          partitionKey,
+          partitionKey: this.partitionKey,
           rowKey: id,
           authState: auth.authState,
           authError: auth.authError ?? '',
@@ -119,7 +123,7 @@ export class TableTenantStore implements TenantStore {
   async remove(id: string): Promise<boolean> {
     const client = await this.client();
     try {
-      await client.deleteEntity(partitionKey, id);
+      await client.deleteEntity(this.partitionKey, id);
       return true;
     } catch (err) {
       if (statusOf(err) === 404) return false;

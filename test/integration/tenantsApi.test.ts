@@ -27,9 +27,9 @@ beforeAll(async () => {
 });
 afterAll(() => graph?.close());
 
-const created: string[] = [];
+const created: { home: string; id: string }[] = [];
 const put = (id: string, body: unknown, headers: Record<string, string> = {}) => {
-  created.push(id);
+  created.push({ home: process.env.AZURE_TENANT_ID!.toLowerCase(), id });
   return callApi(putTenantHandler, { method: 'PUT', path: `tenants/${id}`, params: { id }, body, headers });
 };
 const get = (id: string, headers: Record<string, string> = {}) =>
@@ -41,10 +41,11 @@ const del = (id: string, headers: Record<string, string> = {}) =>
 const check = (id: string, headers: Record<string, string> = {}) =>
   callApi(checkTenantHandler, { method: 'POST', path: `tenants/${id}/check`, params: { id }, headers });
 
-// The same table the app's services use (no prefix), reached without the environment (restored by then).
-const tenants = new TableTenantStore(new TableClients({ connectionString: inject('tablesConnectionString') }));
+// The same table the app's services use (no prefix; the home tenant's partition), reached without the
+// environment (restored by then).
+const tables = new TableClients({ connectionString: inject('tablesConnectionString') });
 afterEach(async () => {
-  for (const id of created.splice(0)) await tenants.remove(id.toLowerCase());
+  for (const c of created.splice(0)) await new TableTenantStore(tables, c.home).remove(c.id.toLowerCase());
 });
 
 describe('tenants API (key mode)', () => {

@@ -8,12 +8,14 @@ import { adminConsentUrl } from '../../src/tenants/tenant';
 import { type Pipeline, usePipelineEnvironment } from '../helpers/pipeline';
 
 // `pki-alerts tenants …` against Azurite with the configured settings (process.env), as an operator runs it. The
-// Tenants table is shared by the run's tests: each test uses fresh GUIDs and removes what it registered.
+// Tenants table is shared by the run's tests, one partition per home tenant: each test's pipeline has its own.
 const appClientId = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
-const tenants = new TableTenantStore(new TableClients({ connectionString: inject('tablesConnectionString') }));
-const registered: string[] = [];
+const tables = new TableClients({ connectionString: inject('tablesConnectionString') });
+/** The Tenants rows of the current home tenant (each test's pipeline has its own). */
+const tenantsOf = (home = process.env.AZURE_TENANT_ID!.toLowerCase()) => new TableTenantStore(tables, home);
+const registered: { home: string; id: string }[] = [];
 afterEach(async () => {
-  for (const id of registered.splice(0)) await tenants.remove(id);
+  for (const r of registered.splice(0)) await tenantsOf(r.home).remove(r.id);
 });
 
 async function run(args: string[]) {
@@ -32,13 +34,13 @@ describe('pki-alerts tenants', () => {
 
   it('add registers the tenant and prints the admin-consent link and the next steps; list shows it in the table', async () => {
     const id = randomUUID();
-    registered.push(id);
+    registered.push({ home: process.env.AZURE_TENANT_ID!.toLowerCase(), id });
     const added = await run(['add', id.toUpperCase(), '--name', 'Contoso EU', '--disabled']);
     expect(added.code).toBe(0);
     expect(added.lines[0]).toBe(`Registered tenant ${id} ("Contoso EU"), disabled.`);
     expect(added.lines).toContain(`  ${adminConsentUrl(id, appClientId)}`);
     expect(added.lines).toContain(`  1. After consent, check the sign-in: pki-alerts tenants check ${id}`);
-    expect((await tenants.get(id))?.addedBy).toMatch(/^cli:/);
+    expect((await tenantsOf().get(id))?.addedBy).toMatch(/^cli:/);
 
     const list = await run(['list']);
     expect(list.code).toBe(0);
@@ -56,7 +58,7 @@ describe('pki-alerts tenants', () => {
     expect(notGuid.code).toBe(2);
     expect(notGuid.errors).toContain('id: must be an Entra tenant id');
     const id = randomUUID();
-    registered.push(id);
+    registered.push({ home: process.env.AZURE_TENANT_ID!.toLowerCase(), id });
     const empty = await run(['add', id, '--name', '  ']);
     expect(empty.code).toBe(2);
     expect(empty.errors).toContain('displayName: must not be empty');
@@ -72,7 +74,7 @@ describe('pki-alerts tenants', () => {
 
   it('remove says the history is kept; check signs in (exit 0 when ok, 2 for a tenant that is not registered)', async () => {
     const id = randomUUID();
-    registered.push(id);
+    registered.push({ home: process.env.AZURE_TENANT_ID!.toLowerCase(), id });
     await run(['add', id, '--name', 'Short-lived', '--disabled']);
     const removed = await run(['remove', id]);
     expect(removed.code).toBe(0);

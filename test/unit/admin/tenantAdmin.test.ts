@@ -57,7 +57,7 @@ beforeEach(() => {
       return 1;
     },
     tenants: {
-      store: new TableTenantStore(tables),
+      store: new TableTenantStore(tables, home),
       homeTenantId: home,
       check: async (tenantId): Promise<TenantCheckResult> => {
         checks.push(tenantId);

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { getServices, resetServices } from '../../src/composition/appServices';
+import { appSettings } from '../../src/config/settings';
+import { cloudPkiScenario } from '../../src/local/cloudPkiScenario';
+import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
+import { TenantGraph } from '../../src/local/tenantGraph';
+import { poisonQueueName, tenantPollQueueName } from '../../src/state/storageQueues';
+import { createLogger } from '../../src/shared/logger';
+import { startReceiver } from '../helpers/httpReceiver';
+
+// Many tenants through the real queue path: the timer function dispatches, the local host's queue trigger runs
+// pollTenant for each message against Azurite's Queue service, each tenant's Graph is its own simulator behind
+// TenantGraph (routed by the tenant the token names). The function modules are loaded by the host only.
+const modules = ['pollAuditEvents', 'pollTenant'].map((f) =>
+  path.join(__dirname, '..', '..', 'src', 'functions', `${f}.ts`),
+);
+const never = '0 0 0 1 1 *';
+const tenantCount = 50;
+const tenantIds = Array.from({ length: tenantCount }, () => randomUUID());
+const forbiddenTenant = tenantIds[7];
+
+let graph: TenantGraph;
+let teams: Awaited<ReturnType<typeof startReceiver>>;
+let host: FunctionsHost;
+const saved = { ...process.env };
+const lines: string[] = [];
+const log = createLogger((level, line) => lines.push(`${level} ${line}`));
+const homeTenantId = randomUUID();
+
+beforeAll(async () => {
+  const now = new Date();
+  graph = await TenantGraph.start([
+    { id: homeTenantId, events: caDeletion(now, 1, 'home.example') },
+    ...tenantIds.map((id, i) => ({
+      id,
+      events: caDeletion(now, 100 + i, `tenant${i}.example`),
+      forbidden: id === forbiddenTenant,
+    })),
+  ]);
+  teams = await startReceiver();
+  for (const spec of appSettings) delete process.env[spec.name];
+  Object.assign(process.env, {
+    AzureWebJobsStorage: inject('tablesConnectionString'),
+    GRAPH_BASE_URL: graph.baseUrl,
+    AZURE_TENANT_ID: homeTenantId,
+    TEAMS_WEBHOOK_URL: `${teams.url}/workflows/0123456789abcdef/triggers/manual/paths/invoke?sig=s3cret`,
+    ALLOW_LOOPBACK_WEBHOOKS: 'true',
+    GRAPH_RETRY_DELAY_SECONDS: '0',
+    GRAPH_MAX_RETRIES: '0',
+    ALERT_GROUP_WINDOW_MINUTES: '0',
+    DELIVERY_PACING: 'process',
+    TIMER_SCHEDULE: never,
+    HEARTBEAT_SCHEDULE: '',
+    LOCAL_QUEUE_PREFIX: `mt${randomUUID().replace(/-/g, '').slice(0, 10)}`,
+  });
+  resetServices();
+  host = await startFunctionsHost({ port: 0, functionModules: modules, env: process.env, log: (l) => lines.push(l) });
+  const store = getServices().tenants.store;
+  for (const [i, id] of tenantIds.entries())
+    await store.put({
+      id,
+      displayName: `Tenant ${i}`,
+      enabled: true,
+      authState: 'unknown',
+      addedAt: now.toISOString(),
+    });
+}, 60_000);
+
+afterAll(async () => {
+  await host?.close();
+  await graph?.close();
+  await teams?.close();
+  process.env = { ...saved };
+  resetServices();
+});
+
+/** One CA deletion from the tenant's own Cloud PKI story (its CA names and admins): one alert per tenant. */
+function caDeletion(now: Date, seed: number, tenantDomain: string): unknown[] {
+  const events = cloudPkiScenario({ now, seed, tenantDomain }) as { activityType?: string; activityResult?: string }[];
+  const deletion = events.find(
+    (e) => e.activityType === 'Delete CloudCertificationAuthority' && e.activityResult === 'Success',
+  );
+  return [{ ...deletion, activityDateTime: new Date(now.getTime() - 5 * 60_000).toISOString() }];
+}
+
+describe('many tenants through the poll queue', () => {
+  it('polls 50 registered tenants and the home tenant once each from one timer run; a 403 tenant is marked and the others alert', async () => {
+    await host.runTimer('pollAuditEvents');
+    await host.drainQueue(undefined, { timeoutMs: 120_000 });
+    const services = getServices();
+    const byTenant = graph.requestsByTenant();
+    for (const id of [homeTenantId, ...tenantIds]) expect(byTenant.get(id) ?? 0, id).toBeGreaterThan(0);
+    expect(byTenant.get('unknown') ?? 0).toBe(0);
+
+    for (const id of [homeTenantId, ...tenantIds.filter((t) => t !== forbiddenTenant)]) {
+      const alerts = await services.outbox.listAlerts(id);
+      const ruleAlerts = alerts.filter((a) => !a.alert.ruleId.startsWith('watchdog:'));
+      expect(ruleAlerts.length, `alerts of ${id}`).toBeGreaterThan(0);
+      expect(ruleAlerts.every((a) => a.alert.tenantId === id)).toBe(true);
+      const checkpoint = await services.checkpoints.get(id);
+      expect(checkpoint?.checkpoint.complete, `checkpoint of ${id}`).toBe(true);
+    }
+    // The 403 tenant: no rule alert, its state recorded with a slow retry, one watchdog incident.
+    const forbidden = await services.tenants.store.get(forbiddenTenant);
+    expect(forbidden?.authState).toBe('forbidden');
+    expect(Date.parse(forbidden!.nextAuthRetryAt!)).toBeGreaterThan(Date.now() + 25 * 60_000);
+    const forbiddenAlerts = await services.outbox.listAlerts(forbiddenTenant);
+    expect(forbiddenAlerts.map((a) => a.alert.ruleId)).toEqual(['watchdog:graph-auth']);
+    const others = (await services.tenants.store.list()).filter((t) => t.id !== forbiddenTenant);
+    expect(others.every((t) => t.authState === 'ok')).toBe(true);
+    expect(await services.tenants.queues.approximateCount(tenantPollQueueName)).toBe(0);
+
+    // The same interval again (a repeated timer run): nothing is enqueued, nothing polled twice.
+    const before = [...byTenant.values()].reduce((a, b) => a + b, 0);
+    await host.runTimer('pollAuditEvents');
+    await host.drainQueue(undefined, { timeoutMs: 30_000 });
+    const after = [...graph.requestsByTenant().values()].reduce((a, b) => a + b, 0);
+    expect(after).toBe(before);
+  }, 180_000);
+
+  it('sets aside a message that does not parse, and raises an operator alert naming the tenant of a poisoned one', async () => {
+    const services = getServices();
+    const queues = services.tenants.queues;
+    await queues.send(tenantPollQueueName, '{"v":1,"tenantId":"not-a-guid","slot":"2026-01-01T00:00:00Z"}', {
+      timeToLiveInSeconds: 300,
+    });
+    await host.drainQueue(undefined, { timeoutMs: 30_000 });
+    // Set aside at once (never retried) and turned into an operator alert by tenantPollPoison.
+    const home = await services.outbox.listAlerts(homeTenantId);
+    const notice = home.find((a) => a.alert.ruleId === 'watchdog:tenant-poll');
+    expect(notice?.alert.ruleDescription).toContain('field "tenantId": must be a tenant id');
+    expect(await services.tenants.queues.approximateCount(poisonQueueName(tenantPollQueueName))).toBe(0);
+    // What the poison queue's function does with a message the host gave up on.
+    const outcome = await services.tenants.poisoned(
+      { v: 1, tenantId: tenantIds[3], slot: new Date().toISOString(), name: 'Tenant 3' },
+      { messageId: 'm-1', dequeueCount: 5 },
+      log,
+    );
+    expect(outcome.tenantId).toBe(tenantIds[3]);
+    const alert = await services.outbox.getAlert(homeTenantId, outcome.alertId);
+    expect(alert?.ruleName).toContain(`Tenant 3 (${tenantIds[3]})`);
+    expect(teams.requests.some((r) => JSON.stringify(r.body).includes(tenantIds[3]))).toBe(true);
+  }, 60_000);
+});

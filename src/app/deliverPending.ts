@@ -204,8 +204,9 @@ async function processItem(
     : members[0].alert;
   const possibleDuplicate = members.some((m) => m.delivery.possibleDuplicate);
   const enrichment = await enrichAlert(alert, deps.caDetails, run.cache);
+  let settle: void | (() => Promise<void>);
   try {
-    await (deps.limiter ?? limiterFor)(channelId, notifier!.maxPerSecond).acquire();
+    settle = await (deps.limiter ?? limiterFor)(channelId, notifier!.maxPerSecond).acquire();
   } catch (err) {
     // Pacing unavailable (its storage failed): nothing was sent, so hand each claim back as it was (due again
     // at once, no "possible duplicate" label) and fail the run as any storage error does. Best effort: a claim
@@ -227,8 +228,10 @@ async function processItem(
       enrichment,
     });
   } catch (err) {
+    if (settle) await settle();
     return recordFailure(deps, run, channelId, members, err, now, summary);
   }
+  if (settle) await settle();
   await deps.afterStep?.('delivery-sent');
   const sentAt = deps.clock().toISOString();
   for (const m of members)

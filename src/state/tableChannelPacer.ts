@@ -1,11 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { statusOf, type TableClients, tableNames } from './tableClients';
+
+/** Called once the post an acquire allowed has finished (answered, failed or timed out). Never rejects. */
+export type SettleSend = () => Promise<void>;
 
 /** What deliverPending waits on before each post to a channel (DeliverDeps['limiter'] returns one). */
 export interface ChannelPacer {
   /** Resolves when one more send to the channel is allowed, and counts it; rejects when storage fails. */
-  acquire(): Promise<void>;
+  acquire(): Promise<SettleSend>;
 }
 
 export interface TablePacingOptions {
@@ -15,12 +18,16 @@ export interface TablePacingOptions {
   random?: () => number;
   /** Write races one acquire may lose before it gives up and rejects. Default 50. */
   maxConflicts?: number;
+  /** A send never settled (its instance died mid-post) counts as arriving this long after it started. Default 60 s. */
+  inFlightLimitInMs?: number;
 }
 
 const partitionKey = 'pacing';
-// Same margin as the process limiter (src/notifiers/rateLimiter.ts): sends paced exactly at the limit can
-// still arrive bunched (network, storage and event-loop jitter), and the receiver counts arrivals.
+// Same margin as the process limiter (src/notifiers/rateLimiter.ts): the receiver counts arrivals, and these
+// can bunch (network, storage and event-loop jitter).
 const windowMargin = 1.1;
+// While the send that must leave the window is still in flight, look again this often.
+const inFlightPollInMs = 100;
 // RowKey may not hold / \ # ? or control characters; channel ids are [a-z0-9-] (channel.ts), others get a digest.
 const plainKey = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -28,37 +35,51 @@ const plainKey = /^[A-Za-z0-9_.:-]{1,200}$/;
 export const pacingRowKey = (channelId: string): string =>
   plainKey.test(channelId) ? channelId : `sha256-${createHash('sha256').update(channelId).digest('hex').slice(0, 40)}`;
 
-interface PacingEntity {
-  channelId: string;
-  /** JSON list of the epoch-ms times of the channel's last sends (at most `capacity` inside the window). */
-  sendsJson: string;
+/** One send in the row: started at `s`, its post finished at `e` (absent while in flight), `k` names it. */
+interface Send {
+  s: number;
+  e?: number;
+  k: string;
+}
+
+interface Row {
+  etag?: string;
+  sends: Send[];
 }
 
 /**
- * Paces sends to one channel across every instance: at most `maxPerSecond` in any sliding window (below 1,
- * one send per 1/rate seconds), held in one `ChannelPacing` row per channel instead of process memory. The
- * row lists the times of the channel's last sends; an acquire reads it, and when fewer than `capacity` fall
- * inside the window, appends now and writes the row back with If-Match (create when absent). A lost race
- * (412 / 409) re-reads; a full window sleeps until its oldest send leaves it. About 2 Table transactions per
- * send (read + conditional write), more under contention or while waiting.
+ * Paces sends to one channel across every instance: at most `maxPerSecond` posts in any sliding window (below
+ * 1, one per 1/rate seconds), held in one `ChannelPacing` row per channel instead of process memory. The row
+ * lists the channel's recent sends; acquire adds one when fewer than `capacity` are still inside the window,
+ * writing the row with If-Match (create when absent; a lost race, 412 / 409, reads again), and sleeps until
+ * one leaves it otherwise. A send stays in the window until `window` after its post FINISHED (the settle
+ * call), not after it started: a post can reach the receiver any time between the two, so counting from the
+ * start would let a slow post (a cold connection, a busy instance) land in the same second as later ones.
+ * About 2 Table transactions per send from one instance (the acquire write, the settle write, each made with
+ * the ETag this pacer last saw), plus a read for each race lost and each wait.
  *
  * Times are each instance's wall clock (Date.now()): instances must agree on it. A clock ahead by d ms makes
- * that instance see the others' sends d ms older (up to d ms early sends); one behind waits longer. Azure
- * hosts are NTP-synchronised to well under the 10 % window margin; times more than a window in the future
- * are ignored, so a badly skewed instance cannot stall the channel.
+ * that instance see the others' sends d ms older (sends up to d ms early); one behind waits longer. Azure
+ * hosts are NTP-synchronised to well under the 10 % window margin; sends started more than a window in the
+ * future are ignored, so a badly skewed instance cannot stall the channel.
  *
- * Within one process acquires of a channel queue behind each other (as in RateLimiter), so a process keeps
- * at most one request on the row at a time.
+ * Within one process, acquires of a channel queue behind each other (as in RateLimiter), so a process keeps
+ * at most one acquire on the row at a time; settles do not queue (an acquire may be waiting for them).
  */
 export class TableChannelPacer implements ChannelPacer {
   readonly capacity: number;
   readonly windowInMs: number;
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The row as this pacer last read or wrote it (a write with its ETag fails if anyone wrote since). */
+  private cached: Row | undefined;
   private readonly rowKey: string;
+  private readonly instance = randomBytes(4).toString('hex');
+  private counter = 0;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly maxConflicts: number;
+  private readonly inFlightLimitInMs: number;
 
   constructor(
     private readonly tables: TableClients,
@@ -73,68 +94,117 @@ export class TableChannelPacer implements ChannelPacer {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = options.random ?? Math.random;
     this.maxConflicts = options.maxConflicts ?? 50;
+    this.inFlightLimitInMs = options.inFlightLimitInMs ?? 60_000;
   }
 
-  acquire(): Promise<void> {
+  acquire(): Promise<SettleSend> {
     const turn = this.tail.then(() => this.take());
     this.tail = turn.catch(() => undefined);
     return turn;
   }
 
-  private async take(): Promise<void> {
+  /** The latest time the send's post can have reached the receiver. */
+  private arrivedBy(send: Send): number {
+    return send.e ?? send.s + this.inFlightLimitInMs;
+  }
+
+  /** Sends that still count at `now`, oldest arrival first. */
+  private live(sends: Send[], now: number): Send[] {
+    return sends
+      .filter((x) => this.arrivedBy(x) > now - this.windowInMs && x.s <= now + this.windowInMs)
+      .sort((a, b) => this.arrivedBy(a) - this.arrivedBy(b));
+  }
+
+  private async take(): Promise<SettleSend> {
     const client = await this.tables.get(tableNames.pacing);
+    let row = this.cached ?? (await this.read(client));
     let conflicts = 0;
     for (;;) {
-      const row = await this.read(client);
       const now = this.now();
-      const recent = row.sends
-        .filter((t) => t > now - this.windowInMs && t <= now + this.windowInMs)
-        .sort((a, b) => a - b);
-      if (recent.length >= this.capacity) {
-        // Until enough sends have left the window that one more fits (several instances waking at the same
-        // moment would race for the one slot: a little jitter spreads them).
-        const leaving = recent[recent.length - this.capacity];
-        await this.sleep(this.windowInMs - (now - leaving) + 1 + Math.floor(this.random() * 10));
+      const live = this.live(row.sends, now);
+      if (live.length >= this.capacity) {
+        // Until enough sends have left the window that one more fits; a little jitter spreads instances that
+        // wake for the same slot.
+        const leaving = live[live.length - this.capacity];
+        const jitter = Math.floor(this.random() * 10);
+        if (leaving.e === undefined) {
+          await this.sleep(inFlightPollInMs + jitter);
+          row = await this.read(client); // its settle lands in the row
+        } else {
+          await this.sleep(this.arrivedBy(leaving) + this.windowInMs - now + 1 + jitter);
+          row = this.cached ?? row; // our own settles may have written meanwhile; others' show as a lost race
+        }
         continue;
       }
-      const entity = {
-        partitionKey,
-        rowKey: this.rowKey,
-        channelId: this.channelId,
-        sendsJson: JSON.stringify([...recent, now]),
-      };
+      const mine: Send = { s: now, k: `${this.instance}-${++this.counter}` };
+      const sends = [...live, mine];
       try {
-        if (row.etag) await client.updateEntity<PacingEntity>(entity, 'Replace', { etag: row.etag });
-        else await client.createEntity<PacingEntity>(entity);
-        return;
+        this.cached = { etag: await this.write(client, row.etag, sends), sends };
+        return () => this.settle(client, mine.k);
       } catch (err) {
-        const status = statusOf(err);
-        // 412: another instance wrote first; 409: it created the row first; 404: the row was deleted.
-        if (status !== 412 && status !== 409 && status !== 404) throw err;
+        this.cached = undefined;
+        if (!isLostRace(err)) throw err;
         if (++conflicts > this.maxConflicts)
           throw new Error(`Pacing of channel ${this.channelId}: lost ${conflicts} write races in a row; giving up`, {
             cause: err,
           });
         await this.sleep(Math.floor(this.random() * 20));
+        row = await this.read(client);
       }
     }
   }
 
-  private async read(client: TableClient): Promise<{ etag?: string; sends: number[] }> {
+  /** Marks the send finished. Best effort: one that cannot be marked counts until its in-flight limit. */
+  private async settle(client: TableClient, key: string): Promise<void> {
+    let row = this.cached;
+    for (let attempt = 0; attempt <= this.maxConflicts; attempt++) {
+      try {
+        row ??= await this.read(client);
+        if (!row.etag || !row.sends.some((x) => x.k === key)) return;
+        const now = this.now();
+        const sends = this.live(row.sends, now).map((x) => (x.k === key ? { ...x, e: now } : x));
+        this.cached = { etag: await this.write(client, row.etag, sends), sends };
+        return;
+      } catch (err) {
+        row = this.cached = undefined;
+        if (!isLostRace(err)) return;
+      }
+    }
+  }
+
+  private async read(client: TableClient): Promise<Row> {
     try {
-      const e = await client.getEntity<PacingEntity>(partitionKey, this.rowKey);
+      const e = await client.getEntity<{ sendsJson?: string }>(partitionKey, this.rowKey);
       return { etag: e.etag, sends: parseSends(e.sendsJson) };
     } catch (err) {
       if (statusOf(err) === 404) return { sends: [] };
       throw err;
     }
   }
+
+  /** Writes the row: replace with If-Match when it was read with an ETag, create otherwise. Returns the new ETag. */
+  private async write(client: TableClient, etag: string | undefined, sends: Send[]): Promise<string | undefined> {
+    const entity = { partitionKey, rowKey: this.rowKey, channelId: this.channelId, sendsJson: JSON.stringify(sends) };
+    const res = etag ? await client.updateEntity(entity, 'Replace', { etag }) : await client.createEntity(entity);
+    return res.etag;
+  }
 }
 
-function parseSends(json: unknown): number[] {
+// 412: another instance wrote first; 409: it created the row first; 404: the row was deleted.
+const isLostRace = (err: unknown) => [412, 409, 404].includes(statusOf(err) ?? 0);
+
+function parseSends(json: unknown): Send[] {
   try {
     const parsed: unknown = JSON.parse(typeof json === 'string' ? json : '[]');
-    return Array.isArray(parsed) ? parsed.filter((t): t is number => typeof t === 'number' && Number.isFinite(t)) : [];
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter(
+      (x): x is Send =>
+        typeof x === 'object' &&
+        x !== null &&
+        Number.isFinite((x as Send).s) &&
+        ((x as Send).e === undefined || Number.isFinite((x as Send).e)) &&
+        typeof (x as Send).k === 'string',
+    );
   } catch {
     return []; // a damaged row is rewritten by the next send
   }

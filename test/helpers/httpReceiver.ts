@@ -13,6 +13,8 @@ export interface ReceivedRequest {
   body: unknown;
   /** `Date.now()` when the body had been read. */
   receivedAt: number;
+  /** `performance.now()` at the same moment (monotonic, sub-millisecond: for rate assertions). */
+  arrivedAt: number;
   /** The response this request was given (undefined while pending or when it hangs). */
   answeredWith?: ReceiverResponse;
 }
@@ -77,6 +79,7 @@ export async function startReceiver(): Promise<Receiver> {
         rawBody,
         body: parseJson(rawBody),
         receivedAt: Date.now(),
+        arrivedAt: performance.now(),
       };
       requests.push(record);
       for (const wake of waiters) wake();

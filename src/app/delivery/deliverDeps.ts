@@ -29,8 +29,11 @@ export interface DeliverDeps {
     /** Stop starting new sends after this much wall time; the rest waits for the next run. Default 120 s. */
     runBudgetInMs?: number;
   };
-  /** Per-channel pacing; default: the process-wide limiter of each channel. */
-  limiter?: (channelId: string, maxPerSecond: number) => { acquire(): Promise<void> };
+  /**
+   * Per-channel pacing; default: the process-wide limiter of each channel. An `acquire` that resolves to a
+   * function is told, by calling it, when the post it allowed has finished (TableChannelPacer counts sends until then).
+   */
+  limiter?: (channelId: string, maxPerSecond: number) => { acquire(): Promise<void | (() => Promise<void>)> };
   /** Test seam for crash injection: called after each step; throwing simulates a crash there. */
   afterStep?: (step: 'delivery-claimed' | 'delivery-sent' | 'delivery-recorded') => void | Promise<void>;
 }

@@ -10,6 +10,7 @@ import { TableChannelStore } from '../state/tableChannelStore';
 import { TableDeliveryState } from '../state/tableDeliveryState';
 import { ChannelDirectory } from './channels';
 import { consoleLogger, errorText, type Logger } from '../shared/logger';
+import { currentRequestScope, withRequestScope } from '../shared/requestScope';
 import { TableCheckpointStore } from '../state/tableCheckpointStore';
 import { TableGraphCapabilityStore } from '../state/tableGraphCapabilityStore';
 import { probeTableStorage } from '../state/tableProbe';
@@ -97,7 +98,11 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     maxRetries: config.graph.maxRetries,
     retryDelayInSeconds: config.graph.retryDelayInSeconds,
     random: overrides.random,
-    onRequest: () => graphCounter.count++,
+    onRequest: () => {
+      graphCounter.count++;
+      const scope = currentRequestScope();
+      if (scope) scope.graph++;
+    },
   });
   // Optional query clauses the server refused are remembered in PollState (graphCapabilities.ts).
   const graphCapabilities = new TableGraphCapabilityStore(tables);
@@ -164,6 +169,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
 
   const pollDeps = (log: Logger): PollDeps => ({
     tenantId: config.tenantId,
+    tenantName: config.tenantName,
     source,
     checkpoints,
     rules,
@@ -196,7 +202,11 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     notifiers,
     clock,
     graphCapabilities,
-    counters: { graphRequests: () => graphCounter.count, tableRequests: () => tableRequests.count },
+    // Within a cycle, the cycle's own requests (other tenants' runs in this process share the clients).
+    counters: {
+      graphRequests: () => currentRequestScope()?.graph ?? graphCounter.count,
+      tableRequests: () => currentRequestScope()?.tables ?? tableRequests.count,
+    },
     tableChannels: async (log) => ({
       ...(await channels.ids(log)),
       notifiers: (await channels.load(log)).tableNotifiers,
@@ -300,37 +310,40 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
      * outage must not hold back alerts already detected). A detection failure is returned, not thrown.
      * The run is recorded in the coverage ledger and checked by the watchdog (runWatch.ts).
      */
-    async cycle(log: Logger, options: CycleOptions = {}): Promise<CycleResult> {
-      const run = watch.start(log, options);
-      let poll: PollSummary | undefined;
-      let pollError: string | undefined;
-      let pollFailure: unknown;
-      try {
-        poll = await runPoll({ ...pollDeps(log), checkpoints: run.checkpoints, onSummary: run.onSummary });
-      } catch (err) {
-        pollError = errorText(err);
-        pollFailure = err;
-        run.pollFailed(err);
-      }
-      let delivery: DeliverySummary;
-      try {
-        const deps = deliverDeps(log);
-        const load = deps.loadNotifiers;
-        delivery = await deliverPending({
-          ...deps,
-          notifiers: run.observe(deps.notifiers),
-          loadNotifiers: load && (async () => run.observe(await load())),
-        });
-      } catch (err) {
-        await run.finish(undefined, err);
-        throw err;
-      }
-      const recorded = await run.finish(delivery);
-      // Watchdog messages go out now, not a timer tick later.
-      if (recorded?.alertsWritten) await deliverPending(deliverDeps(log));
-      return { poll, delivery, pollError, pollFailure, watch: recorded };
-    },
+    cycle: (log: Logger, options: CycleOptions = {}): Promise<CycleResult> =>
+      withRequestScope({ graph: 0, tables: 0 }, () => cycle(log, options)),
   };
+
+  async function cycle(log: Logger, options: CycleOptions): Promise<CycleResult> {
+    const run = watch.start(log, options);
+    let poll: PollSummary | undefined;
+    let pollError: string | undefined;
+    let pollFailure: unknown;
+    try {
+      poll = await runPoll({ ...pollDeps(log), checkpoints: run.checkpoints, onSummary: run.onSummary });
+    } catch (err) {
+      pollError = errorText(err);
+      pollFailure = err;
+      run.pollFailed(err);
+    }
+    let delivery: DeliverySummary;
+    try {
+      const deps = deliverDeps(log);
+      const load = deps.loadNotifiers;
+      delivery = await deliverPending({
+        ...deps,
+        notifiers: run.observe(deps.notifiers),
+        loadNotifiers: load && (async () => run.observe(await load())),
+      });
+    } catch (err) {
+      await run.finish(undefined, err);
+      throw err;
+    }
+    const recorded = await run.finish(delivery);
+    // Watchdog messages go out now, not a timer tick later.
+    if (recorded?.alertsWritten) await deliverPending(deliverDeps(log));
+    return { poll, delivery, pollError, pollFailure, watch: recorded };
+  }
   return self;
 }
 

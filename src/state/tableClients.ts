@@ -1,5 +1,6 @@
 import { TableClient, type TableEntity } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
+import { currentRequestScope } from '../shared/requestScope';
 
 /** A Table SDK pipeline policy (the type lives in a transitive package; derived here to avoid importing it). */
 export type PipelinePolicy = Parameters<TableClient['pipeline']['addPolicy']>[0];
@@ -25,6 +26,8 @@ export class RequestCounter {
       name: `requestCounter-${table}`,
       sendRequest: (request, next) => {
         this.count++;
+        const scope = currentRequestScope();
+        if (scope) scope.tables++;
         this.byTable.set(table, (this.byTable.get(table) ?? 0) + 1);
         return next(request);
       },

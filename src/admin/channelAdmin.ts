@@ -13,6 +13,8 @@ export interface ChannelView {
   id: string;
   type: string;
   source: ChannelDefinition['source'];
+  /** Set on a registered tenant's own channel (its partition of the Channels table); absent for a global channel. */
+  tenantId?: string;
   isDefault: boolean;
   description?: string;
   settings: ChannelDefinition['settings'];
@@ -53,6 +55,7 @@ function view(
   def: ChannelDefinition,
   status: ChannelStatus | undefined,
   stored?: { etag: string; updatedAt?: string; updatedBy?: string },
+  tenantId?: string,
 ): ChannelView {
   const { registryOptions } = services;
   const resolved = resolveSecrets(def, {
@@ -66,6 +69,7 @@ function view(
     id: def.id,
     type: def.type,
     source: def.source,
+    ...(tenantId ? { tenantId } : {}),
     isDefault: def.isDefault,
     ...(def.description ? { description: def.description } : {}),
     settings: def.settings,
@@ -77,14 +81,20 @@ function view(
   };
 }
 
-/** Every channel (app settings and table) with its configuration check and last outcomes. */
+/** The tenant id when `id` is the tenant's own channel in this set (a registered tenant's services). */
+const ownerOf = (services: Services, set: { tenantOwned: Set<string> }, id: string) =>
+  set.tenantOwned.has(id) ? services.config.tenantId : undefined;
+
+/** Every channel (app settings and table; for a registered tenant's services also its own) with its configuration check and last outcomes. */
 export async function listChannels(services: Services): Promise<ChannelView[]> {
   const [set, statuses] = await Promise.all([
     services.channels.load(),
     services.deliveryState.listChannelStatus(services.config.tenantId),
   ]);
   const byId = new Map(statuses.map((s) => [s.channelId, s]));
-  return set.definitions.map((d) => view(services, d, byId.get(d.id), set.stored.get(d.id)));
+  return set.definitions.map((d) =>
+    view(services, d, byId.get(d.id), set.stored.get(d.id), ownerOf(services, set, d.id)),
+  );
 }
 
 export async function getChannel(services: Services, id: string): Promise<ChannelView> {
@@ -96,6 +106,7 @@ export async function getChannel(services: Services, id: string): Promise<Channe
     def,
     await services.deliveryState.getChannelStatus(services.config.tenantId, id),
     set.stored.get(id),
+    ownerOf(services, set, id),
   );
 }
 
@@ -112,6 +123,14 @@ export async function putChannel(
 ): Promise<ChannelView> {
   if (services.channels.configured.some((c) => c.id === id))
     throw new ConflictError(`channel "${id}" comes from app settings and cannot be changed through the API`);
+  // A tenant's channel with a global channel's id would be ignored (global ids win): refuse it here.
+  if (!services.channels.isHome) {
+    const set = await services.channels.load();
+    if (set.definitions.some((d) => d.id === id) && !set.tenantOwned.has(id))
+      throw new ConflictError(
+        `channel "${id}" is a global channel; give tenant ${services.config.tenantId}'s channel another id`,
+      );
+  }
   const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...body, id } : body;
   const def = parseChannel(input);
   const problems: FieldProblem[] = [];
@@ -135,8 +154,15 @@ export async function putChannel(
     ifMatch: options.ifMatch,
     updatedBy: options.caller,
   });
+  const owner = services.channels.isHome ? undefined : services.config.tenantId;
   return {
-    ...view(services, def, await services.deliveryState.getChannelStatus(services.config.tenantId, id)),
+    ...view(
+      services,
+      def,
+      await services.deliveryState.getChannelStatus(services.config.tenantId, id),
+      undefined,
+      owner,
+    ),
     etag,
     updatedBy: options.caller,
   };

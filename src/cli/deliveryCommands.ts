@@ -4,11 +4,13 @@ import { getChannel, listChannels, testChannel } from '../admin/channelAdmin';
 import { listQuarantine, retryQuarantined } from '../admin/quarantine';
 import { loadConfig } from '../config/config';
 import { createServices, type Services } from '../composition/services';
+import { scopedServices } from '../composition/tenantScope';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { errorText } from '../shared/logger';
 import { UsageError } from './cliInput';
 
 export const deliveryUsage = `  pki-alerts channels list [--json]           every channel: id, type, source, host, configuration, last outcome
+    (channels list, get, test: --tenant ID = a registered tenant's own channels beside the global ones)
   pki-alerts channels get ID                  one channel as JSON (setting names and host, never a URL or secret)
   pki-alerts channels test ID                 sends a sample alert to the channel now; prints status and detail
                                               (exit code 1 when the channel failed)
@@ -37,13 +39,14 @@ export async function deliveryCommand(
       allowPositionals: true,
     });
     const s = () => services ?? createServices(loadConfig());
+    const channelServices = async () => (await scopedServices(s(), values.tenant)).services;
     const one = () => {
       if (positionals.length !== 1) throw new UsageError(`${command} ${sub} needs one id`);
       return positionals[0];
     };
     switch (`${command} ${sub}`) {
       case 'channels list': {
-        const channels = await listChannels(s());
+        const channels = await listChannels(await channelServices());
         if (values.json) out(JSON.stringify({ value: channels }));
         else
           for (const c of channels) {
@@ -52,7 +55,7 @@ export async function deliveryCommand(
               [
                 c.id.padEnd(20),
                 c.type.padEnd(14),
-                c.source.padEnd(13),
+                (c.tenantId ? 'tenant' : c.source).padEnd(13),
                 (c.host ?? '-').padEnd(40),
                 c.configuration,
                 last ? `${last.ok ? 'ok' : 'FAILED'} ${last.status} ${last.at}` : 'never used',
@@ -65,10 +68,10 @@ export async function deliveryCommand(
         return 0;
       }
       case 'channels get':
-        out(JSON.stringify(await getChannel(s(), one()), null, 2));
+        out(JSON.stringify(await getChannel(await channelServices(), one()), null, 2));
         return 0;
       case 'channels test': {
-        const result = await testChannel(s(), one());
+        const result = await testChannel(await channelServices(), one());
         out(JSON.stringify(result));
         return result.ok ? 0 : 1;
       }

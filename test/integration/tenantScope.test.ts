@@ -7,6 +7,7 @@ import { main } from '../../src/cli/main';
 import { getServices } from '../../src/composition/appServices';
 import { alertIdFor } from '../../src/dispatch/alertAccumulator';
 import { getAlert, listAlerts } from '../../src/functions/alerts';
+import { listChannelsHandler, putChannelHandler } from '../../src/functions/channels';
 import { getRuleHandler, listRulesHandler, putRuleHandler } from '../../src/functions/rules';
 import { parseChannel } from '../../src/notifiers/channel';
 import { sampleAlert } from '../helpers/alertFixtures';
@@ -72,6 +73,46 @@ describe('channels across tenants', () => {
     const home = await s.channels.load();
     expect(home.definitions.map((d) => d.id)).toEqual(['teams', 'soc']);
     expect(home.tenantOwned.size).toBe(0);
+  });
+});
+
+describe('channels API with ?tenant=', () => {
+  const putChannel = (id: string, tenant?: string) =>
+    callApi(putChannelHandler, {
+      method: 'PUT',
+      path: `channels/${id}${tenant ? `?tenant=${tenant}` : ''}`,
+      params: { id },
+      body: { type: 'teams', settings: { urlSetting: 'TEAMS_WEBHOOK_URL' } },
+    });
+
+  it("creates a tenant's own channel in its partition, lists it beside the global ones, and refuses a global id", async () => {
+    const { s, home } = await setUp();
+    const id = `own-${contoso.slice(0, 8)}`;
+    const created = await putChannel(id, contoso);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id, tenantId: contoso, source: 'table' });
+    expect(created.headers.location).toBe(`/api/channels/${id}?tenant=${contoso}`);
+    expect((await s.channelStore.get(contoso, id))?.channel.id).toBe(id);
+    expect(await s.channelStore.get(home, id)).toBeUndefined();
+
+    const list = await callApi(listChannelsHandler, { method: 'GET', path: `channels?tenant=${contoso}` });
+    expect(list.body.value.map((c: any) => [c.id, c.tenantId ?? 'global'])).toEqual([
+      ['teams', 'global'],
+      ['soc', 'global'],
+      [contosoOps, contoso],
+      [id, contoso],
+    ]);
+    // The global list does not show it; another tenant does not see it.
+    const global = await callApi(listChannelsHandler, { method: 'GET', path: 'channels' });
+    expect(global.body.value.map((c: any) => c.id)).toEqual(['teams', 'soc']);
+    const other = await callApi(listChannelsHandler, { method: 'GET', path: `channels?tenant=${fabrikam}` });
+    expect(other.body.value.map((c: any) => c.id)).not.toContain(id);
+
+    const clash = await putChannel('soc', contoso);
+    expect(clash.status).toBe(409);
+    expect(clash.body.error.message).toContain('"soc" is a global channel');
+    expect((await putChannel('x', randomUUID())).status).toBe(404);
+    expect((await callApi(listChannelsHandler, { method: 'GET', path: 'channels?tenant=nope' })).status).toBe(400);
   });
 });
 

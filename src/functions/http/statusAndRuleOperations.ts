@@ -7,6 +7,9 @@ const tenant = (description: string): Param => ({
   description: `${description} A tenant id (GUID), \`home\` or the home tenant's id; anything else is a 400 naming \`tenant\`.`,
   schema: { type: 'string' },
 });
+const channelTenant = tenant(
+  "Whose channels: a registered tenant's own (listed beside the global ones, marked with `tenantId`; 404 when the tenant is not registered). Default: the global channels (app settings and the home tenant's partition).",
+);
 const ruleTenant = tenant(
   "Whose rules: a registered tenant's own rules (they replace global rules of the same id for that tenant). Default: the global rules (the home tenant's partition), which apply to every tenant.",
 );
@@ -84,7 +87,8 @@ export const statusAndRuleOperations: readonly Operation[] = [
     tag: 'channels',
     summary:
       'Every channel (app settings and table) with setting names, destination host, configuration check, last five outcomes and open incident. Never a URL or secret.',
-    responses: { 200: '`{ value: [...] }`' },
+    params: [channelTenant],
+    responses: { 200: '`{ value: [...] }`', 404: 'the tenant is not registered' },
   },
   {
     operationId: 'getChannel',
@@ -93,6 +97,7 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'reader',
     tag: 'channels',
     summary: 'One channel (ETag header for table channels).',
+    params: [channelTenant],
     responses: { 200: 'the channel', 404: 'unknown channel' },
   },
   {
@@ -103,13 +108,14 @@ export const statusAndRuleOperations: readonly Operation[] = [
     tag: 'channels',
     summary:
       'Create (201; 409 when it exists) or replace (If-Match) a table channel. 400 lists every problem; app-settings channels are 409.',
-    params: [ifMatch('replace')],
+    params: [ifMatch('replace'), channelTenant],
     body: 'ChannelBody',
     responses: {
       200: 'replaced',
       201: 'created',
       400: 'field problems',
-      409: 'exists, or an app-settings channel',
+      404: 'the tenant is not registered',
+      409: "exists, an app-settings channel, or (a tenant's channel) the id of a global channel",
       412: 'stale ETag',
     },
   },
@@ -120,6 +126,7 @@ export const statusAndRuleOperations: readonly Operation[] = [
     role: 'admin',
     tag: 'channels',
     summary: 'Delete a table channel (idempotent).',
+    params: [channelTenant],
     responses: { 204: 'deleted', 409: 'an app-settings channel' },
   },
   {
@@ -130,6 +137,7 @@ export const statusAndRuleOperations: readonly Operation[] = [
     tag: 'channels',
     summary:
       'Sends a sample alert (marked TEST) now, outside the outbox: `{ ok, status, detail, deliveryId }` either way; never the URL.',
+    params: [channelTenant],
     responses: { 200: 'the outcome', 404: 'unknown channel' },
   },
   {

@@ -18,6 +18,7 @@ import { type PipelinePolicy, RequestCounter, TableClients } from '../state/tabl
 import { TableOutbox } from '../state/tableOutbox';
 import { createTablePacing } from '../state/tableChannelPacer';
 import { TableRuleStore } from '../state/tableRuleStore';
+import { TenantScopedRules } from '../rules/tenantRules';
 import type { AppConfig } from '../config/config';
 import { type DeliverDeps, deliverPending, type DeliverySummary } from '../app/deliverPending';
 import { type PollDeps, type PollSummary, runPoll, writeAlert } from '../app/runPoll';
@@ -25,7 +26,7 @@ import { createAdminServices } from './adminServices';
 import type { CycleOptions, WatchResult } from '../app/runWatch';
 import { createCredential } from './tenantCredentials';
 import { createTenantServices } from './tenantServices';
-import { createWatchServices, resolveWatchdogChannels } from './watchServices';
+import { createWatchServices } from './watchServices';
 
 /** Overrides for tests and local tooling: everything else comes from the config. */
 export interface ServiceOverrides {
@@ -113,7 +114,8 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     log: consoleLogger,
   });
   const checkpoints = new TableCheckpointStore(tables);
-  const rules = new TableRuleStore(tables);
+  // Global rules (home partition) merged with a registered tenant's own (src/rules/tenantRules.ts).
+  const rules = new TenantScopedRules(new TableRuleStore(tables), config.tenancy.homeTenantId);
   const outbox = new TableOutbox(tables);
   // Mail (the deployment's own mailbox: the home credential) and CA lookups (this tenant's token): no SDK
   // retries (the outbox retries), a delivery-sized timeout. Not counted in graphRequests (audit-event reads).
@@ -240,15 +242,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       clock,
       home: () => self,
       queueCounter: queueRequests,
-      watchdogChannels: async () => {
-        const table = await channels.ids(consoleLogger);
-        return resolveWatchdogChannels({
-          watchdogChannel: config.watch.channel,
-          failoverChannel: config.delivery.failoverChannel,
-          defaultChannels: [...config.channels.filter((c) => c.isDefault).map((c) => c.id), ...table.defaults],
-          knownChannels: [...config.channels.map((c) => c.id), ...table.known],
-        }).channels;
-      },
+      channelIds: (log) => channels.ids(log),
       build: (tenant) =>
         createServices(
           { ...config, tenantId: tenant.id, tenantName: tenant.name },

@@ -12,6 +12,7 @@ import { TableTenantStore } from '../state/tableTenantStore';
 import { adminConsentUrl, parseTenantPollMessage, type TenantAuthState } from '../tenants/tenant';
 import { tenantPollPoisonAlert } from '../watch/tenantPollNotice';
 import { TenantCredentials } from './tenantCredentials';
+import { resolveWatchdogChannels } from './watchServices';
 
 /** The part of one tenant's services the fan-out uses (createServices' result). */
 export interface TenantCycle {
@@ -32,8 +33,8 @@ export interface TenantWiring<S extends TenantCycle> {
   /** Builds the services of another tenant over the same tables, reading Graph with `graphCredential`. */
   build: (tenant: { id: string; name?: string; graphCredential: TokenCredential | undefined }) => S;
   queueCounter?: { count: number };
-  /** Channels of operator alerts (watchdog channel, else the defaults). */
-  watchdogChannels: () => Promise<readonly string[]>;
+  /** The table channels (ids and defaults); with the app-settings ones they decide where operator alerts go. */
+  channelIds: (log: Logger) => Promise<{ known: readonly string[]; defaults: readonly string[] }>;
 }
 
 /** The timer's interval, from two consecutive occurrences of TIMER_SCHEDULE (UTC). */
@@ -147,7 +148,13 @@ export function createTenantServices<S extends TenantCycle>(w: TenantWiring<S>) 
         messageId: meta.messageId,
         at: w.clock(),
       });
-      const channels = [...(await w.watchdogChannels())];
+      const table = await w.channelIds(log);
+      const channels = resolveWatchdogChannels({
+        watchdogChannel: config.watch.channel,
+        failoverChannel: config.delivery.failoverChannel,
+        defaultChannels: [...config.channels.filter((c) => c.isDefault).map((c) => c.id), ...table.defaults],
+        knownChannels: [...config.channels.map((c) => c.id), ...table.known],
+      }).channels;
       const written = await w.outbox.writeAlert({ alert, channels: [], eventKeys: [] }, channels);
       log.error(
         `Tenant poll message ${meta.messageId} poisoned (${m ? `tenant ${m.tenantId}` : text.slice(0, 200)}): ${reason}; operator alert ${alert.id} ${written === 'created' ? 'queued' : 'already queued'}`,

@@ -61,7 +61,9 @@ describe('deployment bundle (npm run build)', () => {
       .filter((f) => f.endsWith('.ts'))
       .flatMap((f) =>
         [
-          ...readFileSync(path.join(root, 'src/functions', f), 'utf8').matchAll(/app\.(?:timer|http)\(\s*'([^']+)'/g),
+          ...readFileSync(path.join(root, 'src/functions', f), 'utf8').matchAll(
+            /app\.(?:timer|http|storageQueue)\(\s*'([^']+)'/g,
+          ),
         ].map((m) => m[1]),
       )
       .sort();

@@ -20,6 +20,9 @@ const never = '0 0 0 1 1 *';
 const tenantCount = 50;
 const tenantIds = Array.from({ length: tenantCount }, () => randomUUID());
 const forbiddenTenant = tenantIds[7];
+/** Its Graph hangs: its poll waits out GRAPH_REQUEST_TIMEOUT_MS while the others go on. */
+const hangingTenant = tenantIds[9];
+const requestTimeoutInMs = 20_000;
 
 let graph: TenantGraph;
 let teams: Awaited<ReturnType<typeof startReceiver>>;
@@ -39,6 +42,7 @@ beforeAll(async () => {
       forbidden: id === forbiddenTenant,
     })),
   ]);
+  graph.simulator(hangingTenant).injectFault({ kind: 'hang' }, { times: 1 });
   teams = await startReceiver();
   for (const spec of appSettings) delete process.env[spec.name];
   Object.assign(process.env, {
@@ -49,6 +53,7 @@ beforeAll(async () => {
     ALLOW_LOOPBACK_WEBHOOKS: 'true',
     GRAPH_RETRY_DELAY_SECONDS: '0',
     GRAPH_MAX_RETRIES: '0',
+    GRAPH_REQUEST_TIMEOUT_MS: String(requestTimeoutInMs),
     ALERT_GROUP_WINDOW_MINUTES: '0',
     DELIVERY_PACING: 'process',
     TIMER_SCHEDULE: never,
@@ -91,10 +96,20 @@ describe('many tenants through the poll queue', () => {
     await host.drainQueue(undefined, { timeoutMs: 120_000 });
     const services = getServices();
     const byTenant = graph.requestsByTenant();
+    expect((await services.checkpoints.get(hangingTenant))?.checkpoint.complete).not.toBe(true);
     for (const id of [homeTenantId, ...tenantIds]) expect(byTenant.get(id) ?? 0, id).toBeGreaterThan(0);
     expect(byTenant.get('unknown') ?? 0).toBe(0);
+    // The hanging tenant held one worker slot; every other tenant's reads were done before its request gave up
+    // (51 polls, 24 at a time, their cards paced at 4 / s: about 13 s), so nobody waited for it.
+    const hungAt = graph.simulator(hangingTenant).requests[0].at;
+    const othersDone = Math.max(
+      ...[homeTenantId, ...tenantIds.filter((t) => t !== hangingTenant && t !== forbiddenTenant)].map((id) =>
+        Math.max(...graph.simulator(id).requests.map((r) => r.at)),
+      ),
+    );
+    expect(othersDone).toBeLessThan(hungAt + requestTimeoutInMs);
 
-    for (const id of [homeTenantId, ...tenantIds.filter((t) => t !== forbiddenTenant)]) {
+    for (const id of [homeTenantId, ...tenantIds.filter((t) => t !== forbiddenTenant && t !== hangingTenant)]) {
       const alerts = await services.outbox.listAlerts(id);
       const ruleAlerts = alerts.filter((a) => !a.alert.ruleId.startsWith('watchdog:'));
       expect(ruleAlerts.length, `alerts of ${id}`).toBeGreaterThan(0);
@@ -108,8 +123,11 @@ describe('many tenants through the poll queue', () => {
     expect(Date.parse(forbidden!.nextAuthRetryAt!)).toBeGreaterThan(Date.now() + 25 * 60_000);
     const forbiddenAlerts = await services.outbox.listAlerts(forbiddenTenant);
     expect(forbiddenAlerts.map((a) => a.alert.ruleId)).toEqual(['watchdog:graph-auth']);
-    const others = (await services.tenants.store.list()).filter((t) => t.id !== forbiddenTenant);
+    const listed = await services.tenants.store.list();
+    const others = listed.filter((t) => t.id !== forbiddenTenant && t.id !== hangingTenant);
     expect(others.every((t) => t.authState === 'ok')).toBe(true);
+    // A timeout is an outage of that tenant (its watchdog), not a sign-in problem: nothing recorded on its row.
+    expect(listed.find((t) => t.id === hangingTenant)?.authState).toBe('unknown');
     expect(await services.tenants.queues.approximateCount(tenantPollQueueName)).toBe(0);
 
     // The same interval again (a repeated timer run): nothing is enqueued, nothing polled twice.

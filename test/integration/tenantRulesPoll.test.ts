@@ -110,4 +110,21 @@ describe("a registered tenant's poll", () => {
     expect(p.teams.requests.map((r) => JSON.stringify(r.body)).every((c) => c.includes('Fabrikam'))).toBe(true);
     expect(p.teams.requests).toHaveLength(2);
   });
+
+  it("each tenant's services list the merged rules (what its backtest, health and window summaries read)", async () => {
+    const home = p.services();
+    await setUp(home);
+    const ids = async (id: string) => {
+      const { rules } = await home.tenants.forTenant(id).rules.list(id);
+      return new Map(rules.map((r) => [r.id, r.severity]));
+    };
+    const contosoRules = await ids(contoso);
+    expect(contosoRules.get('cloudpki-ca-deleted')).toBe('low');
+    expect(contosoRules.has('cloudpki-ca-created')).toBe(true);
+    expect(contosoRules.has('not-for-contoso')).toBe(false);
+    const fabrikamRules = await ids(fabrikam);
+    expect(fabrikamRules.get('cloudpki-ca-deleted')).toBe('high');
+    expect(fabrikamRules.has('not-for-contoso')).toBe(true);
+    expect(fabrikamRules.size).toBe(defaultRulePack.length + 1);
+  });
 });

@@ -76,7 +76,10 @@ async function pass(deps: DeliverDeps, summary: DeliverySummary, run: RunState):
   const items = new Map<string, WorkItem>();
   for (const delivery of due) {
     if (!alerts.has(delivery.alertId))
-      alerts.set(delivery.alertId, deps.outbox.getAlert(deps.tenantId, delivery.alertId));
+      alerts.set(
+        delivery.alertId,
+        deps.outbox.getAlert(deps.tenantId, delivery.alertId).then((a) => named(deps, a)),
+      );
     const alert = await alerts.get(delivery.alertId);
     const groupable = deps.state !== undefined && alert !== undefined && (alert.kind ?? 'alert') === 'alert';
     const groupId = groupable ? groupIdFor(alert) : undefined;
@@ -340,3 +343,7 @@ async function notice(
   };
   return (await raiseFailoverNotice(failoverDeps, { channelId, alert, problem, error }, now)) ? 1 : 0;
 }
+
+/** Messages not built by a poll (watchdog, heartbeat, notices) name the tenant too, with many tenants. */
+const named = (deps: DeliverDeps, alert: Alert | undefined): Alert | undefined =>
+  alert && deps.tenantName && !alert.tenantName ? { ...alert, tenantName: deps.tenantName } : alert;

@@ -218,6 +218,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
   const pacing = shared ? shared.pacing : config.delivery.pacing === 'table' ? createTablePacing(tables) : undefined;
   const deliverDeps = (log: Logger): DeliverDeps => ({
     tenantId: config.tenantId,
+    tenantName: config.tenantName,
     outbox,
     notifiers,
     clock,

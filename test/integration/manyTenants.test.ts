@@ -123,6 +123,11 @@ describe('many tenants through the poll queue', () => {
     expect(Date.parse(forbidden!.nextAuthRetryAt!)).toBeGreaterThan(Date.now() + 25 * 60_000);
     const forbiddenAlerts = await services.outbox.listAlerts(forbiddenTenant);
     expect(forbiddenAlerts.map((a) => a.alert.ruleId)).toEqual(['watchdog:graph-auth']);
+    // Its incident card names the tenant (display name and id), like the rule alerts of the others.
+    const incidentCards = teams.requests.filter((r) => JSON.stringify(r.body).includes(forbiddenAlerts[0].alert.id));
+    expect(incidentCards).toHaveLength(1);
+    expect(JSON.stringify(incidentCards[0].body)).toContain('Tenant 7');
+    expect(JSON.stringify(incidentCards[0].body)).toContain(forbiddenTenant);
     const listed = await services.tenants.store.list();
     const others = listed.filter((t) => t.id !== forbiddenTenant && t.id !== hangingTenant);
     expect(others.every((t) => t.authState === 'ok')).toBe(true);

@@ -8,6 +8,8 @@ import type { Logger } from '../../shared/logger';
 
 export interface DeliverDeps {
   tenantId: string;
+  /** The tenant's display name (a registered tenant): put on messages that lack it. */
+  tenantName?: string;
   outbox: Outbox;
   /** Channels from app settings (always known). */
   notifiers: ReadonlyMap<string, Notifier>;

@@ -243,7 +243,7 @@ export const appSettings: readonly SettingSpec[] = [
     name: 'LOCAL_QUEUE_PREFIX',
     localOnly: true,
     description:
-      'Tests and local tooling only: prefixes every Storage queue name (the poll queue and its poison queue) so runs sharing one Azurite cannot take each other\'s messages; the local functions host applies it to queue triggers too.',
+      "Tests and local tooling only: prefixes every Storage queue name (the poll queue and its poison queue) so runs sharing one Azurite cannot take each other's messages; the local functions host applies it to queue triggers too.",
   },
   {
     name: 'PORT',

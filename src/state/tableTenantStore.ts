@@ -3,7 +3,6 @@ import { type Tenant, type TenantAuthState, tenantAuthStates, type TenantStore }
 import { ConflictError, PreconditionFailedError } from '../shared/errors';
 import { queryEntities, statusOf, type TableClients, tableNames } from './tableClients';
 
-
 interface TenantEntity {
   displayName?: unknown;
   enabled?: unknown;
@@ -65,7 +64,10 @@ export class TableTenantStore implements TenantStore {
   async list(): Promise<Tenant[]> {
     const client = await this.client();
     const out: Tenant[] = [];
-    for await (const e of queryEntities<TenantEntity & { etag?: string }>(client, `PartitionKey eq '${this.partitionKey.replace(/'/g, "''")}'`))
+    for await (const e of queryEntities<TenantEntity & { etag?: string }>(
+      client,
+      `PartitionKey eq '${this.partitionKey.replace(/'/g, "''")}'`,
+    ))
       out.push(toTenant(e.rowKey, e, e.etag));
     return out.sort((a, b) => a.displayName.localeCompare(b.displayName) || a.id.localeCompare(b.id));
   }

@@ -166,3 +166,60 @@ describe('npm start with ADMIN_AUTH_MODE=entra: the local stand-in for App Servi
     expect(write.status).toBe(403);
   });
 });
+
+describe('npm start with SIMULATOR_TENANTS=5: five simulated tenants polled through the queue', () => {
+  let many: ChildProcess;
+  let log = '';
+  beforeAll(() => {
+    // The build is the first describe's; storage (Tables and Queues) is the suite's Azurite, isolated by the home
+    // tenant (the Tenants partition) and a queue prefix.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      SIMULATOR_TENANTS: '5',
+      LOCAL_ADMIN_KEY: 'test-admin-key',
+      AzureWebJobsStorage: inject('tablesConnectionString'),
+      AZURE_TENANT_ID: `t${Date.now().toString(36)}`,
+      LOCAL_QUEUE_PREFIX: `ns${Date.now().toString(36)}`,
+    };
+    many = spawn(process.execPath, ['dist/src/local/start.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    many.stdout!.on('data', (d) => (log += d));
+    many.stderr!.on('data', (d) => (log += d));
+  });
+  afterAll(() => {
+    if (many?.exitCode === null) many.kill('SIGKILL');
+  });
+
+  it('lists five tenants at GET /api/tenants, each polled within the last minute, and alerts of all five carry their tenant ids', async () => {
+    const started = Date.now();
+    for (;;) {
+      if (/\[tenants\] 5 simulated tenant\(s\) registered/.test(log)) break;
+      if (Date.now() - started > 30_000 || many.exitCode !== null)
+        throw new Error(`npm start did not register tenants:\n${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const url = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1];
+    const headers = { 'x-functions-key': 'test-admin-key' };
+    type Row = { id: string; home?: boolean; displayName: string; lastSuccessfulPollAt?: string };
+    let tenants: Row[] = [];
+    const polled = await waitUntil(async () => {
+      tenants = ((await (await fetch(`${url}/api/tenants`, { headers })).json()) as { value: Row[] }).value;
+      return (
+        tenants.filter((t) => !t.home).length === 5 &&
+        tenants.every((t) => t.lastSuccessfulPollAt && Date.now() - Date.parse(t.lastSuccessfulPollAt) < 60_000)
+      );
+    }, 45_000);
+    expect(polled, `${JSON.stringify(tenants, null, 1)}\n${log}`).toBe(true);
+    const registered = tenants.filter((t) => !t.home);
+    expect(new Set(registered.map((t) => t.displayName)).size).toBe(5);
+    const alerts = (
+      (await (await fetch(`${url}/api/alerts?limit=500`, { headers })).json()) as {
+        value: { tenantId: string; tenantName?: string }[];
+      }
+    ).value;
+    for (const t of registered)
+      expect(alerts.filter((a) => a.tenantId === t.id).length, t.displayName).toBeGreaterThan(0);
+    expect(alerts.find((a) => a.tenantId === registered[0].id)?.tenantName).toBe(registered[0].displayName);
+  }, 90_000);
+});

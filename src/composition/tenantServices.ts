@@ -9,7 +9,7 @@ import { poisonQueueName, StorageQueues, tenantPollQueueName } from '../state/st
 import type { TableClients } from '../state/tableClients';
 import { TableDispatchSlots } from '../state/tableDispatchSlots';
 import { TableTenantStore } from '../state/tableTenantStore';
-import { adminConsentUrl, parseTenantPollMessage, type TenantAuthState } from '../tenants/tenant';
+import { adminConsentUrl, parseTenantPollMessage, type Tenant, type TenantAuthState } from '../tenants/tenant';
 import { tenantPollPoisonAlert } from '../watch/tenantPollNotice';
 import { TenantCredentials } from './tenantCredentials';
 import { resolveWatchdogChannels } from './watchServices';
@@ -115,10 +115,11 @@ export function createTenantServices<S extends TenantCycle>(w: TenantWiring<S>) 
       return store.list();
     },
     /** The timer with registered tenants: one queue message per due tenant for this interval. */
-    dispatch: (log: Logger) =>
+    dispatch: (log: Logger, listed?: readonly Tenant[]) =>
       dispatchTenantPolls({
         homeTenantId,
-        tenants: store,
+        // The timer has just listed them (to decide whether to dispatch at all): no second query.
+        tenants: listed ? { list: async () => [...listed] } : store,
         queue,
         slots: new TableDispatchSlots(w.tables, homeTenantId),
         clock: w.clock,

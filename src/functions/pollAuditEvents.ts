@@ -11,8 +11,9 @@ export async function pollAuditEvents(timer: Timer, context: InvocationContext):
   const services = getServices();
   // Registered tenants: only dispatch, one queue message per due tenant (pollTenant.ts runs each poll).
   // None: the home tenant's cycle runs here, as a single-tenant app.
-  if ((await services.tenants.registered()).length > 0) {
-    const dispatched = await services.tenants.dispatch(log);
+  const registered = await services.tenants.registered();
+  if (registered.length > 0) {
+    const dispatched = await services.tenants.dispatch(log, registered);
     if (dispatched.failed > 0) throw new Error(`${dispatched.failed} tenant poll(s) could not be enqueued`);
     return;
   }

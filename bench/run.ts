@@ -14,6 +14,7 @@ import { measureDelivery } from './delivery';
 import { measureDetectionLatency } from './latency';
 import { onCallRows } from './onCall';
 import { measureRuleEvaluation } from './ruleEval';
+import { tenantRows } from './tenants';
 
 const run = promisify(execFile);
 
@@ -187,6 +188,8 @@ async function repeat<T>(f: () => Promise<T>): Promise<T[]> {
 
 async function main() {
   const rows: Row[] = [];
+  /** Lines printed under the table (what a figure is made of). */
+  const notes: string[] = [];
   if (wanted('idle')) {
     const idle = await repeat(() => measure({ seed: [], env: { BENCH_WARMUP_CYCLES: '1' } }));
     rows.push(
@@ -556,7 +559,8 @@ async function main() {
     );
     rows.push(row('Rule evaluation: ours / json-rules-engine', r.ratio, '×', { text: '≥ 10×', ok: (v) => v >= 10 }));
   }
-  report(rows);
+  if (wanted('tenants')) rows.push(...(await tenantRows({ row, setting, note: (t) => notes.push(t) })));
+  report(rows, notes);
 }
 
 /**
@@ -564,10 +568,10 @@ async function main() {
  * is broken: it throws (exit code 1). A missed target is reported as NO; it sets the exit code only with
  * BENCH_STRICT=1, so a slow or busy machine never fails a run (CI's smoke run included).
  */
-function report(rows: Row[]) {
+function report(rows: Row[], notes: string[] = []) {
   if (rows.length === 0)
     throw new Error(
-      `no figure measured: BENCH_ONLY=${process.env.BENCH_ONLY ?? ''} names none of idle,window,backlog,latency,cold,delivery,rules,oncall`,
+      `no figure measured: BENCH_ONLY=${process.env.BENCH_ONLY ?? ''} names none of idle,window,backlog,latency,cold,delivery,rules,oncall,tenants`,
     );
   const broken = rows.filter((r) => [r.value, r.min, r.max].some(Number.isNaN));
   if (broken.length)
@@ -584,13 +588,13 @@ function report(rows: Row[]) {
   const targets = rows.filter((r) => r.met !== undefined);
   const missed = targets.filter((r) => r.met === false);
   const verdict = `${targets.length - missed.length} of ${targets.length} targets met${missed.length ? ` (missed: ${missed.map((r) => r.name).join('; ')})` : ''}.`;
-  const md = `# Benchmark results\n\n${new Date().toISOString()} · ${machine} · median of ${repeats} runs (min, max shown)\n\n${lines.join('\n')}\n\n${verdict}\n\nReproduce: \`npm run bench\` (BENCH_REPEATS, BENCH_ONLY=idle,window,backlog,latency,cold,delivery,rules,oncall; sizes: BENCH_WINDOW_EVENTS, BENCH_BACKLOG_EVENTS, BENCH_LATENCY_EVENTS, BENCH_LATENCY_INTERVAL_MS, BENCH_COLD_RUNS, BENCH_PACED_GROUPS, BENCH_RULE_EVENTS, BENCH_ONCALL_PACED, BENCH_ONCALL_LATER; BENCH_STRICT=1 fails on a missed target).\n`;
+  const md = `# Benchmark results\n\n${new Date().toISOString()} · ${machine} · median of ${repeats} runs (min, max shown)\n\n${lines.join('\n')}\n\n${verdict}\n\n${notes.map((t) => `- ${t}\n`).join('')}${notes.length ? '\n' : ''}Reproduce: \`npm run bench\` (BENCH_REPEATS, BENCH_ONLY=idle,window,backlog,latency,cold,delivery,rules,oncall,tenants; sizes: BENCH_WINDOW_EVENTS, BENCH_BACKLOG_EVENTS, BENCH_LATENCY_EVENTS, BENCH_LATENCY_INTERVAL_MS, BENCH_COLD_RUNS, BENCH_PACED_GROUPS, BENCH_RULE_EVENTS, BENCH_ONCALL_PACED, BENCH_ONCALL_LATER, BENCH_TENANTS, BENCH_TENANT_LATENCY_MS, BENCH_TENANT_REPEATS; BENCH_STRICT=1 fails on a missed target).\n`;
   process.stdout.write(`${md}\n`);
   const out = path.join(process.cwd(), 'bench-results');
   mkdirSync(out, { recursive: true });
   writeFileSync(
     path.join(out, 'bench.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), machine, repeats, sizes: { windowEvents, backlogEvents }, rows }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), machine, repeats, sizes: { windowEvents, backlogEvents }, rows, notes }, null, 2)}\n`,
   );
   writeFileSync(path.join(out, 'bench.md'), md);
   process.stdout.write(`bench-results/bench.md and bench.json written. ${verdict}\n`);

@@ -6,11 +6,14 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { contentSecurityPolicy } from '../../src/functions/http/adminPage';
 import { resetServices } from '../../src/composition/appServices';
+import { createServices } from '../../src/composition/services';
+import { loadConfig } from '../../src/config/config';
 import { appSettings } from '../../src/config/settings';
 import { cloudPkiScenario } from '../../src/local/cloudPkiScenario';
 import { startFunctionsHost, type FunctionsHost } from '../../src/local/functionsHost';
 import { GraphSimulator } from '../../src/local/graphSimulator';
 import { adminConsentUrl } from '../../src/tenants/tenant';
+import { sampleAlert } from '../helpers/alertFixtures';
 import { entraBehindEasyAuth } from '../helpers/apiCalls';
 import { type Receiver, startReceiver } from '../helpers/httpReceiver';
 import { launchChromium, screenshots, seriousAxeViolations, watchPage } from './browser';
@@ -390,6 +393,41 @@ describe('admin page, key mode (as npm start runs it)', () => {
     );
     await screenshots(page, 'alerts');
     expect(await seriousAxeViolations(page)).toEqual([]);
+    // Only the home tenant's alerts: no tenant column.
+    expect(await page.locator('table.alerts th', { hasText: 'Tenant' }).count()).toBe(0);
+  });
+
+  it("names each alert's tenant once a registered tenant has alerts (its name shown as text)", async () => {
+    const services = createServices(loadConfig(process.env));
+    const tenantId = randomUUID();
+    const alertId = `e2e-${randomUUID()}`;
+    await services.tenants.store.put({
+      id: tenantId,
+      displayName: `Fabrikam ${xssName}`,
+      enabled: false,
+      authState: 'unknown',
+      addedAt: new Date().toISOString(),
+    });
+    try {
+      const alert = sampleAlert({
+        id: alertId,
+        tenantId,
+        tenantName: `Fabrikam ${xssName}`,
+        createdAt: new Date().toISOString(),
+      });
+      await services.outbox.writeAlert({ alert, channels: [], eventKeys: [] }, []);
+      await page.getByRole('link', { name: 'Rules', exact: true }).click();
+      await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Recent alerts' }).waitFor();
+      await page.locator('table.alerts th', { hasText: 'Tenant' }).waitFor();
+      const row = page.locator('tr', { has: page.locator(`text=${tenantId}`) });
+      expect(await row.innerText()).toContain(`Fabrikam ${xssName}`);
+      expect(await page.locator('table.alerts img, table.alerts script').count()).toBe(0);
+      const home = page.locator('tr', { has: page.locator('text=cloudpki-ca-certificate-revoked') });
+      expect(await home.innerText()).toContain('Home tenant');
+    } finally {
+      await services.tenants.store.remove(tenantId);
+    }
   });
 
   it('shows the health and coverage summary', async () => {

@@ -15,6 +15,8 @@ interface Delivery {
 
 interface AlertView {
   id: string;
+  tenantId: string;
+  tenantName?: string;
   ruleId: string;
   ruleName: string;
   severity: string;
@@ -35,9 +37,10 @@ const stateKind: Record<string, string> = {
   dead: 'error',
 };
 
-/** #/alerts: recent alerts with each channel's delivery status. */
+/** #/alerts: recent alerts with each channel's delivery status (and, with many tenants, whose they are). */
 export const alertsView: View = async (ctx, main) => {
   const { body } = await ctx.api.get<{ value: AlertView[] }>('/alerts?limit=50');
+  const manyTenants = new Set(body.value.map((a) => a.tenantId)).size > 1;
   put(
     main,
     h('h1', { tabindex: '-1' }, 'Recent alerts'),
@@ -46,10 +49,13 @@ export const alertsView: View = async (ctx, main) => {
       ? h('p', {}, 'No alert yet.')
       : table(
           'Recent alerts',
-          ['Detected', 'Severity', 'Alert', 'Events', 'Deliveries'],
+          ['Detected', 'Severity', ...(manyTenants ? ['Tenant'] : []), 'Alert', 'Events', 'Deliveries'],
           body.value.map((a) => [
             h('time', { datetime: a.createdAt, title: utc(a.createdAt) }, ago(a.createdAt)),
             badge(a.severity, a.severity),
+            ...(manyTenants
+              ? [h('div', {}, a.tenantName ?? a.tenantId, h('div', { class: 'muted mono' }, a.tenantId))]
+              : []),
             h(
               'div',
               {},

@@ -2,9 +2,11 @@ import { describeCapabilities, type GraphCapabilityStore } from '../audit/graphC
 import type { Outbox } from '../dispatch/outbox';
 import type { AdminAuthPosture } from '../config/adminAuthPosture';
 import type { RuleStore } from '../rules/ruleStore';
+import { errorText } from '../shared/logger';
 import { type LedgerSummary, summarizeLedger } from '../watch/coverage';
 import { evaluateHealth, type HealthReport } from '../watch/health';
 import type { WatchStore } from '../watch/runLedger';
+import type { TenantPollStatus } from '../watch/tenantStalls';
 
 export interface HealthDeps {
   tenantId: string;
@@ -17,6 +19,8 @@ export interface HealthDeps {
   adminApi?: () => AdminAuthPosture;
   /** Remembered Graph query capabilities (optional clauses the server refused). */
   graphCapabilities?: GraphCapabilityStore;
+  /** Home tenant: whether each registered tenant is polled, read live by the detail (never by the verdict). */
+  tenantPolls?: (now: Date) => Promise<readonly TenantPollStatus[]>;
 }
 
 /** The health detail: the report plus the last 24 h of the ledger and the state of the outbox deliveries. */
@@ -35,6 +39,15 @@ export interface HealthDetail extends HealthReport {
   graph?: { query: string[] };
   /** Alerts set aside because they could not be stored: list and retry them (`pki-alerts quarantine`). */
   quarantine: { count: number; oldest?: string };
+  /**
+   * Home tenant with registered tenants: those not polled for more than HEALTH_MAX_LAG_MINUTES, read now
+   * (the `tenants` check reflects the watchdog's last check, at most 5 min old). `error` when it could not be read.
+   */
+  tenants?: {
+    registered: number;
+    stalled: { id: string; name: string; scannedTo?: string; addedAt?: string; notPolledForMinutes: number }[];
+    error?: string;
+  };
 }
 
 const recentAlerts = 1000;
@@ -58,11 +71,12 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
 export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
   const report = await checkHealth(deps);
   const since = new Date(Date.parse(report.checkedAt) - 86_400_000);
-  const [entries, alerts, capabilities, quarantined] = await Promise.all([
+  const [entries, alerts, capabilities, quarantined, tenants] = await Promise.all([
     deps.store.list(deps.tenantId, since),
     deps.outbox.listAlerts(deps.tenantId, { limit: recentAlerts }),
     deps.graphCapabilities?.get(deps.tenantId).catch(() => undefined),
     deps.outbox.listQuarantine(deps.tenantId),
+    stalledTenants(deps, new Date(report.checkedAt)),
   ]);
   const byState: Record<string, number> = {};
   const failedByChannel: Record<string, number> = {};
@@ -88,5 +102,27 @@ export async function healthDetail(deps: HealthDeps): Promise<HealthDetail> {
     deliveries: { byState, ...(oldestPendingSince ? { oldestPendingSince } : {}), failedByChannel },
     ...(adminApi ? { adminApi } : {}),
     ...(deps.graphCapabilities ? { graph: { query: describeCapabilities(capabilities) } } : {}),
+    ...(tenants ? { tenants } : {}),
   };
+}
+
+async function stalledTenants(deps: HealthDeps, now: Date): Promise<HealthDetail['tenants']> {
+  if (!deps.tenantPolls) return undefined;
+  try {
+    const statuses = await deps.tenantPolls(now);
+    if (!statuses.length) return undefined;
+    const stalled = statuses
+      .filter((t) => t.state === 'stalled')
+      .sort((a, b) => b.notPolledForMs - a.notPolledForMs)
+      .map(({ id, name, scannedTo, addedAt, notPolledForMs }) => ({
+        id,
+        name,
+        ...(scannedTo ? { scannedTo } : {}),
+        ...(addedAt ? { addedAt } : {}),
+        notPolledForMinutes: Math.round(notPolledForMs / 60_000),
+      }));
+    return { registered: statuses.length, stalled };
+  } catch (err) {
+    return { registered: 0, stalled: [], error: `the registered tenants could not be read: ${errorText(err)}` };
+  }
 }

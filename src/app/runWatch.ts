@@ -8,7 +8,13 @@ import { holdCheckpoint, rebase } from './runWatch/heldCheckpoint';
 import { ledgerEntry, reportRun, type RunFacts } from './runWatch/ledgerEntry';
 import { observeSends } from './runWatch/observeSends';
 import { type CycleOptions, short, type WatchDeps, type WatchResult } from './runWatch/watchDeps';
-import { cleanupLedger, recordAuthConfig, recoveredState, writeWatchdogMessage } from './runWatch/watchdogWrites';
+import {
+  checkTenantPolls,
+  cleanupLedger,
+  recordAuthConfig,
+  recoveredState,
+  writeWatchdogMessage,
+} from './runWatch/watchdogWrites';
 
 export type { CycleOptions, WatchDeps, WatchResult } from './runWatch/watchDeps';
 
@@ -66,6 +72,8 @@ export function startRunWatch(deps: WatchDeps, options: CycleOptions = {}) {
         ...(auth?.problem ? { adminApiClosed: auth.problem } : {}),
       };
       let current = read.watch ?? { state: await recoveredState(deps), etag: undefined };
+      const tenants = await checkTenantPolls(deps, current.state, now);
+      if (tenants) obs.tenants = tenants;
       for (let attempt = 0; attempt < 3; attempt++) {
         const { state, transitions, gap } = evaluateWatchdog(current.state, obs, deps.settings);
         await cleanupLedger(deps, state, now);

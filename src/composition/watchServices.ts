@@ -6,6 +6,9 @@ import type { RuleStore } from '../rules/ruleStore';
 import type { Logger } from '../shared/logger';
 import type { TableClients } from '../state/tableClients';
 import { TableWatchStore } from '../state/tableWatchStore';
+import { readScannedTo } from '../state/tableCheckpointStore';
+import { TableTenantStore } from '../state/tableTenantStore';
+import { readTenantPolls } from '../watch/tenantStalls';
 import { summarizeLedger } from '../watch/coverage';
 import { heartbeatAlert } from '../watch/heartbeat';
 import { authConfigRecord } from '../dispatch/authConfigTamper';
@@ -66,6 +69,18 @@ export function createWatchServices(w: WatchWiring) {
       notifiers: [...w.notifiers.values(), ...table.notifiers.values()],
     };
   };
+  // The home tenant's run checks that every registered tenant is still polled (tenant-stalled incidents).
+  const homeTenantId = config.tenancy.homeTenantId;
+  const tenantPolls =
+    config.tenantId === homeTenantId
+      ? (now: Date) => {
+          const source = {
+            list: () => new TableTenantStore(w.tables, homeTenantId).list(),
+            scannedTo: (ids: readonly string[]) => readScannedTo(w.tables, ids),
+          };
+          return readTenantPolls(source, homeTenantId, now, config.watch.maxLagInMinutes);
+        }
+      : undefined;
   // Re-read each time: the platform's Authentication variables change with the app's configuration.
   const adminApi = () => adminAuthPosture(config.auth, config.readSetting);
   const healthDeps: HealthDeps = {
@@ -77,6 +92,7 @@ export function createWatchServices(w: WatchWiring) {
     graphCapabilities: w.graphCapabilities,
     settings: { maxLagInMinutes: config.watch.maxLagInMinutes, failedPolls: config.watch.failedPolls },
     adminApi,
+    tenantPolls,
   };
   let reported = false;
 
@@ -107,6 +123,7 @@ export function createWatchServices(w: WatchWiring) {
           counters: w.counters,
           settings: config.watch,
           channels,
+          tenantPolls,
           adminAuth: () => {
             const posture = adminApi();
             return { record: authConfigRecord(config.auth), ...(posture.ok ? {} : { problem: posture.problem }) };

@@ -1,7 +1,7 @@
 import type { CheckpointExtra, CheckpointStore, VersionedCheckpoint } from '../audit/checkpointStore';
 import { CheckpointConflict } from '../audit/checkpointStore';
 import type { Checkpoint } from '../audit/pollWindow';
-import { statusOf, type TableClients, tableNames } from './tableClients';
+import { chunk, queryEntities, statusOf, type TableClients, tableNames } from './tableClients';
 
 const rowKey = 'checkpoint';
 
@@ -37,6 +37,31 @@ export function checkpointEntity(tenantId: string, checkpoint: Checkpoint, extra
     ...hint,
     updatedAt: new Date().toISOString(),
   };
+}
+
+// The Table service allows at most 15 comparisons in one $filter: `RowKey eq` and 14 partitions.
+const partitionsPerQuery = 14;
+
+/**
+ * How far each tenant's checkpoint got (`scannedTo`), read with one query per 14 tenants (`RowKey eq
+ * 'checkpoint' and (PartitionKey eq … or …)`, two columns): the home tenant's check that every registered
+ * tenant is still polled (src/watch/tenantStalls.ts). A tenant without a checkpoint is absent from the map.
+ */
+export async function readScannedTo(tables: TableClients, tenantIds: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (!tenantIds.length) return out;
+  const client = await tables.get(tableNames.pollState);
+  const quote = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  for (const ids of chunk([...new Set(tenantIds)], partitionsPerQuery)) {
+    const partitions = ids.map((id) => `PartitionKey eq ${quote(id)}`).join(' or ');
+    for await (const e of queryEntities<{ scannedTo?: unknown }>(
+      client,
+      `RowKey eq ${quote(rowKey)} and (${partitions})`,
+      ['PartitionKey', 'scannedTo'],
+    ))
+      if (typeof e.scannedTo === 'string' && e.scannedTo) out.set(e.partitionKey, e.scannedTo);
+  }
+  return out;
 }
 
 /** Checkpoint in the `PollState` table: one row per tenant, ETag-guarded. */

@@ -5,7 +5,7 @@ import type { WatchState } from './runLedger';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
-export const checkNames = ['polling', 'graph', 'delivery', 'coverage', 'rules'] as const;
+export const checkNames = ['polling', 'graph', 'delivery', 'coverage', 'rules', 'tenants'] as const;
 export type CheckName = (typeof checkNames)[number];
 
 export interface HealthInput {
@@ -50,7 +50,8 @@ const dayInMs = 86_400_000;
  * Decides the health from the checkpoint, the watchdog state and the rule problems. `fail` (→ unhealthy,
  * HTTP 503): the checkpoint lags more than HEALTH_MAX_LAG_MINUTES (also when the timer stopped, which no
  * watchdog run can report), Graph access is denied, polls failed WATCHDOG_FAILED_POLLS times in a row, or
- * a channel is failing. `warn` (→ degraded, 200): a recent coverage gap, skipped rules, a single failure. Pure.
+ * a channel is failing. `warn` (→ degraded, 200): a recent coverage gap, skipped rules, a single failure, a
+ * registered tenant not polled (an open tenant-stalled incident). Pure.
  */
 export function evaluateHealth(input: HealthInput): HealthReport {
   const { now, checkpoint, watch, settings } = input;
@@ -104,6 +105,14 @@ export function evaluateHealth(input: HealthInput): HealthReport {
         message: `${problems.length} rule(s) skipped because they do not parse: ${problems.map((p) => p.ruleId).join(', ')}`,
       }
     : { status: 'ok', message: 'every rule parses' };
+
+  // From the home watch state alone (no per-tenant read): the open tenant-stalled incidents of its last check.
+  const stalled = incidents.filter((i) => i.condition === 'tenant-stalled');
+  const named = stalled.filter((i) => i.subject).map((i) => `${i.subjectName ?? i.subject} (${i.subject})`);
+  const more = stalled.some((i) => !i.subject) ? ' and more' : '';
+  checks.tenants = stalled.length
+    ? { status: 'warn', message: `registered tenant(s) not polled: ${named.join(', ') || 'several'}${more}` }
+    : { status: 'ok', message: 'no registered tenant is known to be stalled' };
 
   const statuses = Object.values(checks).map((c) => c.status);
   return {

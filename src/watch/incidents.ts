@@ -1,5 +1,6 @@
 import { coverageStep, formatDuration, formatInstant } from './coverage';
 import type { Incident, WatchCondition, WatchState } from './runLedger';
+import { decideTenantStalls, type TenantPollStatus } from './tenantStalls';
 
 /** Thresholds of the watchdog (WATCHDOG_FAILED_POLLS, WATCHDOG_CHANNEL_FAILURES, HEALTH_MAX_LAG_MINUTES). */
 export interface WatchSettings {
@@ -37,6 +38,8 @@ export interface RunObservation {
   attempts: readonly ChannelAttempt[];
   /** Why the admin API refuses every request (adminAuthPosture), when it does. */
   adminApiClosed?: string;
+  /** Home tenant, at most every 5 min: whether each registered tenant is polled; undefined when not checked. */
+  tenants?: { checkedAt: string; statuses: readonly TenantPollStatus[] };
 }
 
 export interface Transition {
@@ -107,16 +110,20 @@ export function evaluateWatchdog(
     clear: boolean,
     detail: string,
     reason?: string,
+    extra: Partial<Incident> = {},
   ) => {
     const key = subject ? `${condition}:${subject}` : condition;
     const open = s.incidents[key];
+    // One sequence for every tenant's stall (the key keeps ids apart): the state does not grow per tenant ever seen.
+    const seqKey = condition === 'tenant-stalled' ? condition : key;
     if (active && !open) {
-      const seq = (s.sequences[key] ?? 0) + 1;
-      s.sequences[key] = seq;
+      const seq = (s.sequences[seqKey] ?? 0) + 1;
+      s.sequences[seqKey] = seq;
       const incident: Incident = {
         key,
         condition,
         ...(subject ? { subject } : {}),
+        ...extra,
         seq,
         openedAt: obs.finishedAt,
         ...(reason ? { reason } : {}),
@@ -126,11 +133,11 @@ export function evaluateWatchdog(
       s.incidents[key] = incident;
       transitions.push({ change: 'opened', incident, at: obs.finishedAt });
     } else if (active && open) {
-      open.detail = detail;
+      Object.assign(open, extra, { detail });
       if (condition === 'coverage-gap' && step.gap) open.gaps = [...(open.gaps ?? []), step.gap].slice(-maxRecentGaps);
     } else if (!active && open && clear) {
       delete s.incidents[key];
-      transitions.push({ change: 'resolved', incident: open, at: obs.finishedAt });
+      transitions.push({ change: 'resolved', incident: { ...open, ...extra }, at: obs.finishedAt });
     }
   };
 
@@ -190,6 +197,13 @@ export function evaluateWatchdog(
       (ch.consecutiveFailures > 0 && channelLevelStatuses.has(ch.lastStatus ?? 0));
     const detail = `${ch.consecutiveFailures} failed ${ch.consecutiveFailures === 1 ? 'attempt' : 'attempts in a row'}; last: ${ch.lastError ?? 'unknown'}`;
     decide('channel-failing', id, broken, succeeded.has(id) && ch.consecutiveFailures === 0, detail);
+  }
+
+  if (obs.tenants) {
+    s.tenantsCheckedAt = obs.tenants.checkedAt;
+    decideTenantStalls(obs.tenants.statuses, Object.values(s.incidents), (subject, active, clear, detail, extra) =>
+      decide('tenant-stalled', subject, active, clear, detail, undefined, extra),
+    );
   }
   return { state: s, transitions, ...(step.gap ? { gap: step.gap } : {}) };
 }

@@ -57,7 +57,7 @@ export interface LedgerEntry {
 
 /** The conditions the watchdog raises incidents for. */
 export type WatchCondition =
-  'graph-auth' | 'poll-failures' | 'lag' | 'channel-failing' | 'coverage-gap' | 'admin-api-closed';
+  'graph-auth' | 'poll-failures' | 'lag' | 'channel-failing' | 'coverage-gap' | 'admin-api-closed' | 'tenant-stalled';
 
 /** An open incident: alerted once when it opened, resolved once when it clears. */
 export interface Incident {
@@ -65,6 +65,8 @@ export interface Incident {
   key: string;
   condition: WatchCondition;
   subject?: string;
+  /** The subject's display name (tenant-stalled: the tenant's), for messages. */
+  subjectName?: string;
   /** Per key, increments with each new incident: part of the alert id, so a concurrent run cannot alert twice. */
   seq: number;
   openedAt: string;
@@ -73,6 +75,8 @@ export interface Incident {
   /** The latest detail (redacted error, lag, gap range) for messages and health. */
   detail: string;
   gaps?: { from: string; to: string }[];
+  /** On a resolved tenant-stalled incident: why it cleared (`polled`, `disabled`, `sign-in-failing`, `removed`). */
+  resolution?: string;
 }
 
 /** Per-channel delivery health as observed by the poll cycles. */
@@ -98,6 +102,8 @@ export interface WatchState {
   /** The most recent gaps (bounded), newest last. */
   recentGaps: { from: string; to: string; detectedAt: string }[];
   ledgerCleanedAt?: string;
+  /** Home tenant: when the run last checked that every registered tenant is polled (tenantStalls.ts). */
+  tenantsCheckedAt?: string;
   /** The admin API's authorization setup as of the last run: a change raises a tamper alert (authConfigTamper.ts). */
   adminAuth?: AuthConfigRecord;
 }

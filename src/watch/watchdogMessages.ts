@@ -73,6 +73,8 @@ function openedText(i: Incident): Text {
         whatToDo:
           'Function App → Authentication: turn it on with the Microsoft provider and the app registration named in ADMIN_AUTH_CLIENT_ID (the template does this with enableAppServiceAuth=true). If it was switched off on purpose, set ADMIN_AUTH_MODE=key. If nobody here changed it, treat it as tampering: review the activity log of the function app.',
       };
+    case 'tenant-stalled':
+      return tenantStalledText(i);
     case 'channel-failing':
       return {
         title: `Watchdog: alert channel ${channel} is failing`,
@@ -109,6 +111,8 @@ function resolvedText(i: Incident, at: string): Text {
         whatToDo:
           "Nothing. If the closure was not planned, check the function app's activity log for who changed Authentication or the app settings.",
       };
+    case 'tenant-stalled':
+      return tenantResolvedText(i, lasted);
     case 'lag':
       return {
         title: 'Resolved: polling is up to date',
@@ -168,3 +172,59 @@ export function message(
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+const tenantLabel = (i: Incident) => `'${i.subjectName ?? i.subject ?? ''}' (${i.subject ?? ''})`;
+
+// The home tenant's check that every registered tenant is polled (tenantStalls.ts).
+function tenantStalledText(i: Incident): Text {
+  const check =
+    'Check that the pollTenant function runs and the queue tenant-polls drains: in Application Insights, the pollTenant invocations and their failures, and the timer\'s "Dispatched … tenant poll(s)" lines (a FAILED enqueue names the tenant). Look for its messages in the poison queue tenant-polls-poison.';
+  if (!i.subject)
+    return {
+      title: 'Watchdog: more tenants are not being polled',
+      summary: `Besides the tenants alerted one by one, ${i.detail}. When many tenants stall at once, the queue trigger or the dispatch is the likely cause, not the tenants. No audit event of them is read, so none of their Cloud PKI alerts can fire; their checkpoints are kept and the missed time is read once their polls run again.`,
+      whatToDo: `${check} GET /api/health/detail lists every stalled tenant.`,
+    };
+  return {
+    title: `Watchdog: tenant ${tenantLabel(i)} is not being polled`,
+    summary: `Registered tenant ${tenantLabel(i)} is enabled, but it was ${i.detail}: its polls stopped happening (its tenant-polls messages expire unprocessed, the queue trigger is not running, or they are not dispatched). No audit event of this tenant is read, so none of its Cloud PKI alerts can fire. Its checkpoint is kept: the missed time is read once its polls run again.`,
+    whatToDo: `${check} Then run "pki-alerts tenants check ${i.subject}" to test its sign-in and Graph access. Disabling or removing the tenant also resolves this message.`,
+  };
+}
+
+function tenantResolvedText(i: Incident, lasted: string): Text {
+  if (!i.subject)
+    return {
+      title: 'Resolved: no more tenants beyond those alerted one by one are stalled',
+      summary: `At most the tenants alerted one by one are still not polled, ${lasted}.`,
+      whatToDo: 'Nothing for this message; each remaining stalled tenant has its own.',
+    };
+  const label = tenantLabel(i);
+  const why: Record<string, [string, string]> = {
+    polled: [
+      `tenant ${label} is polled again`,
+      `Its polls run again ${lasted}${i.detail ? ` (${i.detail})` : ''}. The missed time is read from its checkpoint; any alerts for it follow.`,
+    ],
+    disabled: [
+      `tenant ${label} was disabled`,
+      `The tenant was disabled ${lasted}: it is no longer polled, so it is no longer watched either.`,
+    ],
+    removed: [
+      `tenant ${label} was removed`,
+      `The tenant is no longer registered ${lasted}: it is no longer polled or watched. Its checkpoint and history are kept.`,
+    ],
+    'sign-in-failing': [
+      `tenant ${label} now fails to sign in`,
+      `The tenant's sign-in or consent fails (consent-missing / forbidden) ${lasted}: such a tenant is polled only every TENANT_AUTH_RETRY_MINUTES, and its own watchdog message about Graph access covers it, so it is not reported as stalled.`,
+    ],
+  };
+  const [title, summary] = why[i.resolution ?? 'polled'] ?? why.polled;
+  return {
+    title: `Resolved: ${title}`,
+    summary,
+    whatToDo:
+      i.resolution === 'sign-in-failing'
+        ? `Run "pki-alerts tenants check ${i.subject}" after granting consent.`
+        : 'Nothing.',
+  };
+}

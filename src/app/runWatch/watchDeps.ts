@@ -4,6 +4,7 @@ import type { Outbox } from '../../dispatch/outbox';
 import type { Logger } from '../../shared/logger';
 import type { Transition, WatchSettings } from '../../watch/incidents';
 import type { LedgerEntry, WatchStore } from '../../watch/runLedger';
+import type { TenantPollStatus } from '../../watch/tenantStalls';
 
 export interface WatchDeps {
   tenantId: string;
@@ -25,6 +26,11 @@ export interface WatchDeps {
    * setup is recorded in the watchdog state (a change raises a tamper alert) and a closed API is an incident.
    */
   adminAuth?: () => { record: AuthConfigRecord; problem?: string };
+  /**
+   * Home tenant only: reads whether each registered tenant is polled (tenantStalls.ts). Called at most every
+   * 5 minutes (the last check is in the watch state); its Table requests count in the run's ledger row.
+   */
+  tenantPolls?: (now: Date) => Promise<readonly TenantPollStatus[]>;
 }
 
 /** How a cycle was started, for the ledger. */

@@ -1,8 +1,9 @@
 import { authConfigChange, type AuthConfigRecord, authConfigTamperAlert } from '../../dispatch/authConfigTamper';
 import { errorText } from '../../shared/logger';
-import type { Transition } from '../../watch/incidents';
+import type { RunObservation, Transition } from '../../watch/incidents';
 import { emptyWatchState, type WatchState } from '../../watch/runLedger';
 import { watchdogAlert } from '../../watch/watchdogMessages';
+import { tenantCheckEveryInMs } from '../../watch/tenantStalls';
 import type { WatchDeps } from './watchDeps';
 
 const cleanupEveryInMs = 60 * 60_000;
@@ -31,6 +32,26 @@ export async function cleanupLedger(deps: WatchDeps, state: WatchState, now: Dat
     state.ledgerCleanedAt = now.toISOString();
   } catch (err) {
     deps.log.warn(`Ledger cleanup failed (retried next run): ${errorText(err)}`);
+  }
+}
+
+/**
+ * Home tenant, at most every 5 minutes: whether each registered tenant is polled, for the tenant-stalled
+ * incidents. Undefined when not due or when reading failed (logged; the next run tries again).
+ */
+export async function checkTenantPolls(
+  deps: WatchDeps,
+  state: WatchState,
+  now: Date,
+): Promise<RunObservation['tenants']> {
+  if (!deps.tenantPolls) return undefined;
+  if (state.tenantsCheckedAt && now.getTime() - Date.parse(state.tenantsCheckedAt) < tenantCheckEveryInMs)
+    return undefined;
+  try {
+    return { checkedAt: now.toISOString(), statuses: await deps.tenantPolls(now) };
+  } catch (err) {
+    deps.log.warn(`Checking that the registered tenants are polled failed (retried next run): ${errorText(err)}`);
+    return undefined;
   }
 }
 

@@ -123,7 +123,7 @@ describe('evaluateHealth', () => {
     expect(body).toEqual({
       status: 'degraded',
       checkedAt: now.toISOString(),
-      checks: { polling: 'ok', graph: 'ok', delivery: 'warn', coverage: 'ok', rules: 'warn' },
+      checks: { polling: 'ok', graph: 'ok', delivery: 'warn', coverage: 'ok', rules: 'warn', tenants: 'ok' },
     });
     expect(JSON.stringify(body)).not.toMatch(/secret-looking-rule|teams|sig|Error/);
   });

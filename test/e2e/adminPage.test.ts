@@ -440,6 +440,7 @@ describe('admin page, key mode (as npm start runs it)', () => {
       'delivery',
       'coverage',
       'rules',
+      'tenants',
     ]);
     await screenshots(page, 'health');
     expect(await seriousAxeViolations(page)).toEqual([]);

@@ -2,6 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { getServices } from '../composition/appServices';
 import type { Services } from '../composition/services';
 import { createLogger, errorText } from '../shared/logger';
+import { poisonQueueName, tenantPollQueueName } from '../state/storageQueues';
 import { type HealthReport, publicHealth } from '../watch/health';
 import { adminAuthLevel, apiHandler, ok } from './http/httpApi';
 
@@ -34,9 +35,26 @@ export async function health(_request: HttpRequest, context: InvocationContext):
 
 /** GET /api/health/detail (reader): lag, last success, incidents, gaps, channels, deliveries, rule problems, last 24 h. */
 export const healthDetail = apiHandler('reader', async (_request, { services }) => {
-  const detail = await services.watch.healthDetail();
-  return ok(detail, detail.status === 'unhealthy' ? 503 : 200);
+  const [detail, pollQueue] = await Promise.all([services.watch.healthDetail(), pollQueueDepth(services)]);
+  return ok({ ...detail, pollQueue }, detail.status === 'unhealthy' ? 503 : 200);
 });
+
+/**
+ * The tenant poll queue and its poison queue (approximate counts, 2 requests): a growing `pending` means the
+ * workers do not keep up; `poisoned` counts messages the poison function has not handled yet.
+ */
+async function pollQueueDepth(services: Services) {
+  const { queues } = services.tenants;
+  try {
+    const [pending, poisoned] = await Promise.all([
+      queues.approximateCount(tenantPollQueueName),
+      queues.approximateCount(poisonQueueName(tenantPollQueueName)),
+    ]);
+    return { pending, poisoned };
+  } catch (err) {
+    return { error: `the poll queue could not be read: ${errorText(err)}` };
+  }
+}
 
 app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health });
 app.http('healthDetail', {

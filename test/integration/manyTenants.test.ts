@@ -13,7 +13,7 @@ import { startReceiver } from '../helpers/httpReceiver';
 // Many tenants through the real queue path: the timer function dispatches, the local host's queue trigger runs
 // pollTenant for each message against Azurite's Queue service, each tenant's Graph is its own simulator behind
 // TenantGraph (routed by the tenant the token names). The function modules are loaded by the host only.
-const modules = ['pollAuditEvents', 'pollTenant'].map((f) =>
+const modules = ['pollAuditEvents', 'pollTenant', 'health'].map((f) =>
   path.join(__dirname, '..', '..', 'src', 'functions', `${f}.ts`),
 );
 const never = '0 0 0 1 1 *';
@@ -61,7 +61,13 @@ beforeAll(async () => {
     LOCAL_QUEUE_PREFIX: `mt${randomUUID().replace(/-/g, '').slice(0, 10)}`,
   });
   resetServices();
-  host = await startFunctionsHost({ port: 0, functionModules: modules, env: process.env, log: (l) => lines.push(l) });
+  host = await startFunctionsHost({
+    port: 0,
+    functionModules: modules,
+    functionKey: 'many-tenants-key',
+    env: process.env,
+    log: (l) => lines.push(l),
+  });
   const store = getServices().tenants.store;
   for (const [i, id] of tenantIds.entries())
     await store.put({
@@ -155,6 +161,9 @@ describe('many tenants through the poll queue', () => {
     const notice = home.find((a) => a.alert.ruleId === 'watchdog:tenant-poll');
     expect(notice?.alert.ruleDescription).toContain('field "tenantId": must be a tenant id');
     expect(await services.tenants.queues.approximateCount(poisonQueueName(tenantPollQueueName))).toBe(0);
+    // The health detail shows both queues drained.
+    const detail = await fetch(`${host.url}/api/health/detail`, { headers: { 'x-functions-key': 'many-tenants-key' } });
+    expect(((await detail.json()) as { pollQueue?: unknown }).pollQueue).toEqual({ pending: 0, poisoned: 0 });
     // What the poison queue's function does with a message the host gave up on.
     const outcome = await services.tenants.poisoned(
       { v: 1, tenantId: tenantIds[3], slot: new Date().toISOString(), name: 'Tenant 3' },

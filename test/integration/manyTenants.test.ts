@@ -18,11 +18,15 @@ const modules = ['pollAuditEvents', 'pollTenant', 'health'].map((f) =>
 );
 const never = '0 0 0 1 1 *';
 const tenantCount = 50;
-const tenantIds = Array.from({ length: tenantCount }, () => randomUUID());
+const tenantIds: string[] = Array.from({ length: tenantCount }, () => randomUUID());
 const forbiddenTenant = tenantIds[7];
 /** Its Graph hangs: its poll waits out GRAPH_REQUEST_TIMEOUT_MS while the others go on. */
 const hangingTenant = tenantIds[9];
 const requestTimeoutInMs = 20_000;
+/** Its Graph throttles (429, Retry-After 120 s): its poll ends, the others are not held. */
+const throttledTenant = tenantIds[11];
+/** Serves odd data beside its CA deletion: a string, null, a 3,000-character id and a 100,000-character CA name. */
+const oddDataTenant = tenantIds[13];
 
 let graph: TenantGraph;
 let teams: Awaited<ReturnType<typeof startReceiver>>;
@@ -38,11 +42,12 @@ beforeAll(async () => {
     { id: homeTenantId, events: caDeletion(now, 1, 'home.example') },
     ...tenantIds.map((id, i) => ({
       id,
-      events: caDeletion(now, 100 + i, `tenant${i}.example`),
+      events: [...caDeletion(now, 100 + i, `tenant${i}.example`), ...(id === oddDataTenant ? oddEvents(now) : [])],
       forbidden: id === forbiddenTenant,
     })),
   ]);
   graph.simulator(hangingTenant).injectFault({ kind: 'hang' }, { times: 1 });
+  graph.simulator(throttledTenant).injectFault({ kind: 'status', status: 429, retryAfterSeconds: 120 }, { times: 5 });
   teams = await startReceiver();
   for (const spec of appSettings) delete process.env[spec.name];
   Object.assign(process.env, {
@@ -87,6 +92,23 @@ afterAll(async () => {
   resetServices();
 });
 
+function oddEvents(now: Date): unknown[] {
+  const at = new Date(now.getTime() - 4 * 60_000).toISOString();
+  return [
+    'just a string',
+    null,
+    {
+      id: 'x'.repeat(3000),
+      activityDateTime: at,
+      activityType: 'Delete CloudCertificationAuthority',
+      activityResult: 'Success',
+      activityOperationType: 'Delete',
+      actor: { userPrincipalName: 'admin@odd.example' },
+      resources: [{ displayName: 'A'.repeat(100_000), resourceId: 'ca-odd' }],
+    },
+  ];
+}
+
 /** One CA deletion from the tenant's own Cloud PKI story (its CA names and admins): one alert per tenant. */
 function caDeletion(now: Date, seed: number, tenantDomain: string): unknown[] {
   const events = cloudPkiScenario({ now, seed, tenantDomain }) as { activityType?: string; activityResult?: string }[];
@@ -103,19 +125,23 @@ describe('many tenants through the poll queue', () => {
     const services = getServices();
     const byTenant = graph.requestsByTenant();
     expect((await services.checkpoints.get(hangingTenant))?.checkpoint.complete).not.toBe(true);
+    expect((await services.checkpoints.get(throttledTenant))?.checkpoint.complete).not.toBe(true);
     for (const id of [homeTenantId, ...tenantIds]) expect(byTenant.get(id) ?? 0, id).toBeGreaterThan(0);
     expect(byTenant.get('unknown') ?? 0).toBe(0);
     // The hanging tenant held one worker slot; every other tenant's reads were done before its request gave up
     // (51 polls, 24 at a time, their cards paced at 4 / s: about 13 s), so nobody waited for it.
     const hungAt = graph.simulator(hangingTenant).requests[0].at;
     const othersDone = Math.max(
-      ...[homeTenantId, ...tenantIds.filter((t) => t !== hangingTenant && t !== forbiddenTenant)].map((id) =>
-        Math.max(...graph.simulator(id).requests.map((r) => r.at)),
+      ...[homeTenantId, ...tenantIds.filter((t) => ![hangingTenant, forbiddenTenant, throttledTenant].includes(t))].map(
+        (id) => Math.max(...graph.simulator(id).requests.map((r) => r.at)),
       ),
     );
     expect(othersDone).toBeLessThan(hungAt + requestTimeoutInMs);
 
-    for (const id of [homeTenantId, ...tenantIds.filter((t) => t !== forbiddenTenant && t !== hangingTenant)]) {
+    for (const id of [
+      homeTenantId,
+      ...tenantIds.filter((t) => ![forbiddenTenant, hangingTenant, throttledTenant].includes(t)),
+    ]) {
       const alerts = await services.outbox.listAlerts(id);
       const ruleAlerts = alerts.filter((a) => !a.alert.ruleId.startsWith('watchdog:'));
       expect(ruleAlerts.length, `alerts of ${id}`).toBeGreaterThan(0);
@@ -135,10 +161,17 @@ describe('many tenants through the poll queue', () => {
     expect(JSON.stringify(incidentCards[0].body)).toContain('Tenant 7');
     expect(JSON.stringify(incidentCards[0].body)).toContain(forbiddenTenant);
     const listed = await services.tenants.store.list();
-    const others = listed.filter((t) => t.id !== forbiddenTenant && t.id !== hangingTenant);
+    const others = listed.filter((t) => ![forbiddenTenant, hangingTenant, throttledTenant].includes(t.id));
     expect(others.every((t) => t.authState === 'ok')).toBe(true);
     // A timeout is an outage of that tenant (its watchdog), not a sign-in problem: nothing recorded on its row.
     expect(listed.find((t) => t.id === hangingTenant)?.authState).toBe('unknown');
+    expect(listed.find((t) => t.id === throttledTenant)?.authState).toBe('unknown');
+    // The odd data: both deletions alerted (the odd one stored reduced), nothing quarantined, nothing else broke.
+    const odd = (await services.outbox.listAlerts(oddDataTenant)).filter(
+      (a) => a.alert.ruleId === 'cloudpki-ca-deleted',
+    );
+    expect(odd.reduce((n, a) => n + a.alert.eventCount, 0)).toBe(2);
+    expect(await services.outbox.listQuarantine(oddDataTenant)).toEqual([]);
     expect(await services.tenants.queues.approximateCount(tenantPollQueueName)).toBe(0);
 
     // The same interval again (a repeated timer run): nothing is enqueued, nothing polled twice.

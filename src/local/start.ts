@@ -53,6 +53,9 @@ async function main(): Promise<void> {
 
   // Fail fast and readably: every run would otherwise fail the same way, once a minute.
   loadConfig(process.env);
+  // Registered before the host starts, so whichever timer run comes first (a minute boundary may fall in
+  // the start-up) dispatches them.
+  if (simulated.length > 0) await registerTenants(simulated);
 
   // Admin routes need a key locally too, as function keys guard them in Azure.
   const adminKeyGenerated = !process.env.LOCAL_ADMIN_KEY?.trim();
@@ -90,7 +93,6 @@ async function main(): Promise<void> {
   handleSignals(cleanups);
 
   if (simulated.length > 0) {
-    await registerTenants(simulated);
     // The first dispatch now, not at the next minute: every simulated tenant is polled right away.
     host.runTimer('pollAuditEvents').catch(() => undefined);
   }
@@ -176,7 +178,7 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
   const tenantCount = parseTenantCount(env.SIMULATOR_TENANTS);
   if (tenantCount > 0) {
     // Many tenants: one Graph stand-in routing by the tenant the token names; the tenants are registered
-    // once the host runs (registerTenants), and the timer dispatches their polls to the queue.
+    // before the host starts (registerTenants), and the timer dispatches their polls to the queue.
     const tenants = simulatedTenants(tenantCount);
     const tenantGraph = await startTenantGraph(
       env.AZURE_TENANT_ID?.trim().toLowerCase() || 'simulator',

@@ -194,7 +194,7 @@ describe('npm start with SIMULATOR_TENANTS=5: five simulated tenants polled thro
   it('lists five tenants at GET /api/tenants, each polled within the last minute, and alerts of all five carry their tenant ids', async () => {
     const started = Date.now();
     for (;;) {
-      if (/\[tenants\] 5 simulated tenant\(s\) registered/.test(log)) break;
+      if (/\[tenants\] 5 simulated tenant\(s\) registered/.test(log) && /Press Ctrl\+C to stop\./.test(log)) break;
       if (Date.now() - started > 30_000 || many.exitCode !== null)
         throw new Error(`npm start did not register tenants:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -243,7 +243,7 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       clock,
       home: () => self,
       queueCounter: queueRequests,
-      channelIds: (log) => channels.ids(log),
+      watchdogChannels: (log) => watch.watchdogChannels(log),
       build: (tenant) =>
         createServices(
           { ...config, tenantId: tenant.id, tenantName: tenant.name },

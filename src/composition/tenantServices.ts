@@ -12,7 +12,6 @@ import { TableTenantStore } from '../state/tableTenantStore';
 import { adminConsentUrl, parseTenantPollMessage, type Tenant, type TenantAuthState } from '../tenants/tenant';
 import { tenantPollPoisonAlert } from '../watch/tenantPollNotice';
 import { TenantCredentials } from './tenantCredentials';
-import { resolveWatchdogChannels } from './watchServices';
 
 /** The part of one tenant's services the fan-out uses (createServices' result). */
 export interface TenantCycle {
@@ -33,8 +32,8 @@ export interface TenantWiring<S extends TenantCycle> {
   /** Builds the services of another tenant over the same tables, reading Graph with `graphCredential`. */
   build: (tenant: { id: string; name?: string; graphCredential: TokenCredential | undefined }) => S;
   queueCounter?: { count: number };
-  /** The table channels (ids and defaults); with the app-settings ones they decide where operator alerts go. */
-  channelIds: (log: Logger) => Promise<{ known: readonly string[]; defaults: readonly string[] }>;
+  /** Where operator alerts go (the watch services' resolution: WATCHDOG_CHANNEL, failover, defaults). */
+  watchdogChannels: (log: Logger) => Promise<{ watchdog: readonly string[] }>;
 }
 
 /** The timer's interval, from two consecutive occurrences of TIMER_SCHEDULE (UTC). */
@@ -149,13 +148,7 @@ export function createTenantServices<S extends TenantCycle>(w: TenantWiring<S>) 
         messageId: meta.messageId,
         at: w.clock(),
       });
-      const table = await w.channelIds(log);
-      const channels = resolveWatchdogChannels({
-        watchdogChannel: config.watch.channel,
-        failoverChannel: config.delivery.failoverChannel,
-        defaultChannels: [...config.channels.filter((c) => c.isDefault).map((c) => c.id), ...table.defaults],
-        knownChannels: [...config.channels.map((c) => c.id), ...table.known],
-      }).channels;
+      const channels = [...(await w.watchdogChannels(log)).watchdog];
       const written = await w.outbox.writeAlert({ alert, channels: [], eventKeys: [] }, channels);
       log.error(
         `Tenant poll message ${meta.messageId} poisoned (${m ? `tenant ${m.tenantId}` : text.slice(0, 200)}): ${reason}; operator alert ${alert.id} ${written === 'created' ? 'queued' : 'already queued'}`,

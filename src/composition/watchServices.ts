@@ -96,22 +96,26 @@ export function createWatchServices(w: WatchWiring) {
   };
   let reported = false;
 
+  /** Where watchdog and operator messages go (WATCHDOG_CHANNEL, else failover, else the defaults). */
+  const watchdogChannels = async (log: Logger) => {
+    const all = await allChannels(log);
+    const resolved = resolveWatchdogChannels({
+      watchdogChannel: config.watch.channel,
+      failoverChannel: config.delivery.failoverChannel,
+      defaultChannels: all.defaults,
+      knownChannels: all.known,
+    });
+    if (!reported) resolved.problems.forEach((p) => log.error(p));
+    reported = true;
+    return { watchdog: resolved.channels, all: all.known, defaults: all.defaults };
+  };
+
   return {
     store,
+    watchdogChannels,
     /** Starts watching one cycle (see startRunWatch). */
     start(log: Logger, options: CycleOptions = {}) {
-      const channels = async () => {
-        const all = await allChannels(log);
-        const resolved = resolveWatchdogChannels({
-          watchdogChannel: config.watch.channel,
-          failoverChannel: config.delivery.failoverChannel,
-          defaultChannels: all.defaults,
-          knownChannels: all.known,
-        });
-        if (!reported) resolved.problems.forEach((p) => log.error(p));
-        reported = true;
-        return { watchdog: resolved.channels, all: all.known, defaults: all.defaults };
-      };
+      const channels = () => watchdogChannels(log);
       return startRunWatch(
         {
           tenantId: config.tenantId,

@@ -3,6 +3,7 @@ import { errorText, type Logger } from '../shared/logger';
 import {
   type DispatchSlots,
   parseTenantPollMessage,
+  setAsideText,
   type Tenant,
   type TenantAuthState,
   type TenantPollMessage,
@@ -132,7 +133,7 @@ export async function runTenantPoll(input: unknown, deps: TenantPollDeps): Promi
   if (!parsed.ok) {
     const text = typeof input === 'string' ? input : JSON.stringify(input);
     deps.log.error(`Tenant poll message set aside: ${parsed.error}: ${text.slice(0, 200)}`);
-    await deps.queue.setAside(JSON.stringify({ setAside: parsed.error, message: text.slice(0, 8_000) }));
+    await deps.queue.setAside(setAsideText(parsed.error, text));
     return { kind: 'set-aside', error: parsed.error };
   }
   const m = parsed.message;

@@ -9,7 +9,7 @@ import { poisonQueueName, StorageQueues, tenantPollQueueName } from '../state/st
 import type { TableClients } from '../state/tableClients';
 import { TableDispatchSlots } from '../state/tableDispatchSlots';
 import { TableTenantStore } from '../state/tableTenantStore';
-import { adminConsentUrl, parseTenantPollMessage, type Tenant, type TenantAuthState } from '../tenants/tenant';
+import { adminConsentUrl, readPoisonedPoll, type Tenant, type TenantAuthState } from '../tenants/tenant';
 import { tenantPollPoisonAlert } from '../watch/tenantPollNotice';
 import { TenantCredentials } from './tenantCredentials';
 
@@ -129,17 +129,10 @@ export function createTenantServices<S extends TenantCycle>(w: TenantWiring<S>) 
     runMessage: (input: unknown, log: Logger) => runTenantPoll(input, workerDeps(log)),
     /** The poison queue's worker: an operator alert naming the tenant, sent now. */
     async poisoned(input: unknown, meta: { messageId: string; dequeueCount?: number }, log: Logger) {
-      const text = typeof input === 'string' ? input : JSON.stringify(input);
-      let reason = `it failed ${meta.dequeueCount ?? 5} time(s)`;
-      let body: unknown = input;
-      const envelope = (typeof input === 'object' && input !== null ? input : safeJson(text)) as
-        { setAside?: unknown; message?: unknown } | undefined;
-      if (envelope && typeof envelope.setAside === 'string') {
-        reason = `the message could not be read (${envelope.setAside})`;
-        body = envelope.message;
-      }
-      const parsed = parseTenantPollMessage(body, homeTenantId);
-      const m = parsed.ok ? parsed.message : undefined;
+      const { message: m, unreadable, text } = readPoisonedPoll(input, homeTenantId);
+      const reason = unreadable
+        ? `the message could not be read (${unreadable})`
+        : `it failed ${meta.dequeueCount ?? 5} time(s)`;
       const alert = tenantPollPoisonAlert(homeTenantId, {
         tenantId: m?.tenantId,
         tenantName: m?.name,
@@ -184,12 +177,4 @@ export function createTenantServices<S extends TenantCycle>(w: TenantWiring<S>) 
       return { tenantId, authState, ...(error ? { error } : {}), checkedAt: now.toISOString() };
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

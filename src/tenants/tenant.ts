@@ -115,3 +115,34 @@ export function adminConsentUrl(tenantId: string, appClientId: string, redirectU
 export interface DispatchSlots {
   claim(slot: string): Promise<boolean>;
 }
+
+/** What the worker puts on the poison queue for a message it cannot read: the reason and (the start of) the text. */
+export const setAsideText = (reason: string, text: string): string =>
+  JSON.stringify({ setAside: reason, message: text.slice(0, 8_000) });
+
+/**
+ * A poison-queue message: a poll message the host gave up on, or one the worker set aside (setAsideText).
+ * The tenant is named when the poll message inside parses.
+ */
+export function readPoisonedPoll(
+  input: unknown,
+  homeTenantId: string,
+): { message?: TenantPollMessage; unreadable?: string; text: string } {
+  const text = typeof input === 'string' ? input : JSON.stringify(input);
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      value = undefined;
+    }
+  }
+  const envelope = value as { setAside?: unknown; message?: unknown } | null | undefined;
+  const unreadable = typeof envelope?.setAside === 'string' ? envelope.setAside : undefined;
+  const parsed = parseTenantPollMessage(unreadable !== undefined ? envelope!.message : input, homeTenantId);
+  return {
+    ...(parsed.ok ? { message: parsed.message } : {}),
+    ...(unreadable !== undefined ? { unreadable } : {}),
+    text,
+  };
+}

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { dispatchTenantPolls, runTenantPoll, slotOf } from '../../../src/app/tenantFanOut';
 import { createLogger } from '../../../src/shared/logger';
-import { parseTenantPollMessage, type Tenant, type TenantStore } from '../../../src/tenants/tenant';
+import {
+  parseTenantPollMessage,
+  readPoisonedPoll,
+  setAsideText,
+  type Tenant,
+  type TenantStore,
+} from '../../../src/tenants/tenant';
 
 const home = 'home-tenant.example';
 const t = (n: number, extra: Partial<Tenant> = {}): Tenant => ({
@@ -189,5 +195,23 @@ describe('runTenantPoll', () => {
     expect(
       parseTenantPollMessage({ v: 1, tenantId: t(1).id.toUpperCase(), slot: '2026-12-03T10:00:00Z' }),
     ).toMatchObject({ ok: true, message: { tenantId: t(1).id } });
+  });
+});
+
+describe('readPoisonedPoll', () => {
+  const poll = { v: 1, tenantId: t(5).id, slot: '2026-12-03T10:00:00.000Z', name: 'Tenant 5' };
+  it('names the tenant of a poll message the host gave up on, as text or as the parsed object', () => {
+    for (const input of [poll, JSON.stringify(poll)]) {
+      const read = readPoisonedPoll(input, home);
+      expect(read.message).toMatchObject({ tenantId: t(5).id, name: 'Tenant 5' });
+      expect(read.unreadable).toBeUndefined();
+    }
+  });
+  it('says why a set-aside message could not be read, and names no tenant for it', () => {
+    const read = readPoisonedPoll(setAsideText('field "v": must be 1', '{"v":2}'), home);
+    expect(read).toMatchObject({ unreadable: 'field "v": must be 1' });
+    expect(read.message).toBeUndefined();
+    expect(readPoisonedPoll('not json at all', home)).toMatchObject({ text: 'not json at all' });
+    expect(readPoisonedPoll('not json at all', home).message).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { createServices } from '../composition/services';
 import { loadConfig } from '../config/config';
 import { cloudPkiScenario } from './cloudPkiScenario';
 import { guid, seededRandom } from './scenarioRandom';
+import type { GraphServerMode } from './graphServerModes';
 import { TenantGraph } from './tenantGraph';
 
 /*
@@ -47,17 +48,24 @@ export function parseTenantCount(text: string | undefined): number {
   return n;
 }
 
-/** Starts the Graph stand-in for the home tenant and the simulated ones. */
+/** Starts the Graph stand-in for the home tenant and the simulated ones, all in one server mode. */
 export function startTenantGraph(
   homeTenantId: string,
   tenants: readonly SimulatedTenantInfo[],
   now: Date,
-  ownApplicationId?: string,
+  options: { ownApplicationId?: string; mode?: GraphServerMode; homeEvents?: unknown[] } = {},
 ) {
-  return TenantGraph.start([
-    { id: homeTenantId, events: cloudPkiScenario({ now, seed: 1, ...(ownApplicationId ? { ownApplicationId } : {}) }) },
-    ...tenants.map((t, i) => ({ id: t.id, events: cloudPkiScenario({ now, seed: 100 + i, tenantDomain: t.domain }) })),
-  ]);
+  const own = options.ownApplicationId ? { ownApplicationId: options.ownApplicationId } : {};
+  return TenantGraph.start(
+    [
+      { id: homeTenantId, events: options.homeEvents ?? cloudPkiScenario({ now, seed: 1, ...own }) },
+      ...tenants.map((t, i) => ({
+        id: t.id,
+        events: cloudPkiScenario({ now, seed: 100 + i, tenantDomain: t.domain }),
+      })),
+    ],
+    { simulator: { mode: options.mode } },
+  );
 }
 
 /** Registers the simulated tenants in the Tenants table, as `pki-alerts tenants add` would (kept if present). */

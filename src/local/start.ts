@@ -175,24 +175,24 @@ async function setUpGraph(cleanups: Cleanup[]): Promise<string> {
     return `Microsoft Graph, tenant ${env.AZURE_TENANT_ID ?? '(AZURE_TENANT_ID not set)'}, sign-in: ${signIn}`;
   }
   const now = new Date();
+  const mode = parseMode(env.SIMULATOR_MODE);
+  const file = env.SIMULATOR_EVENTS_FILE?.trim();
   const tenantCount = parseTenantCount(env.SIMULATOR_TENANTS);
   if (tenantCount > 0) {
-    // Many tenants: one Graph stand-in routing by the tenant the token names; the tenants are registered
-    // before the host starts (registerTenants), and the timer dispatches their polls to the queue.
+    // Many tenants: one Graph stand-in routing by the tenant the token names (every tenant in SIMULATOR_MODE;
+    // the home one serves SIMULATOR_EVENTS_FILE if set); registered before the host starts (registerTenants).
     const tenants = simulatedTenants(tenantCount);
-    const tenantGraph = await startTenantGraph(
-      env.AZURE_TENANT_ID?.trim().toLowerCase() || 'simulator',
-      tenants,
-      now,
-      env.AZURE_CLIENT_ID,
-    );
+    const home = file ? shiftEvents(GraphSimulator.loadEventsFile(file), now).events : undefined;
+    const tenantGraph = await startTenantGraph(env.AZURE_TENANT_ID?.trim().toLowerCase() || 'simulator', tenants, now, {
+      ownApplicationId: env.AZURE_CLIENT_ID,
+      mode,
+      homeEvents: home,
+    });
     cleanups.push(() => tenantGraph.close());
     env.GRAPH_BASE_URL = tenantGraph.baseUrl;
     simulated = tenants;
-    return `SIMULATED Microsoft Graph at ${tenantGraph.baseUrl} for the home tenant and ${tenantCount} more (SIMULATOR_TENANTS): ${tenants.map((t) => t.displayName).join(', ')}; no live events`;
+    return `SIMULATED Microsoft Graph at ${tenantGraph.baseUrl} for the home tenant${home ? ` (${file})` : ''} and ${tenantCount} more (SIMULATOR_TENANTS${mode === 'strict' ? '' : `, server mode ${mode}`}): ${tenants.map((t) => t.displayName).join(', ')}; no live events`;
   }
-  const mode = parseMode(env.SIMULATOR_MODE);
-  const file = env.SIMULATOR_EVENTS_FILE?.trim();
   // A real incident's export replaces the made-up scenario, moved so its last event is a minute old.
   const exported = file ? shiftEvents(GraphSimulator.loadEventsFile(file), now) : undefined;
   const events =

@@ -268,7 +268,7 @@ export const appSettings: readonly SettingSpec[] = [
     default: '0',
     localOnly: true,
     description:
-      '`npm start` only: simulate this many tenants (each with its own Cloud PKI scenario and CA names), all registered in the Tenants table and polled through the queue. 0 = the one home tenant.',
+      "`npm start` only: simulate this many tenants (each with its own Cloud PKI scenario and CA names), all registered in the Tenants table and polled through the queue; SIMULATOR_MODE applies to every tenant, SIMULATOR_EVENTS_FILE replaces the home tenant's events. 0 = the one home tenant.",
   },
   {
     name: 'SIMULATOR_MODE',

@@ -178,6 +178,7 @@ describe('npm start with SIMULATOR_TENANTS=5: five simulated tenants polled thro
       HOME: process.env.HOME,
       PORT: '0',
       SIMULATOR_TENANTS: '5',
+      SIMULATOR_MODE: 'asc-ignored', // applies to every simulated tenant
       LOCAL_ADMIN_KEY: 'test-admin-key',
       AzureWebJobsStorage: inject('tablesConnectionString'),
       AZURE_TENANT_ID: `t${Date.now().toString(36)}`,
@@ -200,6 +201,7 @@ describe('npm start with SIMULATOR_TENANTS=5: five simulated tenants polled thro
       await new Promise((r) => setTimeout(r, 100));
     }
     const url = /local functions host at (http:\/\/127\.0\.0\.1:\d+)/.exec(log)![1];
+    expect(log).toContain('and 5 more (SIMULATOR_TENANTS, server mode asc-ignored)');
     const headers = { 'x-functions-key': 'test-admin-key' };
     type Row = { id: string; home?: boolean; displayName: string; lastSuccessfulPollAt?: string };
     let tenants: Row[] = [];
